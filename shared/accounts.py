@@ -1,0 +1,134 @@
+"""Accounts, owned by each service in its own database.
+
+The table is the same shape everywhere, so it lives on CoreBase; each service decides which
+roles may sign up by themselves (`SELF_SERVICE_ROLES`). Creating an account announces it with
+`account.registered`, in the same commit, so the notifications service can greet or confirm.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import JSON, DateTime, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared import auth, events
+from shared.config import Settings
+from shared.db import CoreBase
+from shared.outbox import publish
+
+CONFIRM_MAX_AGE = 3 * 24 * 3600
+
+
+class Account(CoreBase):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccountError(Exception):
+    """A refusal with the field it concerns, for the API to answer."""
+
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+
+def _confirm_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=f"confirm-email:{settings.service}")
+
+
+def confirmation_token(settings: Settings, account: Account) -> str:
+    return _confirm_serializer(settings).dumps({"id": account.id, "email": account.email})
+
+
+def create_account(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: list[str],
+    language: str = "fr",
+    confirmed: bool = False,
+) -> Account:
+    unknown = [role for role in roles if role not in auth.ROLES]
+    if unknown:
+        raise AccountError(422, f"Unknown role: {', '.join(unknown)}.", "roles")
+    if find_by_email(session, email) is not None:
+        raise AccountError(409, "An account already uses this email address.", "email")
+    account = Account(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=auth.hash_password(password),
+        roles=list(roles),
+        language=language,
+        confirmed_at=events.utcnow() if confirmed else None,
+    )
+    session.add(account)
+    session.flush()
+    confirm_url = None
+    if not confirmed:
+        confirm_url = f"{settings.public_url}/accounts/confirm/{confirmation_token(settings, account)}"
+    publish(
+        session,
+        settings.service,
+        "account.registered",
+        {
+            "account_id": account.id,
+            "service": settings.service,
+            "email": account.email,
+            "name": account.name,
+            "language": account.language,
+            "roles": account.roles,
+            "confirm_url": confirm_url,
+        },
+    )
+    session.commit()
+    return account
+
+
+def confirm_email(session: Session, settings: Settings, token: str) -> Account:
+    try:
+        data = _confirm_serializer(settings).loads(token, max_age=CONFIRM_MAX_AGE)
+    except SignatureExpired:
+        raise AccountError(410, "This confirmation link has expired; ask for a new one.", "token") from None
+    except BadSignature:
+        raise AccountError(404, "This confirmation link is not valid.", "token") from None
+    account = session.get(Account, data.get("id"))
+    if account is None or account.email != data.get("email"):
+        raise AccountError(404, "This confirmation link is not valid.", "token")
+    if account.confirmed_at is None:
+        account.confirmed_at = events.utcnow()
+        session.commit()
+    return account
+
+
+def sign_in(session: Session, settings: Settings, email: str, password: str) -> tuple[Account, str]:
+    account = find_by_email(session, email)
+    if not auth.verify_password(account.password_hash if account else None, password):
+        raise AccountError(401, "Wrong email address or password.")
+    if account.confirmed_at is None:
+        raise AccountError(403, "Confirm your email address first: we sent you a link.", "email")
+    token = auth.issue_token(
+        settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds
+    )
+    return account, token

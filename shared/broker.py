@@ -1,0 +1,49 @@
+"""The one place the dramatiq broker is built.
+
+Imported before any actor module (`dramatiq shared.broker services.<name>.actors`), so every
+actor binds to this broker with explicit middleware: bounded retries with exponential backoff,
+a time limit per message and an age limit after which a message is dropped.
+"""
+from __future__ import annotations
+
+import os
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def build_broker(redis_url: str, namespace: str) -> RedisBroker:
+    middleware = [
+        AgeLimit(max_age=_int("DRAMATIQ_MAX_AGE_MS", 7 * 24 * 3600 * 1000)),
+        TimeLimit(time_limit=_int("DRAMATIQ_TIME_LIMIT_MS", 60_000)),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(
+            max_retries=_int("DRAMATIQ_MAX_RETRIES", 8),
+            min_backoff=_int("DRAMATIQ_MIN_BACKOFF_MS", 1_000),
+            max_backoff=_int("DRAMATIQ_MAX_BACKOFF_MS", 10 * 60 * 1000),
+        ),
+        CurrentMessage(),
+    ]
+    return RedisBroker(url=redis_url, namespace=namespace, middleware=middleware)
+
+
+broker = build_broker(
+    os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    os.environ.get("DRAMATIQ_NAMESPACE", "tremplin"),
+)
+dramatiq.set_broker(broker)

@@ -1,0 +1,73 @@
+"""Settings from the environment, with safe local defaults.
+
+Each service reads `<SERVICE>_DATABASE_URL` (an SQLite file under var/ by default), and every
+process shares `REDIS_URL` and `SECRET_KEY`. Nothing else decides configuration.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("TREMPLIN_VAR", ROOT / "var"))
+
+DEFAULT_PORTS = {"grants": 8001, "crowdfunding": 8002, "notifications": 8003}
+SERVICES = tuple(DEFAULT_PORTS)
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    redis_url: str
+    secret_key: str
+    dramatiq_namespace: str
+    public_url: str
+    token_ttl_seconds: int
+    log_json: bool
+
+    @property
+    def token_audience(self) -> str:
+        return f"tremplin:{self.service}"
+
+    def public_url_of(self, service: str) -> str:
+        return service_public_url(service)
+
+
+def service_port(service: str) -> int:
+    return int(os.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
+
+
+def service_public_url(service: str) -> str:
+    return os.environ.get(
+        f"{service.upper()}_PUBLIC_URL", f"http://127.0.0.1:{service_port(service)}"
+    ).rstrip("/")
+
+
+def load_settings(service: str, **overrides) -> Settings:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    env = os.environ
+    values = dict(
+        service=service,
+        database_url=env.get(
+            f"{service.upper()}_DATABASE_URL", f"sqlite:///{VAR / (service + '.db')}"
+        ),
+        redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # A fixed local secret keeps `make run` zero-configuration; production sets its own.
+        secret_key=env.get("SECRET_KEY", "tremplin-local-development-secret-change-me"),
+        dramatiq_namespace=env.get("DRAMATIQ_NAMESPACE", "tremplin"),
+        public_url=service_public_url(service),
+        token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
+        log_json=_flag("LOG_JSON", True),
+    )
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,115 @@
+"""Events are contracts between services.
+
+Each event has a name, a version and a marshmallow schema for its payload. A payload is
+validated when a producer writes it to its outbox and again when a consumer reads it, so a
+service that drifts from the contract fails loudly on its own side.
+
+The envelope carries the event id (the key of idempotent consumption), the request id of the
+request that caused it (for logs across services) and when it happened.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.clock import utcnow  # noqa: F401  (re-exported: events are stamped with it)
+
+
+class EventContractError(ValueError):
+    def __init__(self, name: str, version: int, errors):
+        super().__init__(f"event {name} v{version} breaks its contract: {errors}")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    schema: type[Schema]
+    consumers: tuple[str, ...]  # services that receive it
+
+
+REGISTRY: dict[tuple[str, int], EventType] = {}
+
+
+def event_type(name: str, version: int, consumers: tuple[str, ...]):
+    def register(schema: type[Schema]) -> type[Schema]:
+        REGISTRY[(name, version)] = EventType(name, version, schema, consumers)
+        return schema
+
+    return register
+
+
+def latest_version(name: str) -> int:
+    versions = [v for (n, v) in REGISTRY if n == name]
+    if not versions:
+        raise EventContractError(name, 0, "unknown event")
+    return max(versions)
+
+
+def lookup(name: str, version: int) -> EventType:
+    try:
+        return REGISTRY[(name, version)]
+    except KeyError:
+        raise EventContractError(name, version, "unknown event") from None
+
+
+def validate_payload(name: str, version: int, payload: dict) -> dict:
+    kind = lookup(name, version)
+    try:
+        return kind.schema().load(payload)
+    except ValidationError as error:
+        raise EventContractError(name, version, error.messages) from None
+
+
+def dump_payload(name: str, version: int, payload: dict) -> dict:
+    """Validated, JSON-ready payload for the outbox."""
+    loaded = validate_payload(name, version, payload)
+    return lookup(name, version).schema().dump(loaded)
+
+
+class EnvelopeSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(equal=36))
+    name = fields.String(required=True)
+    version = fields.Integer(required=True, strict=True)
+    producer = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    request_id = fields.String(load_default=None, allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def read_envelope(data: dict) -> dict:
+    """Validate an envelope received from the queue, and its payload against its contract."""
+    try:
+        envelope = EnvelopeSchema().load(data)
+    except ValidationError as error:
+        raise EventContractError(str(data.get("name")), data.get("version") or 0, error.messages) from None
+    envelope["payload"] = validate_payload(envelope["name"], envelope["version"], envelope["payload"])
+    return envelope
+
+
+# --- The contracts ------------------------------------------------------------------------
+
+LANGUAGES = ("fr", "en")
+
+
+class _Recipient(Schema):
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+@event_type("account.registered", 1, consumers=("notifications",))
+class AccountRegisteredV1(_Recipient):
+    """Someone has an account on a service. confirm_url is set when the address needs confirming."""
+
+    account_id = fields.Integer(required=True, strict=True)
+    service = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    confirm_url = fields.Url(load_default=None, allow_none=True, require_tld=False)

@@ -1,0 +1,104 @@
+"""Structured logs: one JSON object a line, with the request id of the work being done.
+
+The request id comes from the `X-Request-ID` header (or is made up), is returned in the
+response, is written into every event the request causes, and is set again by the consumer
+that handles the event, so one id follows an action across services.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_service: ContextVar[str | None] = ContextVar("service", default=None)
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+@contextmanager
+def request_id_context(request_id: str | None):
+    token = _request_id.set(request_id or new_request_id())
+    try:
+        yield _request_id.get()
+    finally:
+        _request_id.reset(token)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "service": _service.get(),
+            "request_id": _request_id.get(),
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(service: str, json_lines: bool = True, level: int = logging.INFO) -> None:
+    _service.set(service)
+    root = logging.getLogger()
+    if any(getattr(h, "_tremplin", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._tremplin = True
+    handler.setFormatter(
+        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def init_request_logging(app) -> None:
+    from flask import g, request
+
+    log = logging.getLogger(f"tremplin.{app.name}.http")
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id only when it is a plain token, so logs cannot be forged.
+        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
+        g._request_id_token = _request_id.set(request_id)
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = _request_id.get() or ""
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("_started", time.perf_counter())) * 1000, 2),
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("_request_id_token", None)
+        if token is not None:
+            _request_id.reset(token)

@@ -1,0 +1,151 @@
+"""Transactional outbox.
+
+A use case calls `publish(session, ...)` beside its own writes; the event row commits or rolls
+back with them. A relay process then moves unsent rows to dramatiq on Redis, one message per
+consuming service, and marks them sent. If Redis is down the rows stay unsent and the relay
+tries again with backoff; a row sent twice (a crash between sending and marking) is harmless
+because consumers are idempotent.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+import dramatiq
+import redis
+from sqlalchemy import DateTime, Integer, JSON, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared import events
+from shared.db import CoreBase, Database
+from shared.logs import current_request_id
+
+log = logging.getLogger("tremplin.outbox")
+
+
+class OutboxMessage(CoreBase):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    producer: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    def envelope(self) -> dict:
+        return {
+            "id": self.event_id,
+            "name": self.name,
+            "version": self.version,
+            "producer": self.producer,
+            "occurred_at": self.occurred_at.isoformat(),
+            "request_id": self.request_id,
+            "payload": self.payload,
+        }
+
+
+def publish(session: Session, producer: str, name: str, payload: dict, version: int | None = None) -> str:
+    """Write an event in the caller's transaction. Returns its id."""
+    version = version or events.latest_version(name)
+    row = OutboxMessage(
+        event_id=events.new_event_id(),
+        name=name,
+        version=version,
+        producer=producer,
+        payload=events.dump_payload(name, version, payload),
+        request_id=current_request_id(),
+        occurred_at=events.utcnow(),
+        attempts=0,
+    )
+    session.add(row)
+    return row.event_id
+
+
+def consumer_actor_name(service: str) -> str:
+    return f"{service}.on_event"
+
+
+# What a Redis outage looks like from the relay.
+BROKER_DOWN = (redis.exceptions.RedisError, dramatiq.errors.BrokerConnectionError, OSError)
+
+
+class Relay:
+    def __init__(self, db: Database, broker: dramatiq.Broker, batch_size: int = 100):
+        self.db = db
+        self.broker = broker
+        self.batch_size = batch_size
+
+    def relay_batch(self) -> int:
+        """Send one batch of unsent events; returns how many were sent.
+
+        Raises one of BROKER_DOWN when Redis refuses; rows sent before the failure are
+        marked sent, the rest stay for the next try.
+        """
+        sent = 0
+        failure: BaseException | None = None
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(self.batch_size)
+                # Several relays may run: each takes rows the others have not locked.
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.attempts += 1
+                try:
+                    for service in events.lookup(row.name, row.version).consumers:
+                        self.broker.enqueue(
+                            dramatiq.Message(
+                                queue_name=service,
+                                actor_name=consumer_actor_name(service),
+                                args=(row.envelope(),),
+                                kwargs={},
+                                options={},
+                            )
+                        )
+                except BROKER_DOWN as error:
+                    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    failure = error
+                    break
+                row.sent_at = events.utcnow()
+                row.last_error = None
+                sent += 1
+        if failure is not None:
+            raise failure
+        return sent
+
+    def run(self, stop: threading.Event, idle_seconds: float = 0.5, max_backoff: float = 30.0) -> None:
+        backoff = idle_seconds
+        while not stop.is_set():
+            try:
+                sent = self.relay_batch()
+            except BROKER_DOWN as error:
+                log.warning("broker unavailable, events kept in the outbox", extra={"error": str(error), "retry_in": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+                continue
+            except Exception:  # the database itself; keep the relay alive and try again
+                log.exception("relay batch failed")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+                continue
+            backoff = idle_seconds
+            if sent:
+                log.info("events relayed", extra={"count": sent})
+            if sent < self.batch_size:
+                stop.wait(idle_seconds)
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))

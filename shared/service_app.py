@@ -1,0 +1,196 @@
+"""What every service's Flask app has: settings, database, OpenAPI, JSON errors, request logs,
+health checks, accounts and the command-line tools (migrate, create-user, relay).
+
+A service's `create_app` calls `create_service_app` and registers its own blueprints.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+import click
+import redis
+from flask import Flask, current_app, g, jsonify, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from shared import health
+from shared.accounts_api import accounts_blueprint
+from shared.config import load_settings
+from shared.db import Database
+from shared.logs import configure_logging, init_request_logging
+from shared.migrations import upgrade
+
+log = logging.getLogger("tremplin.app")
+
+JSON_BODY_TYPES = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+def create_service_app(
+    service: str,
+    import_name: str,
+    migrations_dir: Path,
+    self_service_roles: tuple[str, ...],
+    config: dict | None = None,
+) -> tuple[Flask, Api]:
+    config = dict(config or {})
+    settings = load_settings(service, **config.pop("SETTINGS_OVERRIDES", {}))
+    configure_logging(service, settings.log_json)
+
+    app = Flask(import_name)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MIGRATIONS_DIR=migrations_dir,
+        API_TITLE=f"Tremplin {service}",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            }
+        },
+        MAX_CONTENT_LENGTH=config.pop("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+    )
+    app.config.update(config)
+
+    app.extensions["db"] = Database(settings.database_url)
+    app.extensions["redis"] = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=1, socket_timeout=1
+    )
+
+    api = Api(app)
+    register_error_handlers(app)
+    init_request_logging(app)
+    _init_request_session(app)
+    _refuse_unknown_body_types(app)
+
+    app.register_blueprint(health.blueprint)
+    api.register_blueprint(accounts_blueprint(self_service_roles))
+    _register_commands(app, service)
+    return app, api
+
+
+def database() -> Database:
+    return current_app.extensions["db"]
+
+
+def db_session():
+    """The request's session; use cases commit it, teardown closes it (rolling back leftovers)."""
+    if "db_session" not in g:
+        g.db_session = database().Session()
+    return g.db_session
+
+
+def _init_request_session(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def _refuse_unknown_body_types(app: Flask) -> None:
+    @app.before_request
+    def _check():
+        if request.method in {"POST", "PUT", "PATCH"} and request.path.startswith("/api/"):
+            if (request.content_length or 0) > 0 and request.mimetype not in JSON_BODY_TYPES:
+                return error_response(
+                    415, "Unsupported Media Type", "Send the request body as application/json.", {}
+                )
+        return None
+
+
+# --- Errors --------------------------------------------------------------------------------
+
+
+def error_response(code: int, status: str, message: str, errors: dict, headers=None):
+    response = jsonify({"code": code, "status": status, "message": message, "errors": errors})
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("messages") or data.get("errors") or {}
+        message = data.get("message")
+        if not message:
+            message = (
+                "The request has invalid fields; see errors."
+                if error.code == 422
+                else (error.description or error.name)
+            )
+        headers = data.get("headers") or {}
+        if error.code == 405 and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}
+        return error_response(error.code, error.name, message, errors, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        # No detail of the failure reaches the client: it is in the log, under the request id.
+        return error_response(500, "Internal Server Error", "An unexpected error occurred.", {})
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def _register_commands(app: Flask, service: str) -> None:
+    @app.cli.command("migrate")
+    def migrate_command():
+        """Bring the service's database to the latest migration."""
+        settings = current_app.config["SETTINGS"]
+        upgrade(current_app.config["MIGRATIONS_DIR"], settings.database_url)
+        click.echo(f"{service}: database at the latest migration")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+    @click.option("--language", default="fr", type=click.Choice(["fr", "en"]))
+    @click.option(
+        "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="TREMPLIN_PASSWORD"
+    )
+    def create_user_command(email, name, roles, language, password):
+        """Create a confirmed account (for example a fund manager)."""
+        from shared.accounts import AccountError, create_account
+
+        settings = current_app.config["SETTINGS"]
+        with database().transaction() as session:
+            try:
+                account = create_account(
+                    session, settings, email=email, name=name, password=password,
+                    roles=list(roles), language=language, confirmed=True,
+                )
+            except AccountError as error:
+                raise click.ClickException(error.message) from None
+            click.echo(f"created account {account.id} <{account.email}> with roles {', '.join(account.roles)}")
+
+    @app.cli.command("relay")
+    @click.option("--once", is_flag=True, help="Send one batch and stop.")
+    def relay_command(once):
+        """Move outbox events to Redis until stopped."""
+        from shared.broker import broker
+        from shared.outbox import Relay
+
+        relay = Relay(database(), broker)
+        if once:
+            click.echo(f"sent {relay.relay_batch()} events")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        log.info("relay started")
+        relay.run(stop, max_backoff=float(os.environ.get("RELAY_MAX_BACKOFF_SECONDS", 30)))
