@@ -1,0 +1,17 @@
+"""The crowdfunding worker: `dramatiq shared.broker services.crowdfunding.actors`."""
+import functools
+
+import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
+from services.crowdfunding.config import settings
+from shared.consumer import event_actor
+from shared.db import Database
+
+HANDLERS: dict = {}  # the crowdfunding service consumes no event yet
+
+
+@functools.cache
+def database() -> Database:
+    return Database(settings().database_url)
+
+
+on_event = event_actor("crowdfunding", HANDLERS, database)

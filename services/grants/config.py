@@ -1,0 +1,13 @@
+"""The grants service's settings: shared ones from the environment (see shared.config)."""
+from pathlib import Path
+
+from shared.config import load_settings
+
+SERVICE = "grants"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Roles a person may take by signing up alone; others are given by an admin or the command line.
+SELF_SERVICE_ROLES: tuple[str, ...] = ("applicant",)
+
+
+def settings():
+    return load_settings(SERVICE)
