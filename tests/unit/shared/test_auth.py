@@ -1,0 +1,28 @@
+import pytest
+
+from shared import auth
+
+
+def test_argon2_hash_and_verify():
+    hashed = auth.hash_password("correct horse battery")
+    assert hashed.startswith("$argon2")
+    assert auth.verify_password(hashed, "correct horse battery")
+    assert not auth.verify_password(hashed, "wrong")
+    assert not auth.verify_password(None, "anything")
+    assert not auth.verify_password("not-a-hash", "anything")
+
+
+def test_token_carries_roles_for_one_audience():
+    token = auth.issue_token("s3cret", "tremplin:grants", 7, ["fund_manager"], 60)
+    principal = auth.read_token("s3cret", "tremplin:grants", token)
+    assert principal == auth.Principal(7, ("fund_manager",))
+    with pytest.raises(auth.InvalidToken):
+        auth.read_token("s3cret", "tremplin:crowdfunding", token)
+    with pytest.raises(auth.InvalidToken):
+        auth.read_token("other-secret", "tremplin:grants", token)
+
+
+def test_expired_token_refused():
+    token = auth.issue_token("s3cret", "tremplin:grants", 7, ["applicant"], -1)
+    with pytest.raises(auth.InvalidToken):
+        auth.read_token("s3cret", "tremplin:grants", token)
