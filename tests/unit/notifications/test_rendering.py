@@ -1,0 +1,232 @@
+import email
+from email import policy
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from services.notifications.rendering import KINDS, render_email
+
+SENDER = "no-reply@tremplin.local"
+
+CONTEXTS = {
+    "account_confirmation": {"confirm_url": "https://tremplin.local/confirm/abc"},
+    "password_reset": {"reset_url": "https://tremplin.local/reset/def"},
+    "application_received": {
+        "call_title": "Aide à l'écriture 2026",
+        "project_title": "Les Ateliers du Port",
+        "receipt_number": "AP-2026-00042",
+        "submitted_at": "3 mars 2026 à 14 h 05",
+    },
+    "draft_reminder": {
+        "call_title": "Aide à l'écriture 2026",
+        "closes_at": "31 mars 2026 à 18 h",
+        "application_url": "https://tremplin.local/applications/7",
+    },
+    "campaign_news": {
+        "campaign_title": "Un disque pour la Criée",
+        "news_text": "Le mixage est fini.\nMerci à toutes et à tous !",
+        "campaign_url": "https://tremplin.local/campaigns/criee",
+    },
+    "event_recorded": {"event_name": "Pledge captured"},
+}
+UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
+
+
+def render(kind, language="fr", context=None, **overrides):
+    arguments = {
+        "sender": SENDER,
+        "recipient": "ana@example.org",
+        "recipient_name": "Ana Müller",
+        "unsubscribe_url": None if KINDS[kind].transactional else UNSUBSCRIBE_URL,
+    }
+    arguments.update(overrides)
+    return render_email(kind, language, CONTEXTS[kind] if context is None else context, **arguments)
+
+
+def parts(message):
+    return (
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    )
+
+
+def test_every_kind_has_a_context_in_these_tests():
+    assert set(CONTEXTS) == set(KINDS)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_every_kind_renders_text_and_html_with_its_values_and_footer(kind, language):
+    message = render(kind, language)
+
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    assert message["Subject"]
+    assert "\n" not in message["Subject"]
+    assert message["Content-Language"] == language
+    assert f'<html lang="{language}">' in html
+    for part in (text, html):
+        assert "Tremplin" in part
+        assert "Ana Müller" in part
+    for value in CONTEXTS[kind].values():
+        # HTML escapes apostrophes; the plain text carries the value as is.
+        assert value in text
+        assert value.replace("'", "&#39;").split("\n")[0] in html
+    footer = {
+        "fr": "Ce message vous est envoyé par Tremplin",
+        "en": "This message is sent to you by Tremplin",
+    }
+    reason = {"fr": "Vous recevez ce", "en": "You are receiving this"}
+    assert footer[language] in text and footer[language] in html
+    assert reason[language] in text and reason[language] in html
+
+
+def test_french_and_english_say_different_things():
+    french_text, _ = parts(render("password_reset", "fr"))
+    english_text, _ = parts(render("password_reset", "en"))
+
+    french_subject = render("password_reset", "fr")["Subject"]
+    assert french_subject == "Réinitialisation de votre mot de passe Tremplin"
+    assert render("password_reset", "en")["Subject"] == "Reset your Tremplin password"
+    assert french_text.startswith("Bonjour Ana Müller,")
+    assert english_text.startswith("Hello Ana Müller,")
+
+
+@pytest.mark.parametrize("language", ["de", "", "xx-YY"])
+def test_unknown_language_falls_back_to_french(language):
+    message = render("account_confirmation", language)
+
+    assert message["Subject"] == "Confirmez votre adresse e-mail sur Tremplin"
+    assert message["Content-Language"] == "fr"
+
+
+def test_regional_language_tag_uses_its_language():
+    assert render("account_confirmation", "en-GB")["Content-Language"] == "en"
+    english = render("account_confirmation", "en_US")
+    assert english["Subject"] == "Confirm your email address on Tremplin"
+
+
+def test_subject_carries_the_context():
+    message = render("application_received", "fr")
+
+    assert message["Subject"] == "Candidature reçue : Aide à l'écriture 2026 (n° AP-2026-00042)"
+
+
+def test_headers_identify_sender_recipient_date_and_message():
+    message = render("account_confirmation")
+
+    assert message["From"].addresses[0].display_name == "Tremplin"
+    assert message["From"].addresses[0].addr_spec == SENDER
+    assert message["To"].addresses[0].display_name == "Ana Müller"
+    assert message["To"].addresses[0].addr_spec == "ana@example.org"
+    assert message["Message-ID"].endswith("@tremplin.local>")
+    assert parsedate_to_datetime(message["Date"]).tzinfo is not None
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+def test_sender_with_a_name_keeps_it():
+    message = render("account_confirmation", sender="Équipe Tremplin <contact@tremplin.local>")
+
+    assert message["From"].addresses[0].display_name == "Équipe Tremplin"
+    assert message["From"].addresses[0].addr_spec == "contact@tremplin.local"
+
+
+def test_message_ids_are_unique():
+    assert render("event_recorded")["Message-ID"] != render("event_recorded")["Message-ID"]
+
+
+@pytest.mark.parametrize("kind", ["draft_reminder", "campaign_news"])
+def test_non_transactional_kinds_carry_one_click_unsubscribe(kind):
+    message = render(kind)
+    text, html = parts(message)
+
+    assert KINDS[kind].transactional is False
+    assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE_URL}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"Pour ne plus recevoir ces messages : {UNSUBSCRIBE_URL}" in text
+    assert f'href="{UNSUBSCRIBE_URL}"' in html
+
+
+@pytest.mark.parametrize("kind", ["draft_reminder", "campaign_news"])
+def test_non_transactional_kind_without_unsubscribe_url_is_refused(kind):
+    with pytest.raises(ValueError, match="unsubscribe_url"):
+        render(kind, unsubscribe_url=None)
+
+
+@pytest.mark.parametrize(
+    "kind", ["account_confirmation", "password_reset", "application_received", "event_recorded"]
+)
+def test_transactional_kinds_never_carry_unsubscribe(kind):
+    message = render(kind, unsubscribe_url=UNSUBSCRIBE_URL)
+    text, html = parts(message)
+
+    assert KINDS[kind].transactional is True
+    assert message["List-Unsubscribe"] is None
+    assert message["List-Unsubscribe-Post"] is None
+    assert UNSUBSCRIBE_URL not in text and UNSUBSCRIBE_URL not in html
+
+
+def test_unknown_kind_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match="unknown email kind 'newsletter'"):
+        render_email(
+            "newsletter", "fr", {}, sender=SENDER, recipient="a@example.org",
+            recipient_name="A", unsubscribe_url=None,
+        )
+
+
+def test_missing_context_key_is_a_value_error_naming_it():
+    context = dict(CONTEXTS["application_received"])
+    del context["receipt_number"]
+
+    with pytest.raises(ValueError, match="receipt_number") as raised:
+        render("application_received", context=context)
+    assert not isinstance(raised.value, KeyError)
+
+
+def test_context_values_are_escaped_in_html_only():
+    context = {**CONTEXTS["campaign_news"], "news_text": '<script>alert("x")</script> & co'}
+
+    text, html = parts(render("campaign_news", context=context))
+
+    assert '<script>alert("x")</script> & co' in text
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co" in html
+
+
+def test_links_in_html_are_attribute_escaped():
+    context = {**CONTEXTS["draft_reminder"], "application_url": "https://tremplin.local/a?x=1&y=2"}
+
+    text, html = parts(render("draft_reminder", context=context))
+
+    assert "https://tremplin.local/a?x=1&y=2" in text
+    assert 'href="https://tremplin.local/a?x=1&amp;y=2"' in html
+
+
+def test_recipient_without_a_name_is_greeted_without_one():
+    text, html = parts(render("event_recorded", "en", recipient_name=""))
+
+    assert text.startswith("Hello,")
+    assert "<p>Hello,</p>" in html
+
+
+def test_message_survives_a_round_trip_through_bytes():
+    message = render("campaign_news", "fr")
+
+    parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+
+    assert parsed["Subject"] == message["Subject"]
+    assert parsed["List-Unsubscribe"] == f"<{UNSUBSCRIBE_URL}>"
+    assert "Merci à toutes et à tous !" in parsed.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "recipient", ["", "not an address", "ana@example.org\r\nBcc: eve@example.org"]
+)
+def test_unusable_recipient_is_a_value_error(recipient):
+    with pytest.raises(ValueError, match="recipient"):
+        render("event_recorded", recipient=recipient)
+
+
+def test_name_that_would_inject_a_header_is_refused():
+    with pytest.raises(ValueError):
+        render("event_recorded", recipient_name="Ana\r\nBcc: eve@example.org")
