@@ -113,3 +113,38 @@ class AccountRegisteredV1(_Recipient):
     service = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     confirm_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
+
+
+@event_type("account.password_reset_requested", 1, consumers=("notifications",))
+class PasswordResetRequestedV1(_Recipient):
+    account_id = fields.Integer(required=True, strict=True)
+    service = fields.String(required=True)
+    reset_url = fields.Url(required=True, require_tld=False)
+
+
+class _ApplicationRef(_Recipient):
+    """The applicant is the recipient; the call and application are named for the message."""
+
+    application_id = fields.Integer(required=True, strict=True)
+    call_id = fields.Integer(required=True, strict=True)
+    call_title = fields.String(required=True)
+    project_title = fields.String(required=True)
+    application_url = fields.Url(required=True, require_tld=False)
+
+
+@event_type("application.draft_started", 1, consumers=("notifications",))
+class ApplicationDraftStartedV1(_ApplicationRef):
+    """A draft exists; notifications schedules a reminder before the call closes."""
+
+    closes_at = fields.AwareDateTime(required=True)
+
+
+@event_type("application.submitted", 1, consumers=("notifications",))
+class ApplicationSubmittedV1(_ApplicationRef):
+    receipt_number = fields.String(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+
+
+@event_type("application.withdrawn", 1, consumers=("notifications",))
+class ApplicationWithdrawnV1(_ApplicationRef):
+    withdrawn_at = fields.AwareDateTime(required=True)
