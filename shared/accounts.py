@@ -132,3 +132,55 @@ def sign_in(session: Session, settings: Settings, email: str, password: str) -> 
         settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds
     )
     return account, token
+
+
+RESET_MAX_AGE = 2 * 3600
+
+
+def _reset_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=f"password-reset:{settings.service}")
+
+
+def _reset_fingerprint(account: Account) -> str:
+    # Part of the signed token: once the password changes, the link no longer matches (single use).
+    return account.password_hash[-16:]
+
+
+def request_password_reset(session: Session, settings: Settings, email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way, so addresses cannot be probed."""
+    account = find_by_email(session, email)
+    if account is None:
+        return
+    token = _reset_serializer(settings).dumps({"id": account.id, "fp": _reset_fingerprint(account)})
+    publish(
+        session,
+        settings.service,
+        "account.password_reset_requested",
+        {
+            "account_id": account.id,
+            "service": settings.service,
+            "email": account.email,
+            "name": account.name,
+            "language": account.language,
+            "reset_url": f"{settings.public_url}/accounts/reset/{token}",
+        },
+    )
+    session.commit()
+
+
+def reset_password(session: Session, settings: Settings, token: str, new_password: str) -> Account:
+    try:
+        data = _reset_serializer(settings).loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise AccountError(410, "This reset link has expired; ask for a new one.", "token") from None
+    except BadSignature:
+        raise AccountError(404, "This reset link is not valid.", "token") from None
+    account = session.get(Account, data.get("id"))
+    if account is None or _reset_fingerprint(account) != data.get("fp"):
+        raise AccountError(404, "This reset link is not valid.", "token")
+    account.password_hash = auth.hash_password(new_password)
+    # Following the link proves the address too.
+    if account.confirmed_at is None:
+        account.confirmed_at = events.utcnow()
+    session.commit()
+    return account

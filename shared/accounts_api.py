@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from shared import accounts
 from shared.auth import current_principal, require_roles
 from shared.events import LANGUAGES
+from shared.ratelimit import sign_in_allowed
 
 
 class SignUpSchema(Schema):
@@ -41,6 +42,15 @@ class TokenSchema(Schema):
 
 class ConfirmSchema(Schema):
     token = fields.String(required=True)
+
+
+class ResetRequestSchema(Schema):
+    email = fields.Email(required=True)
+
+
+class ResetSchema(Schema):
+    token = fields.String(required=True)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
 
 
 def _abort(error: accounts.AccountError):
@@ -80,6 +90,28 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             except accounts.AccountError as error:
                 _abort(error)
 
+    @blp.route("/accounts/password-reset")
+    class PasswordResetRequest(MethodView):
+        @blp.arguments(ResetRequestSchema)
+        @blp.response(202)
+        def post(self, data):
+            """Ask for a password reset link by email (the answer is the same for unknown addresses)."""
+            accounts.request_password_reset(db_session(), current_app.config["SETTINGS"], data["email"])
+            return ""
+
+    @blp.route("/accounts/password")
+    class PasswordReset(MethodView):
+        @blp.arguments(ResetSchema)
+        @blp.response(200, AccountSchema)
+        def post(self, data):
+            """Set a new password with the token from the reset link."""
+            try:
+                return accounts.reset_password(
+                    db_session(), current_app.config["SETTINGS"], data["token"], data["password"]
+                )
+            except accounts.AccountError as error:
+                _abort(error)
+
     @blp.route("/auth/token")
     class Token(MethodView):
         @blp.arguments(SignInSchema)
@@ -87,6 +119,8 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         def post(self, data):
             """Sign in: exchange an email and password for an access token."""
             settings = current_app.config["SETTINGS"]
+            if not sign_in_allowed(data["email"]):
+                abort(429, message="Too many attempts: wait a minute and try again.")
             try:
                 _, token = accounts.sign_in(db_session(), settings, data["email"], data["password"])
             except accounts.AccountError as error:

@@ -23,6 +23,8 @@ from shared.config import load_settings
 from shared.db import Database
 from shared.logs import configure_logging, init_request_logging
 from shared.migrations import upgrade
+from shared.accounts_pages import accounts_pages_blueprint
+from shared.pages import init_pages, is_page_request, register_pages, render_error
 
 log = logging.getLogger("tremplin.app")
 
@@ -72,8 +74,10 @@ def create_service_app(
     _init_request_session(app)
     _refuse_unknown_body_types(app)
 
+    init_pages(app, migrations_dir.parent / "translations")
     app.register_blueprint(health.blueprint)
     api.register_blueprint(accounts_blueprint(self_service_roles))
+    register_pages(app, accounts_pages_blueprint(self_service_roles))
     _register_commands(app, service)
     return app, api
 
@@ -132,6 +136,8 @@ def register_error_handlers(app: Flask) -> None:
                 if error.code == 422
                 else (error.description or error.name)
             )
+        if is_page_request():
+            return render_error(error.code, message)
         headers = data.get("headers") or {}
         if error.code == 405 and error.valid_methods:
             headers = {**headers, "Allow": ", ".join(error.valid_methods)}
@@ -140,6 +146,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error")
+        if is_page_request():
+            return render_error(500, "An unexpected error occurred.")
         # No detail of the failure reaches the client: it is in the log, under the request id.
         return error_response(500, "Internal Server Error", "An unexpected error occurred.", {})
 

@@ -1,0 +1,133 @@
+"""What people's pages share across services: the signed-in person (a session cookie), protection
+against cross-site request forgery on every page form, errors shown as pages, and forms read
+with the same marshmallow schemas as the API.
+
+A service declares its page blueprints with `register_pages(app, blueprint)`; API blueprints
+are not affected (they use bearer tokens, which a forged cross-site form cannot carry).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from shared.i18n import init_i18n, translate
+
+_csrf = CSRFProtect()
+
+core = Blueprint("pages_core", __name__, template_folder="templates")
+
+
+@dataclass(frozen=True)
+class PageAccount:
+    id: int
+    name: str
+    roles: tuple[str, ...]
+
+    def has_any(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+def init_pages(app: Flask, translations_dir) -> None:
+    app.config.setdefault("PAGE_BLUEPRINTS", set())
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    _csrf.init_app(app)
+    init_i18n(app, translations_dir)
+    app.register_blueprint(core)
+    app.jinja_env.globals.update(page_account=page_account)
+
+    @app.before_request
+    def _protect_forms():
+        if request.method == "POST" and is_page_request():
+            _csrf.protect()
+
+
+def register_pages(app: Flask, blueprint: Blueprint, **options) -> None:
+    app.config.setdefault("PAGE_BLUEPRINTS", set()).add(blueprint.name)
+    app.register_blueprint(blueprint, **options)
+
+
+def is_page_request() -> bool:
+    pages = current_app.config.get("PAGE_BLUEPRINTS")
+    if not pages:
+        return False
+    if request.blueprint in pages:
+        return True
+    # An unknown address typed by a person gets a page, a program gets JSON.
+    return (
+        request.blueprint is None
+        and not request.path.startswith("/api/")
+        and request.accept_mimetypes.best == "text/html"
+    )
+
+
+def sign_in_page(account) -> None:
+    session.clear()
+    session["account"] = {"id": account.id, "name": account.name, "roles": list(account.roles)}
+    session.permanent = True
+
+
+def sign_out_page() -> None:
+    session.clear()
+
+
+def page_account() -> PageAccount | None:
+    data = session.get("account")
+    if not data:
+        return None
+    return PageAccount(id=data["id"], name=data["name"], roles=tuple(data["roles"]))
+
+
+def page_requires(*roles: str):
+    """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            account = page_account()
+            if account is None:
+                return redirect(url_for("accounts_pages.sign_in", next=request.full_path))
+            if roles and not account.has_any(*roles):
+                return render_error(403, "Your role does not allow this action.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def render_error(code: int, message: str):
+    return render_template("error.html", code=code, message=translate(message)), code
+
+
+def load_form(schema: Schema, form: MultiDict, list_fields: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """Read a posted form with an API schema: (data, {field: [translated messages]}).
+
+    Empty inputs count as absent, as a browser sends every field of a form.
+    """
+    raw = {}
+    for key in form:
+        if key == "csrf_token":
+            continue
+        if key in list_fields:
+            raw[key] = [value for value in form.getlist(key) if value.strip()]
+        elif form.get(key, "").strip() != "":
+            raw[key] = form.get(key).strip()
+    try:
+        return schema.load(raw), {}
+    except ValidationError as error:
+        return {}, {field: [translate(m) for m in _flat(messages)] for field, messages in error.messages.items()}
+
+
+def _flat(messages):
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flat(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flat(value)]
+    return [str(messages)]
