@@ -1,7 +1,8 @@
 """The grants service's settings: shared ones from the environment (see shared.config)."""
+import os
 from pathlib import Path
 
-from shared.config import load_settings
+from shared.config import VAR, load_settings
 
 SERVICE = "grants"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -11,3 +12,12 @@ SELF_SERVICE_ROLES: tuple[str, ...] = ("applicant",)
 
 def settings():
     return load_settings(SERVICE)
+
+
+def documents_dir() -> Path:
+    """Where applications' PDFs are kept, outside the database (read at call time: tests set it)."""
+    return Path(os.environ.get("GRANTS_DOCUMENTS_DIR", VAR / "documents"))
+
+
+def max_document_bytes() -> int:
+    return int(os.environ.get("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024))
