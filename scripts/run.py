@@ -74,6 +74,8 @@ def main() -> int:
 
     honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
     process = subprocess.Popen([honcho, "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)], env=env)
+    # Stopped by a supervisor rather than Ctrl-C: stop the processes the same way.
+    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGINT))
     try:
         return process.wait()
     except KeyboardInterrupt:
