@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import events
 from shared.db import CoreBase, Database
-from shared.logs import request_id_context
+from shared.logs import configure_logging, request_id_context
 from shared.outbox import consumer_actor_name
 
 log = logging.getLogger("tremplin.consumer")
@@ -60,6 +60,7 @@ def consume(db: Database, handlers: dict[str, Handler], data: dict) -> bool:
 
 def event_actor(service: str, handlers: dict[str, Handler], database: Callable[[], Database]):
     """Declare the service's event actor on the broker built by shared.broker."""
+    configure_logging(service)
 
     def on_event(envelope: dict) -> None:
         consume(database(), handlers, envelope)

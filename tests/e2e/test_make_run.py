@@ -1,0 +1,60 @@
+"""`make run`'s launcher starts the whole Procfile on SQLite files and an embedded Redis, and
+every service answers /healthz, /readyz and /openapi.json; SIGTERM stops everything."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from tests.conftest import wait_until
+from tests.e2e.platform import ROOT, free_port
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except OSError:
+        return None, b""
+
+
+def test_launcher_starts_every_process_and_stops_them(tmp_path):
+    ports = {name: free_port() for name in ("grants", "crowdfunding", "notifications")}
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
+    env.update(
+        TREMPLIN_VAR=str(tmp_path / "var"),
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nobody answers: the embedded Redis starts
+        EMBEDDED_REDIS_PORT=str(free_port()),
+        SMTP_PORT=str(free_port()),
+        MAILBOX_DIR=str(tmp_path / "mail"),
+        PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+    )
+    log = (tmp_path / "run.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        for name, port in ports.items():
+            base = f"http://127.0.0.1:{port}"
+            wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=90, message=f"{name} /healthz")
+            status, body = _get(f"{base}/readyz")
+            assert status == 200 and json.loads(body)["checks"] == {"database": "ok", "redis": "ok"}
+            status, body = _get(f"{base}/openapi.json")
+            assert status == 200 and json.loads(body)["info"]["title"] == f"Tremplin {name}"
+        output = (tmp_path / "run.log").read_text()
+        assert "starting an embedded one" in output
+        for name, port in ports.items():
+            assert f"http://127.0.0.1:{port}" in output
+        assert (tmp_path / "var" / "grants.db").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    for port in ports.values():
+        assert _get(f"http://127.0.0.1:{port}/healthz")[0] is None
