@@ -2,6 +2,8 @@ import pytest
 
 from shared import auth
 
+SECRET = "a test secret of at least 32 bytes"
+
 
 def test_argon2_hash_and_verify():
     hashed = auth.hash_password("correct horse battery")
@@ -13,16 +15,16 @@ def test_argon2_hash_and_verify():
 
 
 def test_token_carries_roles_for_one_audience():
-    token = auth.issue_token("s3cret", "tremplin:grants", 7, ["fund_manager"], 60)
-    principal = auth.read_token("s3cret", "tremplin:grants", token)
+    token = auth.issue_token(SECRET, "tremplin:grants", 7, ["fund_manager"], 60)
+    principal = auth.read_token(SECRET, "tremplin:grants", token)
     assert principal == auth.Principal(7, ("fund_manager",))
     with pytest.raises(auth.InvalidToken):
-        auth.read_token("s3cret", "tremplin:crowdfunding", token)
+        auth.read_token(SECRET, "tremplin:crowdfunding", token)
     with pytest.raises(auth.InvalidToken):
-        auth.read_token("other-secret", "tremplin:grants", token)
+        auth.read_token("another secret of thirty-two bytes!!", "tremplin:grants", token)
 
 
 def test_expired_token_refused():
-    token = auth.issue_token("s3cret", "tremplin:grants", 7, ["applicant"], -1)
+    token = auth.issue_token(SECRET, "tremplin:grants", 7, ["applicant"], -1)
     with pytest.raises(auth.InvalidToken):
-        auth.read_token("s3cret", "tremplin:grants", token)
+        auth.read_token(SECRET, "tremplin:grants", token)
