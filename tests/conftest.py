@@ -75,31 +75,27 @@ def clean_state(databases):
         client.delete(*keys)
 
 
-@pytest.fixture
-def grants_app():
-    from services.grants.app import create_app
+def _service_app(service):
+    import importlib
 
-    app = create_app({"TESTING": True})
+    app = importlib.import_module(f"services.{service}.app").create_app({"TESTING": True})
     yield app
     app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def grants_app():
+    yield from _service_app("grants")
 
 
 @pytest.fixture
 def crowdfunding_app():
-    from services.crowdfunding.app import create_app
-
-    app = create_app({"TESTING": True})
-    yield app
-    app.extensions["db"].dispose()
+    yield from _service_app("crowdfunding")
 
 
 @pytest.fixture
 def notifications_app():
-    from services.notifications.app import create_app
-
-    app = create_app({"TESTING": True})
-    yield app
-    app.extensions["db"].dispose()
+    yield from _service_app("notifications")
 
 
 @pytest.fixture
