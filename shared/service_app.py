@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 import redis
-from flask import Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from shared import health
@@ -53,7 +54,8 @@ def create_service_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI's files come from the swagger-ui-bundle package: the page works offline.
+        OPENAPI_SWAGGER_UI_URL="/docs-assets/",
         API_SPEC_OPTIONS={
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
@@ -76,6 +78,9 @@ def create_service_app(
 
     init_pages(app, migrations_dir.parent / "translations")
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(
+        Blueprint("docs_assets", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs-assets")
+    )
     api.register_blueprint(accounts_blueprint(self_service_roles))
     register_pages(app, accounts_pages_blueprint(self_service_roles))
     _register_commands(app, service)

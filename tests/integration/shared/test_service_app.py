@@ -21,7 +21,9 @@ def test_health_readiness_and_openapi(service):
     spec = client.get("/openapi.json").get_json()
     assert spec["info"]["title"] == f"Tremplin {service}"
     assert "/api/auth/token" in spec["paths"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and b"/docs-assets/swagger-ui-bundle.js" in docs.data
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 @pytest.mark.parametrize("service", SERVICES)
