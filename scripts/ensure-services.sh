@@ -31,6 +31,8 @@ if ! pg_ready; then
   fi
   echo "Starting PostgreSQL $version..."
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  # The package may have started it already: make it read the access rules changed above.
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
   for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
   pg_ready || { echo "PostgreSQL does not answer on $PG_HOST:$PG_PORT" >&2; exit 1; }
 fi

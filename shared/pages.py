@@ -37,6 +37,8 @@ def init_pages(app: Flask, translations_dir) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Behind HTTPS in production: the session cookie never travels in clear.
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SETTINGS"].public_url.startswith("https://"))
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
