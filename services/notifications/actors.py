@@ -1,12 +1,30 @@
-"""The notifications worker: `dramatiq shared.broker services.notifications.actors`."""
+"""The notifications worker: `dramatiq shared.broker services.notifications.actors`.
+
+`on_event` records the deliveries an event calls for (idempotently, see shared.consumer), then
+asks `deliver` to send each one. `deliver` sends a delivery when it is due; when it is not yet
+due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
+delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays. A
+delivery is never polled for.
+"""
 import functools
+import logging
+
+import dramatiq
 
 import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
-from services.notifications.config import settings
-from shared.consumer import event_actor
+from services.notifications import deliveries
+from services.notifications.config import SERVICE, settings
+from shared.consumer import consume
 from shared.db import Database
+from shared.logs import configure_logging, request_id_context
+from shared.outbox import consumer_actor_name
 
-from services.notifications.deliveries import HANDLERS
+log = logging.getLogger("tremplin.notifications.actors")
+
+# dramatiq's Redis broker refuses delays of 7 days or more; AgeLimit drops messages older than 7 days.
+MAX_HOP_SECONDS = 6 * 24 * 3600
+
+configure_logging(SERVICE)
 
 
 @functools.cache
@@ -14,4 +32,19 @@ def database() -> Database:
     return Database(settings().database_url)
 
 
-on_event = event_actor("notifications", HANDLERS, database)
+@dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE)
+def on_event(envelope: dict) -> None:
+    consume(database(), deliveries.HANDLERS, envelope)
+    # Also after a repeated event: if enqueueing failed the first time, the retry does it.
+    for delivery_id in deliveries.queued_for_event(database(), envelope):
+        deliver.send(delivery_id, envelope.get("request_id"))
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE)
+def deliver(delivery_id: int, request_id: str | None = None) -> None:
+    """Send one delivery if it is due (idempotent: a settled delivery is left alone)."""
+    with request_id_context(request_id):
+        attempt = deliveries.attempt_delivery(database(), delivery_id)
+    if attempt.retry_in is not None:
+        delay_ms = max(int(min(attempt.retry_in, MAX_HOP_SECONDS) * 1000), 1)
+        deliver.send_with_options(args=(delivery_id, request_id), delay=delay_ms)

@@ -1,30 +1,352 @@
-"""Use cases of the notifications service: from an event to deliveries in the log."""
+"""Use cases of the notifications service: from an event to deliveries in the log, and from a
+delivery in the log to a message accepted by the mail server.
+
+Exactly once: the handlers below run inside the consumer's transaction (shared.consumer), so an
+event writes its Delivery rows once, as `queued`. Sending happens after that commit, one
+delivery at a time (`attempt_delivery`), under a lock on the row: a delivery already sent,
+failed or cancelled is left alone, so a message delivered twice to the worker sends nothing
+twice. The one gap left is the mail server accepting a message and the worker dying before the
+commit that marks it sent; the message is then sent again with the same Message-ID, which
+mail systems use to drop duplicates.
+"""
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from marshmallow import Schema, fields
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from services.notifications import config
 from services.notifications.models import Delivery
+from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
+from services.notifications.rendering import render_email
+from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError, send
+from shared import events
+from shared.clock import format_paris, utcnow
+from shared.db import Database
+from shared.outbox import publish
+
+log = logging.getLogger("tremplin.notifications.deliveries")
+
+REMINDER_BEFORE_CLOSING = timedelta(hours=48)
+# Context values that are instants, shown in the recipient's language and Paris time.
+_INSTANTS = ("closes_at", "submitted_at")
+
+
+# --- From an event to deliveries ---------------------------------------------------------------
+
+
+def _delivery(envelope: dict, kind: str, context: dict, **extra) -> Delivery:
+    payload = envelope["payload"]
+    return Delivery(
+        event_id=envelope["id"],
+        event_name=envelope["name"],
+        kind=kind,
+        channel="email",
+        recipient_email=payload["email"].strip().lower(),
+        recipient_name=payload["name"],
+        language=payload["language"],
+        context=context,
+        status="queued",
+        attempts=0,
+        request_id=envelope["request_id"],
+        **extra,
+    )
+
+
+def _application_topic(payload: dict) -> str:
+    return f"application:{payload['application_id']}"
+
+
+def cancel_reminders(session: Session, topic: str) -> int:
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.topic == topic, Delivery.kind == "draft_reminder", Delivery.status == "queued")
+        .values(status="cancelled", due_at=None)
+    )
+    return result.rowcount
 
 
 def record_account_registered(session: Session, envelope: dict) -> None:
     payload = envelope["payload"]
     if payload["confirm_url"] is None:
         return  # created already confirmed (command line): nothing to ask of the person
+    session.add(_delivery(envelope, "account_confirmation", {"confirm_url": payload["confirm_url"]}))
+
+
+def record_password_reset_requested(session: Session, envelope: dict) -> None:
+    session.add(_delivery(envelope, "password_reset", {"reset_url": envelope["payload"]["reset_url"]}))
+
+
+def record_draft_started(session: Session, envelope: dict) -> None:
+    """Schedule a reminder 48 hours before the call closes (nothing is polled: see actors.deliver)."""
+    payload = envelope["payload"]
+    topic = _application_topic(payload)
+    due_at = payload["closes_at"] - REMINDER_BEFORE_CLOSING
+    # A draft started within the last 48 hours, or after closing, gets no reminder: the person
+    # has just seen the deadline.
+    if due_at <= utcnow():
+        return
+    # Events may be handled out of order: a submission already recorded means no reminder.
+    submitted = session.scalar(
+        select(func.count()).select_from(Delivery).where(
+            Delivery.topic == topic, Delivery.kind == "application_received"
+        )
+    )
+    if submitted:
+        return
+    # A new draft event for the same application (say the deadline moved) replaces the old reminder.
+    cancel_reminders(session, topic)
     session.add(
-        Delivery(
-            event_id=envelope["id"],
-            event_name=envelope["name"],
-            kind="account_confirmation",
-            channel="email",
-            recipient_email=payload["email"],
-            recipient_name=payload["name"],
-            language=payload["language"],
-            context={"confirm_url": payload["confirm_url"]},
-            status="queued",
-            attempts=0,
-            request_id=envelope["request_id"],
+        _delivery(
+            envelope,
+            "draft_reminder",
+            {
+                "call_title": payload["call_title"],
+                "closes_at": payload["closes_at"].isoformat(),
+                "application_url": payload["application_url"],
+            },
+            topic=topic,
+            due_at=due_at,
         )
     )
 
 
-HANDLERS = {"account.registered": record_account_registered}
+def record_application_submitted(session: Session, envelope: dict) -> None:
+    payload = envelope["payload"]
+    topic = _application_topic(payload)
+    cancel_reminders(session, topic)
+    session.add(
+        _delivery(
+            envelope,
+            "application_received",
+            {
+                "call_title": payload["call_title"],
+                "project_title": payload["project_title"],
+                "receipt_number": payload["receipt_number"],
+                "submitted_at": payload["submitted_at"].isoformat(),
+            },
+            topic=topic,
+        )
+    )
+
+
+def record_application_withdrawn(session: Session, envelope: dict) -> None:
+    cancel_reminders(session, _application_topic(envelope["payload"]))
+
+
+# The service's message to itself when an admin asks for a failed delivery to be sent again: it
+# goes through this service's outbox, so that nothing is put on the queue inside a request.
+RESEND_REQUESTED = "delivery.resend_requested"
+
+
+@events.event_type(RESEND_REQUESTED, 1, consumers=("notifications",))
+class DeliveryResendRequestedV1(Schema):
+    delivery_id = fields.Integer(required=True, strict=True)
+
+
+def _nothing_more(session: Session, envelope: dict) -> None:
+    """The row was put back in the queue by `resend`; the worker only needs waking."""
+
+
+HANDLERS = {
+    "account.registered": record_account_registered,
+    "account.password_reset_requested": record_password_reset_requested,
+    "application.draft_started": record_draft_started,
+    "application.submitted": record_application_submitted,
+    "application.withdrawn": record_application_withdrawn,
+    RESEND_REQUESTED: _nothing_more,
+}
+
+
+def queued_for_event(db: Database, envelope: dict) -> list[int]:
+    """Deliveries an event put in the queue and not yet settled.
+
+    Asked after every consumption, including a repeated one, so that a worker that died
+    between the commit and the enqueueing of the deliveries gets them going on the retry.
+    """
+    with db.transaction() as session:
+        ids = list(
+            session.scalars(
+                select(Delivery.id).where(Delivery.event_id == envelope["id"], Delivery.status == "queued")
+            )
+        )
+        if envelope.get("name") == RESEND_REQUESTED:
+            delivery = session.get(Delivery, (envelope.get("payload") or {}).get("delivery_id"))
+            if delivery is not None and delivery.status == "queued":
+                ids.append(delivery.id)
+    return ids
+
+
+# --- From a delivery to a message sent ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one attempt; `retry_in` (seconds) when the delivery must be tried again."""
+
+    status: str
+    retry_in: float | None = None
+
+
+def _shown(context: dict, language: str) -> dict:
+    shown = dict(context)
+    for key in _INSTANTS:
+        if isinstance(shown.get(key), str):
+            shown[key] = format_paris(datetime.fromisoformat(shown[key]), language)
+    return shown
+
+
+def compose(delivery: Delivery) -> EmailMessage:
+    """The message a delivery sends; ValueError if it cannot be written (a bad address, say)."""
+    settings = config.settings()
+    category = category_of(delivery.kind)
+    message = render_email(
+        delivery.kind,
+        delivery.language,
+        _shown(delivery.context, delivery.language),
+        sender=config.mail_from(),
+        recipient=delivery.recipient_email,
+        recipient_name=delivery.recipient_name,
+        unsubscribe_url=(
+            unsubscribe_url(settings.secret_key, settings.public_url, delivery.recipient_email, category)
+            if category
+            else None
+        ),
+    )
+    # The same for every attempt at this delivery, so that a receiving system can drop the
+    # duplicate if a message accepted by the server was not recorded as sent.
+    message.replace_header("Message-ID", f"<delivery-{delivery.id}.{delivery.event_id}@tremplin.local>")
+    return message
+
+
+def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
+    """Send one delivery if it is queued and due, and record what happened."""
+    with db.transaction() as session:
+        # Locked until the outcome is committed: a second worker given the same delivery
+        # waits here, then finds it settled.
+        delivery = session.get(Delivery, delivery_id, with_for_update=True)
+        if delivery is None:
+            return Attempt("missing")
+        if delivery.status != "queued":
+            return Attempt(delivery.status)
+        now = utcnow()
+        if delivery.due_at is not None and delivery.due_at > now:
+            return Attempt("queued", retry_in=(delivery.due_at - now).total_seconds())
+
+        category = category_of(delivery.kind)
+        if category and not is_subscribed(session, delivery.recipient_email, category):
+            delivery.status = "skipped"
+            delivery.last_error = f"unsubscribed from {category}"
+            delivery.due_at = None
+            log.info("delivery skipped", extra=_facts(delivery))
+            return Attempt("skipped")
+
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        try:
+            send(config.smtp_settings(), compose(delivery))
+        except (PermanentDeliveryError, ValueError) as error:
+            _fail(delivery, getattr(error, "reason", None) or str(error))
+            return Attempt("failed")
+        except TemporaryDeliveryError as error:
+            policy = config.retry_policy()
+            if delivery.attempts >= policy.max_attempts:
+                _fail(delivery, f"gave up after {delivery.attempts} attempts: {error.reason}")
+                return Attempt("failed")
+            delay = policy.backoff(delivery.attempts)
+            delivery.last_error = error.reason[:2000]
+            delivery.due_at = now + timedelta(seconds=delay)
+            log.warning("delivery will be tried again", extra={**_facts(delivery), "retry_in": delay})
+            return Attempt("queued", retry_in=delay)
+        delivery.status = "sent"
+        delivery.sent_at = utcnow()
+        delivery.due_at = None
+        delivery.last_error = None
+        log.info("delivery sent", extra=_facts(delivery))
+        return Attempt("sent")
+
+
+def _fail(delivery: Delivery, reason: str) -> None:
+    delivery.status = "failed"
+    delivery.last_error = reason[:2000]
+    delivery.due_at = None
+    log.warning("delivery failed", extra=_facts(delivery))
+
+
+def _facts(delivery: Delivery) -> dict:
+    return {
+        "delivery_id": delivery.id,
+        "event_id": delivery.event_id,
+        "kind": delivery.kind,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+    }
+
+
+# --- What admins and people ask ----------------------------------------------------------------
+
+
+class DeliveryNotFound(LookupError):
+    pass
+
+
+class NotResendable(ValueError):
+    pass
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    status: str | None = None,
+    event_id: str | None = None,
+    recipient: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Delivery], int]:
+    query = select(Delivery)
+    if status:
+        query = query.where(Delivery.status == status)
+    if event_id:
+        query = query.where(Delivery.event_id == event_id)
+    if recipient:
+        query = query.where(Delivery.recipient_email == recipient.strip().lower())
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Delivery.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def get_delivery(session: Session, delivery_id: int) -> Delivery:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return delivery
+
+
+def resend(session: Session, delivery_id: int) -> Delivery:
+    """Put a failed delivery back in the queue, with fresh attempts, and wake the worker."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    if delivery.status != "failed":
+        raise NotResendable(delivery.status)
+    delivery.status = "queued"
+    delivery.attempts = 0
+    delivery.due_at = None
+    publish(session, config.SERVICE, RESEND_REQUESTED, {"delivery_id": delivery.id})
+    session.commit()
+    return delivery
+
+
+def history_of(session: Session, email: str, *, offset: int = 0, limit: int = 50) -> tuple[list[Delivery], int]:
+    """Messages for one address, newest first (what is still to come or was cancelled is left out)."""
+    query = select(Delivery).where(
+        Delivery.recipient_email == email.strip().lower(), Delivery.status.in_(("sent", "failed", "skipped"))
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Delivery.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import service_base
 
 Base = service_base()
 
-DELIVERY_STATUSES = ("queued", "sent", "failed")
+# queued: waiting to be sent (now, at due_at, or after a temporary failure);
+# sent: the mail server accepted it; failed: refused for good or out of attempts (see last_error);
+# cancelled: no longer needed (a reminder for a draft since submitted);
+# skipped: the recipient unsubscribed from this category before it was sent.
+DELIVERY_STATUSES = ("queued", "sent", "failed", "cancelled", "skipped")
 
 
 class Delivery(Base):
@@ -32,8 +36,28 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the message is about, e.g. "application:42", so a later event can cancel it.
+    topic: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    # Not to be sent before: a reminder's time, or the next try after a temporary failure.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Preference(Base):
+    """A person's choice for one category of opt-out messages; no row means subscribed."""
+
+    __tablename__ = "preferences"
+    __table_args__ = (UniqueConstraint("email", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    category: Mapped[str] = mapped_column(String(40))
+    subscribed: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
