@@ -22,6 +22,13 @@ os.environ["DRAMATIQ_MIN_BACKOFF_MS"] = "100"
 os.environ["DRAMATIQ_MAX_BACKOFF_MS"] = "1000"
 os.environ["TREMPLIN_VAR"] = f"/tmp/tremplin-test-{RUN_ID}"
 os.environ["LOG_JSON"] = "1"
+# Mail goes nowhere unless a test starts its own SMTP server (nothing may listen on port 1),
+# and temporary failures are retried quickly and briefly.
+os.environ["SMTP_HOST"] = "127.0.0.1"
+os.environ["SMTP_PORT"] = "1"
+os.environ["DELIVERY_BACKOFF_SECONDS"] = "0.2"
+os.environ["DELIVERY_MAX_BACKOFF_SECONDS"] = "1"
+os.environ["DELIVERY_MAX_ATTEMPTS"] = "3"
 
 import pytest  # noqa: E402
 import redis  # noqa: E402

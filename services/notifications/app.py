@@ -1,10 +1,20 @@
 """The notifications service's Flask application."""
 from flask import Flask
 
-from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
+from services.notifications.api import deliveries as deliveries_api
+from services.notifications.api import me as me_api
+from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, mailbox_page_enabled
+from services.notifications.web import mailbox, unsubscribe
+from shared.pages import register_pages
 from shared.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app, _api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    api.register_blueprint(deliveries_api.blp)
+    api.register_blueprint(me_api.blp)
+    # Not a CSRF-protected page blueprint: mail clients post the one-click link themselves.
+    api.register_blueprint(unsubscribe.blp)
+    if mailbox_page_enabled():
+        register_pages(app, mailbox.blp)
     return app

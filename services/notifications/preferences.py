@@ -90,3 +90,17 @@ def unsubscribe_with_token(session: Session, secret: str, token: str) -> tuple[s
     set_preference(session, email, category, False)
     session.commit()
     return email, category
+
+
+class NoConfirmedAddress(LookupError):
+    pass
+
+
+def confirmed_address(session: Session, account_id: int) -> str:
+    """The signed-in person's address, once they have proved it is theirs."""
+    from shared.accounts import Account
+
+    account = session.get(Account, account_id)
+    if account is None or account.confirmed_at is None:
+        raise NoConfirmedAddress(account_id)
+    return account.email

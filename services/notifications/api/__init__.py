@@ -1,0 +1,1 @@
+"""The notifications API: one module per resource."""

@@ -1,0 +1,1 @@
+"""Pages of the notifications service: unsubscribing, and the local mailbox of `make run`."""
