@@ -1,10 +1,16 @@
 """The grants service's Flask application."""
 from flask import Flask
 
+from services.grants.api import calls as calls_api
+from services.grants.api import funds as funds_api
+from services.grants.api import review as review_api
 from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
 from shared.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app, _api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    api.register_blueprint(funds_api.blp)
+    api.register_blueprint(calls_api.blp)
+    api.register_blueprint(review_api.blp)
     return app

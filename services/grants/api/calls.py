@@ -1,0 +1,86 @@
+"""Calls for projects: open calls for anyone; creating, editing, opening and closing for the
+fund manager."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.grants import calls
+from services.grants.api.funds import refuse
+from services.grants.schemas.calls import CallFilterSchema, CallInputSchema, CallSchema, CallStatusSchema
+from shared.auth import current_principal, require_roles
+from shared.clock import utcnow
+from shared.service_app import db_session
+
+blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")
+
+MANAGER = "fund_manager"
+
+
+@blp.route("/calls")
+class Calls(MethodView):
+    @blp.response(200, CallSchema(many=True))
+    def get(self):
+        """Open calls (no sign-in needed), the nearest closing time first."""
+        return calls.open_calls(db_session(), utcnow())
+
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles(MANAGER)
+    @blp.arguments(CallInputSchema)
+    @blp.response(201, CallSchema)
+    def post(self, data):
+        """Create a call, in draft. Times: ISO 8601 with offset, or Paris time without one."""
+        try:
+            return calls.create_call(db_session(), data)
+        except calls.Refusal as refusal:
+            refuse(refusal)
+
+
+@blp.route("/calls/<int:call_id>")
+class CallById(MethodView):
+    @blp.response(200, CallSchema)
+    def get(self, call_id):
+        """A call's page data (no sign-in needed); drafts only for the fund manager."""
+        principal = current_principal()
+        try:
+            if principal is not None and principal.has_any(MANAGER):
+                return calls.get_call(db_session(), call_id)
+            return calls.get_public_call(db_session(), call_id)
+        except calls.Refusal as refusal:
+            refuse(refusal)
+
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles(MANAGER)
+    @blp.arguments(CallInputSchema(partial=True))
+    @blp.response(200, CallSchema)
+    def patch(self, changes, call_id):
+        """Change a call. Once open, only changes that cannot hurt applicants are accepted (else 409)."""
+        try:
+            return calls.update_call(db_session(), call_id, changes)
+        except calls.Refusal as refusal:
+            refuse(refusal)
+
+
+@blp.route("/calls/<int:call_id>/status")
+class CallStatus(MethodView):
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles(MANAGER)
+    @blp.arguments(CallStatusSchema)
+    @blp.response(200, CallSchema)
+    def post(self, data, call_id):
+        """Move a call on: draft → open → closed → in_review → decided (409 when it cannot)."""
+        try:
+            return calls.move_call(db_session(), call_id, data["status"], utcnow())
+        except calls.Refusal as refusal:
+            refuse(refusal)
+
+
+@blp.route("/manage/calls")
+class ManagedCalls(MethodView):
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles(MANAGER)
+    @blp.arguments(CallFilterSchema, location="query")
+    @blp.response(200, CallSchema(many=True))
+    def get(self, filters):
+        """Every call, drafts included, optionally of one status."""
+        return calls.list_calls(db_session(), filters["status"])

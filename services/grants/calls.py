@@ -1,0 +1,281 @@
+"""Funds and calls for projects: what the fund manager creates, edits, opens and closes.
+
+A call moves draft → open → closed → in_review → decided. Once open, its rules may only
+change in ways that cannot hurt an applicant who already started: a later closing time, a
+wider territory, more sectors or kinds, a lower share of other funding, a higher maximum
+award, fewer required documents, and any change of text.
+
+Use cases take a session (and `now` where time matters), validate, write and commit; a
+refusal raises `Refusal` before anything is written.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.grants.eligibility import CallRules
+from services.grants.models import Call, Fund
+from services.grants.schemas.calls import as_utc
+
+# Number of grants a fund aims at: fewer the first year, while the process beds in.
+FIRST_YEAR_GRANTS_OBJECTIVE = 5
+LATER_YEARS_GRANTS_OBJECTIVE = 10
+
+TEXT_FIELDS = ("title_fr", "title_en", "description_fr", "description_en")
+# Which status a call may move to, from which.
+TRANSITIONS = {"open": "draft", "closed": "open", "in_review": "closed", "decided": "in_review"}
+TRANSITION_REFUSED = {
+    "open": "Only a draft call can open.",
+    "closed": "Only an open call can close.",
+    "in_review": "Only a closed call can go to review.",
+    "decided": "Only a call in review can be decided.",
+}
+
+
+class Refusal(Exception):
+    """A request refused: an HTTP status, a message and messages per field."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+
+
+# --- Funds -----------------------------------------------------------------------------------
+
+
+def default_grants_objective(session: Session, name: str, year: int) -> int:
+    earlier = session.scalar(select(Fund.id).where(Fund.name == name, Fund.year < year).limit(1))
+    return LATER_YEARS_GRANTS_OBJECTIVE if earlier else FIRST_YEAR_GRANTS_OBJECTIVE
+
+
+def create_fund(
+    session: Session, *, name: str, year: int, envelope_cents: int, grants_objective: int | None = None
+) -> Fund:
+    name = name.strip()
+    if session.scalar(select(Fund.id).where(Fund.name == name, Fund.year == year)):
+        raise Refusal(409, "A fund with this name already exists for this year.",
+                      {"year": ["A fund with this name already exists for this year."]})
+    if grants_objective is None:
+        grants_objective = default_grants_objective(session, name, year)
+    fund = Fund(name=name, year=year, envelope_cents=envelope_cents, grants_objective=grants_objective)
+    session.add(fund)
+    session.commit()
+    return fund
+
+
+def list_funds(session: Session) -> list[Fund]:
+    return list(session.scalars(select(Fund).order_by(Fund.year.desc(), Fund.name)))
+
+
+def get_fund(session: Session, fund_id: int) -> Fund:
+    fund = session.get(Fund, fund_id)
+    if fund is None:
+        raise Refusal(404, "There is no such fund.")
+    return fund
+
+
+# --- Reading calls ---------------------------------------------------------------------------
+
+
+def accepts_applications(call: Call, now: datetime) -> bool:
+    """Whether an applicant may start, edit or submit an application to this call now.
+
+    A call past its closing time is closed for applicants whatever its stored status, so
+    nobody depends on the fund manager pressing "close" on time.
+    """
+    return call.status == "open" and as_utc(call.opens_at) <= now < as_utc(call.closes_at)
+
+
+def effective_status(call: Call, now: datetime) -> str:
+    """The status people see: an open call past its closing time shows as closed."""
+    if call.status == "open" and now >= as_utc(call.closes_at):
+        return "closed"
+    return call.status
+
+
+def call_rules(call: Call) -> CallRules:
+    """The call's eligibility rules, as `eligibility.failing_rules` reads them."""
+    return CallRules(
+        postal_codes=tuple(call.postal_codes or ()),
+        sectors=tuple(call.sectors or ()),
+        organisation_kinds=tuple(call.organisation_kinds or ()),
+        min_other_funding_share_percent=call.min_other_funding_share_percent,
+        max_award_cents=call.max_award_cents,
+        required_documents=tuple(document["code"] for document in call.required_documents or ()),
+    )
+
+
+def get_call(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise Refusal(404, "There is no such call.")
+    return call
+
+
+def get_public_call(session: Session, call_id: int) -> Call:
+    """A call as anyone may read it: drafts are the fund manager's own and do not exist outside."""
+    call = session.get(Call, call_id)
+    if call is None or call.status == "draft":
+        raise Refusal(404, "There is no such call.")
+    return call
+
+
+def list_calls(session: Session, status: str | None = None) -> list[Call]:
+    query = select(Call).order_by(Call.opens_at.desc(), Call.id.desc())
+    if status is not None:
+        query = query.where(Call.status == status)
+    return list(session.scalars(query))
+
+
+def open_calls(session: Session, now: datetime) -> list[Call]:
+    """Calls that are open and not yet past their closing time, soonest deadline first
+    (including those opened by the fund manager whose opening time is still ahead)."""
+    query = select(Call).where(Call.status == "open").order_by(Call.closes_at, Call.id)
+    return [call for call in session.scalars(query) if now < as_utc(call.closes_at)]
+
+
+# --- Writing calls ---------------------------------------------------------------------------
+
+
+def create_call(session: Session, data: dict) -> Call:
+    """A new call, in draft; `data` is validated by CallInputSchema."""
+    if session.get(Fund, data["fund_id"]) is None:
+        raise Refusal(422, "The request has invalid fields; see errors.", {"fund_id": ["There is no such fund."]})
+    call = Call(status="draft", **data)
+    session.add(call)
+    session.commit()
+    return call
+
+
+def update_call(session: Session, call_id: int, changes: dict) -> Call:
+    """Change some fields of a call; `changes` is validated by CallInputSchema(partial=True)."""
+    call = get_call(session, call_id)
+    if "fund_id" in changes and session.get(Fund, changes["fund_id"]) is None:
+        raise Refusal(422, "The request has invalid fields; see errors.", {"fund_id": ["There is no such fund."]})
+    opens_at = changes.get("opens_at", as_utc(call.opens_at))
+    closes_at = changes.get("closes_at", as_utc(call.closes_at))
+    if closes_at <= opens_at:
+        raise Refusal(422, "The request has invalid fields; see errors.",
+                      {"closes_at": ["The call must close after it opens."]})
+    if call.status == "open":
+        errors = _harm_to_applicants(call, changes)
+        if errors:
+            raise Refusal(409, "This call is open: these changes could hurt applicants who already started.", errors)
+    elif call.status != "draft":
+        errors = {
+            field: ["Only the texts of a call can change once it is closed."]
+            for field, value in changes.items()
+            if field not in TEXT_FIELDS and _differs(call, field, value)
+        }
+        if errors:
+            raise Refusal(409, "Only the texts of a call can change once it is closed.", errors)
+    for field, value in changes.items():
+        setattr(call, field, value)
+    session.commit()
+    return call
+
+
+def _differs(call: Call, field: str, value) -> bool:
+    current = getattr(call, field)
+    if isinstance(current, datetime):
+        current = as_utc(current)
+    return current != value
+
+
+def _widens(current: list, new: list) -> bool:
+    """Whether a restriction list (empty: no restriction) lets in at least everyone it did."""
+    if not new:
+        return True
+    return bool(current) and set(current) <= set(new)
+
+
+def _harm_to_applicants(call: Call, changes: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if "fund_id" in changes and changes["fund_id"] != call.fund_id:
+        refuse("fund_id", "An open call cannot move to another fund.")
+    if "opens_at" in changes and changes["opens_at"] > as_utc(call.opens_at):
+        refuse("opens_at", "An open call cannot open later.")
+    if "closes_at" in changes and changes["closes_at"] < as_utc(call.closes_at):
+        refuse("closes_at", "An open call cannot close earlier; it may close later.")
+    if "max_award_cents" in changes and changes["max_award_cents"] < call.max_award_cents:
+        refuse("max_award_cents", "An open call's maximum award cannot go down.")
+    if "min_other_funding_share_percent" in changes and (
+        changes["min_other_funding_share_percent"] > call.min_other_funding_share_percent
+    ):
+        refuse("min_other_funding_share_percent", "An open call cannot ask for a higher share of other funding.")
+    if "postal_codes" in changes and not _widens(call.postal_codes, changes["postal_codes"]):
+        refuse("postal_codes", "An open call's territory can grow but not shrink.")
+    if "sectors" in changes and not _widens(call.sectors, changes["sectors"]):
+        refuse("sectors", "An open call may accept more sectors, not fewer.")
+    if "organisation_kinds" in changes and not _widens(call.organisation_kinds, changes["organisation_kinds"]):
+        refuse("organisation_kinds", "An open call may accept more kinds of applicant, not fewer.")
+    if "required_documents" in changes:
+        before = {document["code"] for document in call.required_documents}
+        if {document["code"] for document in changes["required_documents"]} - before:
+            refuse("required_documents", "An open call cannot require more documents.")
+    if "scoring_grid" in changes and changes["scoring_grid"] != call.scoring_grid:
+        refuse("scoring_grid", "The scoring grid was published with the call; it cannot change once the call is open.")
+    return errors
+
+
+def opening_problems(call: Call, now: datetime) -> dict[str, list[str]]:
+    """What keeps a draft from opening, per field (empty when it is complete)."""
+    errors: dict[str, list[str]] = {}
+    if as_utc(call.closes_at) <= as_utc(call.opens_at):
+        errors["closes_at"] = ["The call must close after it opens."]
+    elif as_utc(call.closes_at) <= now:
+        errors["closes_at"] = ["The closing time is already past."]
+    if call.max_award_cents <= 0:
+        errors["max_award_cents"] = ["Set a maximum award above zero."]
+    elif call.max_award_cents > call.fund.envelope_cents:
+        errors["max_award_cents"] = ["The maximum award is above the fund's envelope."]
+    if not any(criterion["weight"] > 0 for criterion in call.scoring_grid):
+        errors["scoring_grid"] = ["The scoring grid needs at least one criterion with a weight above zero."]
+    elif any(not criterion["levels"] for criterion in call.scoring_grid):
+        errors["scoring_grid"] = ["Describe at least one level for each criterion."]
+    return errors
+
+
+def move_call(session: Session, call_id: int, status: str, now: datetime) -> Call:
+    """Move a call to its next status: open, closed, in_review, decided."""
+    call = get_call(session, call_id)
+    required = TRANSITIONS.get(status)
+    if required is None:
+        raise Refusal(422, "The request has invalid fields; see errors.", {"status": ["Unknown status."]})
+    if call.status != required:
+        raise Refusal(409, TRANSITION_REFUSED[status], {"status": [TRANSITION_REFUSED[status]]})
+    if status == "open":
+        errors = opening_problems(call, now)
+        if errors:
+            raise Refusal(409, "This call cannot open yet: complete it first.", errors)
+    if status == "closed" and now < as_utc(call.closes_at):
+        # Closing before the announced time would shut out applicants who are still writing.
+        raise Refusal(409, "This call cannot close before its closing time.",
+                      {"status": ["This call cannot close before its closing time."]})
+    call.status = status
+    session.commit()
+    return call
+
+
+def open_call(session: Session, call_id: int, now: datetime) -> Call:
+    return move_call(session, call_id, "open", now)
+
+
+def close_call(session: Session, call_id: int, now: datetime) -> Call:
+    return move_call(session, call_id, "closed", now)
+
+
+def start_review(session: Session, call_id: int, now: datetime) -> Call:
+    return move_call(session, call_id, "in_review", now)
+
+
+def mark_decided(session: Session, call_id: int, now: datetime) -> Call:
+    return move_call(session, call_id, "decided", now)

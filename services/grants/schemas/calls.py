@@ -1,0 +1,168 @@
+"""Calls for projects as the API reads and writes them.
+
+Times: an ISO 8601 value with its offset is an instant; a value without offset
+("2026-11-22T18:00", what a page's datetime-local field sends) is a wall-clock time in
+Europe/Paris. Either way the call keeps it in UTC and shows it in UTC and in Paris time.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.grants.organisations import (
+    ORGANISATION_KINDS,
+    SECTORS,
+    InvalidPostalCode,
+    check_postal_code,
+)
+from shared.clock import parse_paris_input, to_paris
+from shared.money import Cents
+
+_WALL_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+CODE = validate.Regexp(r"^[a-z0-9_]{1,60}$", error="Use 1 to 60 lowercase letters, digits or underscores.")
+
+
+class ParisDateTime(fields.DateTime):
+    """An aware ISO 8601 instant, or a Paris wall-clock time; loaded as aware UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if isinstance(value, str) and _WALL_CLOCK.fullmatch(value.strip()):
+            try:
+                return parse_paris_input(value)
+            except ValueError:
+                raise ValidationError(
+                    "This time does not exist in Europe/Paris: clocks skip that hour when summer time starts."
+                ) from None
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValidationError("Give a time with its offset, or a Paris time as YYYY-MM-DDTHH:MM.")
+        return moment.astimezone(timezone.utc)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return as_utc(value).isoformat()
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite (make run) gives back naive values; they were written in UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _postal_code(value: str) -> None:
+    try:
+        check_postal_code(value)
+    except InvalidPostalCode as error:
+        raise ValidationError(error.message) from None
+
+
+def _unique(values: list) -> None:
+    if len(values) != len(set(values)):
+        raise ValidationError("Each value may appear only once.")
+
+
+def _unique_codes(items: list[dict]) -> None:
+    _unique([item["code"] for item in items])
+
+
+class RequiredDocumentSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    label_fr = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    label_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class LevelSchema(Schema):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class CriterionSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    label_fr = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    label_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    weight = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    levels = fields.List(fields.Nested(LevelSchema), load_default=list)
+
+    @validates_schema
+    def _distinct_scores(self, data, **kwargs):
+        scores = [level["score"] for level in data.get("levels", [])]
+        if len(scores) != len(set(scores)):
+            raise ValidationError("Each level needs its own score.", "levels")
+
+
+class CallInputSchema(Schema):
+    """A call as the fund manager writes it (all fields on creation; any of them on edit)."""
+
+    fund_id = fields.Integer(required=True, strict=True)
+    title_fr = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    title_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    description_fr = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    description_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
+    opens_at = ParisDateTime(required=True)
+    closes_at = ParisDateTime(required=True)
+    max_award_cents = Cents(required=True)
+    postal_codes = fields.List(fields.String(validate=_postal_code), load_default=list, validate=_unique)
+    sectors = fields.List(fields.String(validate=validate.OneOf(SECTORS)), load_default=list, validate=_unique)
+    organisation_kinds = fields.List(
+        fields.String(validate=validate.OneOf(ORGANISATION_KINDS)), load_default=list, validate=_unique
+    )
+    min_other_funding_share_percent = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=100)
+    )
+    required_documents = fields.List(
+        fields.Nested(RequiredDocumentSchema), load_default=list, validate=_unique_codes
+    )
+    scoring_grid = fields.List(fields.Nested(CriterionSchema), load_default=list, validate=_unique_codes)
+
+    @validates_schema
+    def _closes_after_opens(self, data, **kwargs):
+        if "opens_at" in data and "closes_at" in data and data["closes_at"] <= data["opens_at"]:
+            raise ValidationError("The call must close after it opens.", "closes_at")
+
+
+class CallSchema(Schema):
+    id = fields.Integer()
+    fund_id = fields.Integer()
+    status = fields.String(metadata={"description": "draft, open, closed, in_review or decided"})
+    accepting_applications = fields.Method("_accepting")
+    title_fr = fields.String()
+    title_en = fields.String(allow_none=True)
+    description_fr = fields.String()
+    description_en = fields.String(allow_none=True)
+    opens_at = ParisDateTime(metadata={"description": "UTC"})
+    closes_at = ParisDateTime(metadata={"description": "UTC"})
+    opens_at_paris = fields.Method("_opens_paris", metadata={"description": "The same instant in Paris time"})
+    closes_at_paris = fields.Method("_closes_paris", metadata={"description": "The same instant in Paris time"})
+    max_award_cents = fields.Integer()
+    postal_codes = fields.List(fields.String())
+    sectors = fields.List(fields.String())
+    organisation_kinds = fields.List(fields.String())
+    min_other_funding_share_percent = fields.Integer()
+    required_documents = fields.List(fields.Nested(RequiredDocumentSchema))
+    scoring_grid = fields.List(fields.Nested(CriterionSchema))
+
+    def _accepting(self, call) -> bool:
+        from services.grants.calls import accepts_applications
+        from shared.clock import utcnow
+
+        return accepts_applications(call, utcnow())
+
+    def _opens_paris(self, call) -> str:
+        return to_paris(as_utc(call.opens_at)).isoformat()
+
+    def _closes_paris(self, call) -> str:
+        return to_paris(as_utc(call.closes_at)).isoformat()
+
+
+class CallStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed", "in_review", "decided")))
+
+
+class CallFilterSchema(Schema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(("draft", "open", "closed", "in_review", "decided"))
+    )
