@@ -1,0 +1,68 @@
+"""Events as the notifications worker receives them, checked against their contracts."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from shared import events
+
+
+def envelope(name: str, payload: dict, request_id: str | None = "req1") -> dict:
+    data = {
+        "id": events.new_event_id(),
+        "name": name,
+        "version": events.latest_version(name),
+        "producer": "grants",
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "request_id": request_id,
+        "payload": payload,
+    }
+    events.read_envelope(data)  # a test event keeps the contract too
+    return data
+
+
+def person(email="ana@example.org", name="Ana", language="fr") -> dict:
+    return {"email": email, "name": name, "language": language}
+
+
+def account_registered(email="ana@example.org", language="fr", **changes) -> dict:
+    payload = {
+        **person(email, language=language), "account_id": 1, "service": "grants", "roles": ["applicant"],
+        "confirm_url": f"http://127.0.0.1:8001/accounts/confirm/token-for-{email}",
+    }
+    return envelope("account.registered", {**payload, **changes})
+
+
+def password_reset(email="ana@example.org", language="fr") -> dict:
+    return envelope("account.password_reset_requested", {
+        **person(email, language=language), "account_id": 1, "service": "grants",
+        "reset_url": "http://127.0.0.1:8001/accounts/reset/tok",
+    })
+
+
+def _application(application_id: int, email: str, language: str) -> dict:
+    return {
+        **person(email, language=language), "application_id": application_id, "call_id": 3,
+        "call_title": "Aide à l'écriture 2027", "project_title": "Les Ateliers du Port",
+        "application_url": f"http://127.0.0.1:8001/applications/{application_id}",
+    }
+
+
+def draft_started(application_id=7, email="ana@example.org", language="fr", closes_in=timedelta(days=30)) -> dict:
+    closes_at = datetime.now(timezone.utc) + closes_in
+    return envelope("application.draft_started", {
+        **_application(application_id, email, language), "closes_at": closes_at.isoformat(),
+    })
+
+
+def submitted(application_id=7, email="ana@example.org", language="fr") -> dict:
+    return envelope("application.submitted", {
+        **_application(application_id, email, language), "receipt_number": f"AP-2027-{application_id:05d}",
+        "submitted_at": datetime(2027, 3, 3, 13, 5, tzinfo=timezone.utc).isoformat(),
+    })
+
+
+def withdrawn(application_id=7, email="ana@example.org", language="fr") -> dict:
+    return envelope("application.withdrawn", {
+        **_application(application_id, email, language),
+        "withdrawn_at": datetime.now(timezone.utc).isoformat(),
+    })
