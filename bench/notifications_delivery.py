@@ -1,0 +1,137 @@
+"""How many emails a second the notifications pipeline hands to the local SMTP server.
+
+Each message goes the whole way: an `account.password_reset_requested` event on Redis, the
+`notifications.on_event` actor recording its delivery (idempotently, in PostgreSQL), the
+`notifications.deliver` actor rendering the French/English email and sending it by SMTP
+(one connection per message, as in production) to the project's own devsmtp server, run as
+its own process as under `make run`, which writes it to disk. Creates its own PostgreSQL database (dropped at the end), a private Redis
+namespace and a temporary mail directory.
+
+    .venv/bin/python bench/notifications_delivery.py [--events 1000] [--threads 8]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+RUN = uuid.uuid4().hex[:8]
+ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+NAME = f"tremplin_bench_notifications_{RUN}"
+os.environ["NOTIFICATIONS_DATABASE_URL"] = f"{ADMIN.rsplit('/', 1)[0]}/{NAME}"
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ["DRAMATIQ_NAMESPACE"] = f"tremplin-bench-{RUN}"
+os.environ["LOG_JSON"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import logging  # noqa: E402
+
+import dramatiq  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from shared.broker import broker  # noqa: E402
+from shared.events import new_event_id, utcnow  # noqa: E402
+from shared.migrations import upgrade  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8)
+    arguments = parser.parse_args()
+
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{NAME}"'))
+    try:
+        from services.notifications.config import MIGRATIONS_DIR
+
+        upgrade(MIGRATIONS_DIR, os.environ["NOTIFICATIONS_DATABASE_URL"])
+        with tempfile.TemporaryDirectory() as mail:
+            run(arguments.events, arguments.threads, Path(mail))
+    finally:
+        import services.notifications.actors as actors
+
+        actors.database().dispose()
+        keys = list(broker.client.scan_iter(f"{broker.namespace}*"))
+        if keys:
+            broker.client.delete(*keys)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
+    """The local mail server of `make run`, in its own process as there."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "services.notifications.devsmtp", "--port", str(port), "--dir", str(mail)],
+        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise RuntimeError("devsmtp did not start")
+
+
+def run(count: int, threads: int, mail: Path) -> None:
+    port = free_port()
+    os.environ["SMTP_HOST"], os.environ["SMTP_PORT"] = "127.0.0.1", str(port)
+    server = start_devsmtp(port, mail)
+    logging.getLogger().setLevel(logging.WARNING)  # a log line per message would measure the terminal
+
+    import services.notifications.actors as actors
+    from services.notifications.models import Delivery
+
+    for number in range(count):
+        actors.on_event.send({
+            "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
+            "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
+            "payload": {
+                "account_id": number, "service": "grants", "email": f"b{number}@example.org",
+                "name": f"B{number}", "language": "fr" if number % 2 else "en",
+                "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}",
+            },
+        })
+
+    db = actors.database()
+    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=threads)
+    started = time.perf_counter()
+    worker.start()
+    try:
+        while True:
+            with db.transaction() as session:
+                sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent"))
+                failed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
+            if sent + failed >= count:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        worker.stop()
+        server.terminate()
+        server.wait(timeout=10)
+
+    stored = len(list(mail.glob("*.eml")))
+    print(f"events: {count} (PostgreSQL, Redis at {os.environ['REDIS_URL']}, devsmtp on 127.0.0.1:{port})")
+    print(f"emails sent: {sent}, failed: {failed}, stored by devsmtp: {stored}")
+    print(f"event -> delivery row -> rendered email -> SMTP, {threads} worker threads: {sent / elapsed:8.0f} messages/s")
+
+
+if __name__ == "__main__":
+    main()
