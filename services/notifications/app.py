@@ -3,6 +3,7 @@ from flask import Flask
 
 from services.notifications.api import deliveries as deliveries_api
 from services.notifications.api import me as me_api
+from services.notifications.commands import blueprint as commands
 from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, mailbox_page_enabled
 from services.notifications.web import mailbox, unsubscribe
 from shared.pages import register_pages
@@ -15,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(me_api.blp)
     # Not a CSRF-protected page blueprint: mail clients post the one-click link themselves.
     api.register_blueprint(unsubscribe.blp)
+    app.register_blueprint(commands)
     if mailbox_page_enabled():
         register_pages(app, mailbox.blp)
     return app

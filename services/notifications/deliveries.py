@@ -229,6 +229,9 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     with db.transaction() as session:
         # Locked until the outcome is committed: a second worker given the same delivery
         # waits here, then finds it settled.
+        if not db.is_postgresql:
+            # SQLite (make run) has no row locks: a write first takes the database's lock.
+            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
         if delivery is None:
             return Attempt("missing")
@@ -340,6 +343,12 @@ def resend(session: Session, delivery_id: int) -> Delivery:
     publish(session, config.SERVICE, RESEND_REQUESTED, {"delivery_id": delivery.id})
     session.commit()
     return delivery
+
+
+def queued_deliveries(db: Database) -> list[tuple[int, str | None]]:
+    """Every delivery still to be sent, with its request id: to wake them after an incident."""
+    with db.transaction() as session:
+        return list(session.execute(select(Delivery.id, Delivery.request_id).where(Delivery.status == "queued")))
 
 
 def history_of(session: Session, email: str, *, offset: int = 0, limit: int = 50) -> tuple[list[Delivery], int]:

@@ -209,3 +209,37 @@ def test_far_reminder_waits_in_hops_no_longer_than_the_broker_allows(notificatio
     assert hop["args"][0] == row.id
     assert (eta - datetime.now(timezone.utc)).total_seconds() == pytest.approx(MAX_HOP_SECONDS, abs=60)
     assert _deliveries(notifications_app)[0].status == "queued"
+
+
+def test_worker_that_died_after_recording_the_delivery_still_gets_it_sent(
+    notifications_app, notifications_worker, inbox
+):
+    from services.notifications.deliveries import HANDLERS
+    from shared.consumer import consume
+
+    event = envelopes.account_registered(email="late@example.org")
+    # A first worker committed the delivery, then died before asking for it to be sent.
+    assert consume(notifications_app.extensions["db"], HANDLERS, event) is True
+    assert _deliveries(notifications_app)[0].status == "queued"
+
+    on_event.send(event)  # dramatiq gives the unacknowledged message to another worker
+
+    [row] = wait_until(lambda: _settled(notifications_app, 1), message="the email")
+    assert row.status == "sent"
+    assert [str(m["To"]) for m in inbox.messages] == ["Ana <late@example.org>"]
+
+
+def test_requeue_command_wakes_deliveries_whose_messages_redis_lost(notifications_app, notifications_worker, inbox):
+    from services.notifications.deliveries import HANDLERS
+    from shared.consumer import consume
+
+    db = notifications_app.extensions["db"]
+    for number in range(3):
+        consume(db, HANDLERS, envelopes.password_reset(email=f"lost{number}@example.org"))
+
+    result = notifications_app.test_cli_runner().invoke(args=["deliveries", "requeue"])
+
+    assert result.exit_code == 0, result.output
+    assert "3 queued deliveries woken" in result.output
+    wait_until(lambda: _settled(notifications_app, 3), message="the three emails")
+    assert len(inbox.messages) == 3

@@ -204,3 +204,44 @@ def test_unsubscribed_address_gets_no_reminder_but_still_every_transactional_mes
         "Candidature reçue : Aide à l'écriture 2027 (n° AP-2027-00003)",
         "Réinitialisation de votre mot de passe Tremplin",
     ]
+
+
+class SlowInbox(Inbox):
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(0.3)  # long enough for a second worker to arrive meanwhile
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_two_workers_given_the_same_delivery_send_it_once(database, db, smtp_server, monkeypatch, tmp_path):
+    import threading
+
+    from services.notifications.config import MIGRATIONS_DIR
+    from shared.db import Database
+    from shared.migrations import upgrade
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'notifications.db'}"
+        upgrade(MIGRATIONS_DIR, url)
+        db = Database(url)
+    handler = SlowInbox()
+    monkeypatch.setenv("SMTP_PORT", str(smtp_server(handler)))
+    row = _one_queued(db, envelopes.password_reset())
+    outcomes = []
+
+    def work():
+        outcomes.append(attempt_delivery(db, row.id).status)
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert outcomes == ["sent", "sent", "sent"]
+    assert len(handler.messages) == 1
+    assert _row(db, row.id).attempts == 1
+    if database == "sqlite":
+        db.dispose()
