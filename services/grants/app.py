@@ -5,6 +5,9 @@ from services.grants.api import calls as calls_api
 from services.grants.api import funds as funds_api
 from services.grants.api import review as review_api
 from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
+from services.grants.web import manager as manager_pages
+from services.grants.web import public as public_pages
+from shared.pages import register_pages
 from shared.service_app import create_service_app
 
 
@@ -13,4 +16,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(funds_api.blp)
     api.register_blueprint(calls_api.blp)
     api.register_blueprint(review_api.blp)
+    register_pages(app, public_pages.blp)
+    register_pages(app, manager_pages.blp)
     return app

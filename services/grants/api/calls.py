@@ -7,7 +7,13 @@ from flask_smorest import Blueprint
 
 from services.grants import calls
 from services.grants.api.funds import refuse
-from services.grants.schemas.calls import CallFilterSchema, CallInputSchema, CallSchema, CallStatusSchema
+from services.grants.schemas.calls import (
+    CallChangesSchema,
+    CallFilterSchema,
+    CallInputSchema,
+    CallSchema,
+    CallStatusSchema,
+)
 from shared.auth import current_principal, require_roles
 from shared.clock import utcnow
 from shared.service_app import db_session
@@ -51,7 +57,7 @@ class CallById(MethodView):
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(MANAGER)
-    @blp.arguments(CallInputSchema(partial=True))
+    @blp.arguments(CallChangesSchema(partial=True))
     @blp.response(200, CallSchema)
     def patch(self, changes, call_id):
         """Change a call. Once open, only changes that cannot hurt applicants are accepted (else 409)."""

@@ -21,6 +21,7 @@ from shared.clock import parse_paris_input, to_paris
 from shared.money import Cents
 
 _WALL_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+CHOICE = "Must be one of the choices offered."
 CODE = validate.Regexp(r"^[a-z0-9_]{1,60}$", error="Use 1 to 60 lowercase letters, digits or underscores.")
 
 
@@ -106,9 +107,9 @@ class CallInputSchema(Schema):
     closes_at = ParisDateTime(required=True)
     max_award_cents = Cents(required=True)
     postal_codes = fields.List(fields.String(validate=_postal_code), load_default=list, validate=_unique)
-    sectors = fields.List(fields.String(validate=validate.OneOf(SECTORS)), load_default=list, validate=_unique)
+    sectors = fields.List(fields.String(validate=validate.OneOf(SECTORS, error=CHOICE)), load_default=list, validate=_unique)
     organisation_kinds = fields.List(
-        fields.String(validate=validate.OneOf(ORGANISATION_KINDS)), load_default=list, validate=_unique
+        fields.String(validate=validate.OneOf(ORGANISATION_KINDS, error=CHOICE)), load_default=list, validate=_unique
     )
     min_other_funding_share_percent = fields.Integer(
         load_default=0, strict=True, validate=validate.Range(min=0, max=100)
@@ -159,10 +160,14 @@ class CallSchema(Schema):
 
 
 class CallStatusSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(("open", "closed", "in_review", "decided")))
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed", "in_review", "decided"), error=CHOICE))
 
 
 class CallFilterSchema(Schema):
     status = fields.String(
-        load_default=None, validate=validate.OneOf(("draft", "open", "closed", "in_review", "decided"))
+        load_default=None, validate=validate.OneOf(("draft", "open", "closed", "in_review", "decided"), error=CHOICE)
     )
+
+
+class CallChangesSchema(CallInputSchema):
+    """Changes to a call: any of CallInputSchema's fields (use with partial=True)."""

@@ -5,16 +5,17 @@ from marshmallow import Schema, fields, validate
 
 from services.grants.models import APPLICATION_STATUSES
 from services.grants.organisations import SECTORS
+from services.grants.schemas.calls import CHOICE
 
 
 class ApplicationFilterSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(APPLICATION_STATUSES))
-    sector = fields.String(load_default=None, validate=validate.OneOf(SECTORS))
+    status = fields.String(load_default=None, validate=validate.OneOf(APPLICATION_STATUSES, error=CHOICE))
+    sector = fields.String(load_default=None, validate=validate.OneOf(SECTORS, error=CHOICE))
     eligible = fields.Boolean(load_default=None, allow_none=True)
 
 
 class CsvQuerySchema(ApplicationFilterSchema):
-    lang = fields.String(load_default="fr", validate=validate.OneOf(("fr", "en")),
+    lang = fields.String(load_default="fr", validate=validate.OneOf(("fr", "en"), error=CHOICE),
                          metadata={"description": "Language of the column names and labels"})
 
 

@@ -1,0 +1,67 @@
+"""Pages anyone can read: the open calls, and a call's page with its rules and dates."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from services.grants import calls
+from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
+from services.grants.schemas.calls import as_utc
+from shared.clock import format_paris, utcnow
+from shared.i18n import current_language, translate
+from shared.money import format_money
+from shared.pages import render_error
+from shared.service_app import db_session
+
+blp = Blueprint("public_pages", __name__)
+
+DATE_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+STATUS_NAMES = {
+    "draft": "Draft", "open": "Open", "closed": "Closed", "in_review": "In review", "decided": "Decided",
+    "submitted": "Submitted", "withdrawn": "Withdrawn",
+}
+
+
+def page_helpers() -> dict:
+    """What the grants pages show the same way: Paris times, euros, sector and kind names."""
+    language = current_language()
+
+    def label(labels: dict, code: str) -> str:
+        return labels.get(code, {}).get(language, code)
+
+    return {
+        # British English: day before month and a 24-hour clock, as people here read dates.
+        "paris": lambda moment: format_paris(as_utc(moment), DATE_LOCALES[language]) if moment else "",
+        "euros": lambda cents: format_money(cents, language) if cents is not None else "",
+        "sector_label": lambda code: label(SECTOR_LABELS, code),
+        "kind_label": lambda code: label(ORGANISATION_KIND_LABELS, code),
+        "text_in": lambda item, name: (item.get(f"{name}_en") if language == "en" else None) or item.get(f"{name}_fr"),
+        "status_name": lambda code: translate(STATUS_NAMES.get(code, code)),
+        "language": language,
+    }
+
+
+@blp.context_processor
+def _helpers():
+    return page_helpers()
+
+
+@blp.get("/")
+def open_calls():
+    now = utcnow()
+    found = calls.open_calls(db_session(), now)
+    return render_template("public/open_calls.html", calls=found, now=now,
+                           accepts=lambda call: calls.accepts_applications(call, now))
+
+
+@blp.get("/calls/<int:call_id>")
+def call_page(call_id):
+    try:
+        call = calls.get_public_call(db_session(), call_id)
+    except calls.Refusal as refusal:
+        return render_error(refusal.status, refusal.message)
+    now = utcnow()
+    return render_template(
+        "public/call.html", call=call, accepting=calls.accepts_applications(call, now),
+        status=calls.effective_status(call, now), not_yet_open=now < as_utc(call.opens_at),
+        sectors=call.sectors or [], kinds=call.organisation_kinds or [],
+    )
