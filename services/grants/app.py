@@ -1,8 +1,11 @@
 """The grants service's Flask application."""
 from flask import Flask
 
+from services.grants.api import applications as applications_api
 from services.grants.api import calls as calls_api
+from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
+from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
 from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
 from services.grants.web import manager as manager_pages
@@ -16,6 +19,9 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(funds_api.blp)
     api.register_blueprint(calls_api.blp)
     api.register_blueprint(review_api.blp)
+    api.register_blueprint(profile_api.blp)
+    api.register_blueprint(applications_api.blp)
+    api.register_blueprint(documents_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     return app

@@ -1,0 +1,51 @@
+"""Documents of an application: PDF uploads per required document, and their download."""
+from __future__ import annotations
+
+from flask import send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.grants import applications, config
+from services.grants.api.applications import refuse
+from services.grants.schemas.applications import ApplicationDocumentSchema, DocumentUploadSchema
+from shared.auth import current_principal, require_roles
+from shared.clock import utcnow
+from shared.service_app import db_session
+
+blp = Blueprint("documents", __name__, url_prefix="/api", description="Documents of applications (PDF)")
+
+
+@blp.route("/applications/<int:application_id>/documents/<string:code>")
+class DocumentByCode(MethodView):
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles("applicant")
+    @blp.arguments(DocumentUploadSchema, location="files")
+    @blp.response(200, ApplicationDocumentSchema)
+    def put(self, files, application_id, code):
+        """Upload or replace one of the call's required documents (multipart field `file`).
+
+        PDF only, checked by content (415 otherwise); at most MAX_DOCUMENT_BYTES (10 MB by
+        default; 413 above); 422 for a document the call does not ask for.
+        """
+        upload = files["file"]
+        try:
+            return applications.attach_document(
+                db_session(), current_principal().account_id, application_id, code,
+                upload.stream, upload.filename, utcnow(), config.documents_dir(), config.max_document_bytes(),
+            )
+        except applications.Refusal as refusal:
+            refuse(refusal)
+
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles()
+    @blp.response(200, {"type": "string", "format": "binary"}, description="The PDF", content_type="application/pdf")
+    def get(self, application_id, code):
+        """Download a document: its applicant or a fund manager."""
+        principal = current_principal()
+        try:
+            document, handle = applications.open_document(
+                db_session(), principal.account_id, principal.roles, application_id, code, config.documents_dir()
+            )
+        except applications.Refusal as refusal:
+            refuse(refusal)
+        return send_file(handle, mimetype="application/pdf", as_attachment=True, download_name=document.filename)

@@ -1,0 +1,36 @@
+"""The applicant's profile: the organisation they apply for."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from services.grants import profiles
+from services.grants.schemas.profiles import ProfileInputSchema, ProfileSchema
+from shared.auth import current_principal, require_roles
+from shared.service_app import db_session
+
+blp = Blueprint("profile", __name__, url_prefix="/api", description="The applicant's organisation")
+
+
+@blp.route("/profile")
+class Profile(MethodView):
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles("applicant")
+    @blp.response(200, ProfileSchema)
+    def get(self):
+        """Your organisation (404 until you have described it)."""
+        try:
+            return profiles.get_profile(db_session(), current_principal().account_id)
+        except profiles.NoProfile as error:
+            abort(404, message=str(error))
+
+    @blp.doc(security=[{"bearerAuth": []}])
+    @require_roles("applicant")
+    @blp.arguments(ProfileInputSchema)
+    @blp.response(200, ProfileSchema)
+    def put(self, data):
+        """Describe your organisation, or replace its description (every field at once).
+
+        SIREN/SIRET are checked (Luhn, with La Poste's exception) and stored compact.
+        """
+        return profiles.save_profile(db_session(), current_principal().account_id, data)

@@ -1,0 +1,435 @@
+"""The applicant's journey: a draft to an open call, its documents, submission, withdrawal.
+
+Use cases take a session, the applicant's account id and `now` (the server's clock decides when
+a call is closed, to the second); they check, write, publish their event in the same commit,
+and raise `Refusal` before anything is written when they refuse.
+
+A draft may be incomplete and is saved as often as the applicant likes. Submission checks
+completeness and the call's eligibility rules, all at once, then freezes a snapshot of what
+the jury will read and gives a receipt number. Nothing is started, changed or submitted after
+the call's closing time; a submitted application never changes again.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.grants import calls, documents, eligibility
+from services.grants.models import Application, Call, Document, FundingSource
+from services.grants.profiles import NoProfile, find_profile
+from services.grants.schemas.calls import as_utc
+from shared.accounts import Account
+from shared.clock import format_paris, to_paris
+from shared.config import service_public_url
+from shared.outbox import publish
+
+SERVICE = "grants"
+APPLICATION_FIELDS = (
+    "project_title", "summary", "description", "requested_cents", "total_budget_cents", "jobs_expected", "timeline",
+)
+# What submission requires beyond the call's rules (funding sources may rightly be none).
+REQUIRED_TEXTS = ("project_title", "summary", "description", "timeline")
+REQUIRED_NUMBERS = ("requested_cents", "total_budget_cents", "jobs_expected")
+# Rules that cannot be judged while an amount is missing; the missing amount is reported instead.
+AMOUNT_RULES = ("max_award", "requested_within_budget", "budget_balanced", "min_other_funding_share")
+
+NOT_FOUND = "There is no such application."
+REQUIRED = "Required before submitting."
+
+
+class Refusal(Exception):
+    """A request refused: an HTTP status, a message (English, with %(name)s values that pages
+    translate and fill in), messages per field, and for a refused submission the failing rules."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: dict | None = None,
+        values: dict | None = None,
+        failures: list[eligibility.RuleFailure] | None = None,
+        application_id: int | None = None,
+    ):
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+        self.values = values or {}
+        self.failures = failures or []
+        self.application_id = application_id  # the applicant's existing one, on a second start
+        super().__init__(self.text("en"))
+
+    def text(self, language: str, translate=None) -> str:
+        """The message in a language: instants in Paris time, the sentence through `translate`."""
+        values = {
+            name: format_paris(value, language) if isinstance(value, datetime) else value
+            for name, value in self.values.items()
+        }
+        sentence = translate(self.message) if translate else self.message
+        return sentence % values if values else sentence
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def list_applications(session: Session, account_id: int) -> list[Application]:
+    return list(
+        session.scalars(
+            select(Application).where(Application.account_id == account_id).order_by(Application.id.desc())
+        )
+    )
+
+
+def get_own_application(session: Session, account_id: int, application_id: int, lock: bool = False) -> Application:
+    """The applicant's own application; another's is answered as if it did not exist."""
+    application = session.get(Application, application_id, with_for_update=lock or None)
+    if application is None or application.account_id != account_id:
+        raise Refusal(404, NOT_FOUND)
+    return application
+
+
+def get_readable_application(session: Session, account_id: int, roles, application_id: int) -> Application:
+    """An application as someone may read it: its owner or a fund manager (jurors come later)."""
+    if "fund_manager" in roles:
+        application = session.get(Application, application_id)
+        if application is None:
+            raise Refusal(404, NOT_FOUND)
+        return application
+    if "applicant" in roles:
+        return get_own_application(session, account_id, application_id)
+    raise Refusal(403, "Your role does not allow this action.")
+
+
+def required_documents(call: Call) -> list[dict]:
+    return list(call.required_documents or ())
+
+
+def document_label(call: Call, code: str, language: str) -> str:
+    for document in required_documents(call):
+        if document["code"] == code:
+            return (document.get("label_en") if language == "en" else None) or document["label_fr"]
+    return code
+
+
+def document_of(application: Application, code: str) -> Document | None:
+    return next((document for document in application.documents if document.kind == code), None)
+
+
+def is_editable(application: Application, now: datetime) -> bool:
+    return application.status == "draft" and calls.accepts_applications(application.call, now)
+
+
+# --- Refusals shared by the use cases ----------------------------------------------------------
+
+
+def _ensure_call_accepts(call: Call, now: datetime) -> None:
+    if calls.accepts_applications(call, now):
+        return
+    if call.status in ("open", "closed", "in_review", "decided") and now >= as_utc(call.closes_at):
+        raise Refusal(
+            409,
+            "The call closed on %(closes_at)s (Paris time): applications can no longer be started, changed or submitted.",
+            {"call_id": ["The call is closed."]},
+            values={"closes_at": as_utc(call.closes_at)},
+        )
+    if call.status == "open":
+        raise Refusal(
+            409, "The call opens on %(opens_at)s (Paris time).", {"call_id": ["The call is not open yet."]},
+            values={"opens_at": as_utc(call.opens_at)},
+        )
+    raise Refusal(409, "This call is not open for applications.", {"call_id": ["This call is not open for applications."]})
+
+
+def _ensure_editable(application: Application, now: datetime) -> None:
+    if application.status == "submitted":
+        raise Refusal(409, "This application is submitted: it can no longer change.")
+    if application.status == "withdrawn":
+        raise Refusal(409, "This application is withdrawn: it can no longer change.")
+    _ensure_call_accepts(application.call, now)
+
+
+# --- Drafts ----------------------------------------------------------------------------------
+
+
+def start_application(session: Session, account_id: int, call_id: int, now: datetime, data: dict | None = None) -> Application:
+    """A new draft to an open call, possibly with first answers (`data` from ApplicationDraftSchema).
+
+    One application per applicant and call. Announces `application.draft_started` so that
+    notifications can remind the applicant before the call closes.
+    """
+    # The applicant's row is locked until the commit: two starts at once cannot both pass the
+    # "one application per call" check.
+    account = session.scalar(select(Account).where(Account.id == account_id).with_for_update())
+    call = session.get(Call, call_id)
+    if call is None or call.status == "draft":
+        raise Refusal(422, "The request has invalid fields; see errors.", {"call_id": ["There is no such call."]})
+    existing = session.scalar(
+        select(Application.id).where(Application.call_id == call_id, Application.account_id == account_id)
+    )
+    if existing is not None:
+        raise Refusal(
+            409, "You already have an application to this call.", {"call_id": ["You already have an application to this call."]},
+            application_id=existing,
+        )
+    _ensure_call_accepts(call, now)
+    if find_profile(session, account_id) is None:
+        raise Refusal(409, NoProfile.message, {"profile": [NoProfile.message]})
+
+    application = Application(
+        call=call, account_id=account_id, status="draft",
+        project_title="", summary="", description="", timeline="",
+    )
+    _apply(application, data or {})
+    session.add(application)
+    session.flush()
+    publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": as_utc(call.closes_at)})
+    session.commit()
+    return application
+
+
+def update_draft(session: Session, account_id: int, application_id: int, changes: dict, now: datetime) -> Application:
+    """Save some answers of a draft (any subset; `funding_sources`, when given, replaces the list)."""
+    application = get_own_application(session, account_id, application_id, lock=True)
+    _ensure_editable(application, now)
+    _apply(application, changes)
+    session.commit()
+    return application
+
+
+def _apply(application: Application, changes: dict) -> None:
+    for field in APPLICATION_FIELDS:
+        if field in changes:
+            value = changes[field]
+            setattr(application, field, "" if value is None and field in REQUIRED_TEXTS else value)
+    if "funding_sources" in changes:
+        application.funding_sources = [
+            FundingSource(kind=source["kind"], amount_cents=source["amount_cents"], description=source.get("description") or "")
+            for source in changes["funding_sources"]
+        ]
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+
+def attach_document(
+    session: Session,
+    account_id: int,
+    application_id: int,
+    code: str,
+    stream: BinaryIO,
+    filename: str | None,
+    now: datetime,
+    directory,
+    max_bytes: int,
+) -> Document:
+    """Store a PDF for one of the call's required documents, replacing the previous one.
+
+    Everything is checked before the file is read; a refused file leaves nothing behind.
+    """
+    application = get_own_application(session, account_id, application_id, lock=True)
+    _ensure_editable(application, now)
+    if code not in {document["code"] for document in required_documents(application.call)}:
+        raise Refusal(
+            422, "This call asks for no document of this kind.",
+            {"code": ["This call asks for no document of this kind."]},
+        )
+    try:
+        stored = documents.store_pdf(stream, directory, max_bytes)
+    except documents.DocumentTooLarge:
+        megabytes, rest = divmod(max_bytes, 1024 * 1024)
+        message, size = (
+            ("A document may be at most %(size)s MB.", megabytes) if not rest
+            else ("A document may be at most %(size)s bytes.", max_bytes)
+        )
+        raise Refusal(413, message, {"file": ["This file is too large."]}, values={"size": size}) from None
+    except documents.NotAPdf:
+        raise Refusal(415, "Only PDF documents are accepted.", {"file": ["This file is not a PDF."]}) from None
+
+    document = document_of(application, code)
+    if document is None:
+        document = Document(kind=code)
+        application.documents.append(document)
+    # The previous file stays on disk: files are named by content and may be shared.
+    document.filename = _clean_filename(filename)
+    document.sha256 = stored.sha256
+    document.size = stored.size
+    document.uploaded_at = now
+    session.commit()
+    return document
+
+
+def _clean_filename(filename: str | None) -> str:
+    # Only the name, never a path someone's browser sent along; kept for the download.
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(character for character in name if character.isprintable())
+    if not name:
+        return "document.pdf"
+    return name[-255:]
+
+
+def open_document(session: Session, account_id: int, roles, application_id: int, code: str, directory) -> tuple[Document, BinaryIO]:
+    application = get_readable_application(session, account_id, roles, application_id)
+    document = document_of(application, code)
+    if document is None:
+        raise Refusal(404, "There is no such document.")
+    return document, documents.open_stored(directory, document.sha256)
+
+
+# --- Submission ------------------------------------------------------------------------------
+
+
+def submission_problems(application: Application, organisation) -> tuple[dict, list[eligibility.RuleFailure]]:
+    """What keeps a draft from being submitted: missing answers per field, and failing rules."""
+    missing: dict[str, list[str]] = {}
+    for field in REQUIRED_TEXTS:
+        if not (getattr(application, field) or "").strip():
+            missing[field] = [REQUIRED]
+    for field in REQUIRED_NUMBERS:
+        if getattr(application, field) is None:
+            missing[field] = [REQUIRED]
+    if application.requested_cents == 0:
+        missing["requested_cents"] = ["Ask for an amount above zero."]
+
+    rules = calls.call_rules(application.call)
+    facts = eligibility.ApplicationFacts(
+        postal_code=organisation.postal_code,
+        sector=organisation.sector,
+        organisation_kind=organisation.kind,
+        requested_cents=application.requested_cents or 0,
+        total_budget_cents=application.total_budget_cents or 0,
+        other_funding_cents=sum(source.amount_cents for source in application.funding_sources),
+        documents=tuple(document.kind for document in application.documents),
+    )
+    failures = eligibility.failing_rules(rules, facts)
+    if application.requested_cents is None or application.total_budget_cents is None:
+        failures = [failure for failure in failures if failure.rule not in AMOUNT_RULES]
+    return missing, failures
+
+
+def rule_messages(failures: list[eligibility.RuleFailure]) -> dict[str, list[str]]:
+    messages: dict[str, list[str]] = {}
+    for failure in failures:
+        messages.setdefault(failure.rule, []).append(failure.message)
+    return messages
+
+
+def submit_application(session: Session, account_id: int, application_id: int, now: datetime) -> Application:
+    """Check completeness and eligibility; freeze the snapshot, give the receipt number and
+    announce `application.submitted` (the acknowledgement email)."""
+    application = get_own_application(session, account_id, application_id, lock=True)
+    if application.status == "submitted":
+        raise Refusal(409, "This application is already submitted.")
+    _ensure_editable(application, now)
+    organisation = find_profile(session, account_id)
+    if organisation is None:
+        raise Refusal(409, NoProfile.message, {"profile": [NoProfile.message]})
+
+    missing, failures = submission_problems(application, organisation)
+    if missing or failures:
+        errors = dict(missing)
+        if failures:
+            errors["rules"] = rule_messages(failures)
+        raise Refusal(
+            422, "This application cannot be submitted yet: complete it and meet the call's rules (see errors).",
+            errors, failures=failures,
+        )
+
+    application.status = "submitted"
+    application.eligible = True
+    application.submitted_at = now
+    application.receipt_number = f"TR-{to_paris(now).year}-{application.id:06d}"
+    application.snapshot = snapshot(application, organisation)
+    account = session.get(Account, account_id)
+    publish(
+        session, SERVICE, "application.submitted",
+        {**_event_ref(account, application), "receipt_number": application.receipt_number, "submitted_at": now},
+    )
+    session.commit()
+    return application
+
+
+def snapshot(application: Application, organisation) -> dict:
+    """Everything the jury reads, as it was when submitted (JSON)."""
+    call = application.call
+    return {
+        "application_id": application.id,
+        "receipt_number": application.receipt_number,
+        "submitted_at": as_utc(application.submitted_at).isoformat(),
+        "call": {"id": call.id, "title_fr": call.title_fr, "title_en": call.title_en},
+        "organisation": {
+            "legal_name": organisation.legal_name,
+            "kind": organisation.kind,
+            "siret": organisation.siret,
+            "rna": organisation.rna,
+            "address": organisation.address,
+            "postal_code": organisation.postal_code,
+            "city": organisation.city,
+            "sector": organisation.sector,
+            "head_count": organisation.head_count,
+            "created_on": organisation.created_on.isoformat() if organisation.created_on else None,
+        },
+        "project_title": application.project_title,
+        "summary": application.summary,
+        "description": application.description,
+        "requested_cents": application.requested_cents,
+        "total_budget_cents": application.total_budget_cents,
+        "other_funding_cents": sum(source.amount_cents for source in application.funding_sources),
+        "funding_sources": [
+            {"kind": source.kind, "amount_cents": source.amount_cents, "description": source.description}
+            for source in application.funding_sources
+        ],
+        "jobs_expected": application.jobs_expected,
+        "timeline": application.timeline,
+        "documents": [
+            {
+                "kind": document.kind,
+                "label_fr": document_label(call, document.kind, "fr"),
+                "label_en": document_label(call, document.kind, "en"),
+                "filename": document.filename,
+                "sha256": document.sha256,
+                "size": document.size,
+            }
+            for document in application.documents
+        ],
+    }
+
+
+# --- Withdrawal ------------------------------------------------------------------------------
+
+
+def withdraw_application(session: Session, account_id: int, application_id: int, now: datetime) -> Application:
+    """Withdraw a draft or a submitted application, at any time before the call's decision."""
+    application = get_own_application(session, account_id, application_id, lock=True)
+    if application.status == "withdrawn":
+        raise Refusal(409, "This application is already withdrawn.")
+    if application.call.status == "decided":
+        raise Refusal(409, "The decision on this call is made: the application can no longer be withdrawn.")
+    application.status = "withdrawn"
+    application.withdrawn_at = now
+    account = session.get(Account, account_id)
+    publish(session, SERVICE, "application.withdrawn", {**_event_ref(account, application), "withdrawn_at": now})
+    session.commit()
+    return application
+
+
+# --- Events ----------------------------------------------------------------------------------
+
+
+def application_url(application_id: int) -> str:
+    return f"{service_public_url(SERVICE)}/applications/{application_id}"
+
+
+def _event_ref(account: Account, application: Application) -> dict:
+    return {
+        "email": account.email,
+        "name": account.name,
+        "language": account.language,
+        "application_id": application.id,
+        "call_id": application.call_id,
+        "call_title": application.call.title(account.language),
+        "project_title": application.project_title,
+        "application_url": application_url(application.id),
+    }

@@ -1,0 +1,165 @@
+"""Applications as the API reads and writes them (amounts in cents), and as the pages' forms
+send them (amounts in euros)."""
+from __future__ import annotations
+
+from decimal import InvalidOperation
+
+from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from services.grants.applications import application_url, document_of, is_editable, required_documents
+from services.grants.models import FUNDING_KINDS
+from services.grants.schemas.calls import ParisDateTime
+from services.grants.schemas.profiles import Trimmed
+from shared.clock import utcnow
+from shared.money import Cents, Money
+
+MAX_FUNDING_SOURCES = 20
+
+
+class ApplicationFundingSourceSchema(Schema):
+    kind = fields.String(
+        required=True, validate=validate.OneOf(FUNDING_KINDS),
+        metadata={"description": "own_funds, bank_loan, crowdfunding, other_public_funding or private_sponsor"},
+    )
+    amount_cents = Cents(required=True)
+    description = Trimmed(load_default="", validate=validate.Length(max=300))
+
+
+class ApplicationDraftSchema(Schema):
+    """Answers of a draft: any of them, at any time; submission checks that none is missing."""
+
+    project_title = Trimmed(validate=validate.Length(max=300))
+    summary = Trimmed(validate=validate.Length(max=2000))
+    description = Trimmed(validate=validate.Length(max=20000))
+    requested_cents = Cents(allow_none=True)
+    total_budget_cents = Cents(allow_none=True)
+    jobs_expected = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=100000))
+    timeline = Trimmed(validate=validate.Length(max=5000))
+    funding_sources = fields.List(
+        fields.Nested(ApplicationFundingSourceSchema), validate=validate.Length(max=MAX_FUNDING_SOURCES),
+        metadata={"description": "Other funding of the project; when given, replaces the whole list"},
+    )
+
+
+class ApplicationStartSchema(ApplicationDraftSchema):
+    call_id = fields.Integer(required=True, strict=True)
+
+
+class ApplicationDocumentSchema(Schema):
+    code = fields.String(attribute="kind")
+    filename = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer(metadata={"description": "Bytes"})
+    uploaded_at = fields.AwareDateTime()
+    download_url = fields.Method("_download_url")
+
+    def _download_url(self, document) -> str:
+        return f"/api/applications/{document.application_id}/documents/{document.kind}"
+
+
+class RequiredDocumentStateSchema(Schema):
+    code = fields.String()
+    label_fr = fields.String()
+    label_en = fields.String(allow_none=True)
+    uploaded = fields.Boolean()
+
+
+class ApplicationSchema(Schema):
+    id = fields.Integer()
+    call_id = fields.Integer()
+    call_title_fr = fields.Function(lambda application: application.call.title_fr)
+    call_title_en = fields.Function(lambda application: application.call.title_en)
+    closes_at = fields.Function(
+        lambda application: ParisDateTime()._serialize(application.call.closes_at, None, None),
+        metadata={"description": "The call's closing time (UTC)"},
+    )
+    status = fields.String(metadata={"description": "draft, submitted or withdrawn"})
+    editable = fields.Function(
+        lambda application: is_editable(application, utcnow()),
+        metadata={"description": "Whether the draft can still be changed and submitted now"},
+    )
+    project_title = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    requested_cents = fields.Integer(allow_none=True)
+    total_budget_cents = fields.Integer(allow_none=True)
+    jobs_expected = fields.Integer(allow_none=True)
+    timeline = fields.String()
+    funding_sources = fields.List(fields.Nested(ApplicationFundingSourceSchema))
+    documents = fields.List(fields.Nested(ApplicationDocumentSchema))
+    required_documents = fields.Method("_required_documents")
+    eligible = fields.Boolean(allow_none=True)
+    receipt_number = fields.String(allow_none=True)
+    submitted_at = ParisDateTime(allow_none=True)
+    withdrawn_at = ParisDateTime(allow_none=True)
+    snapshot = fields.Dict(allow_none=True, metadata={"description": "What the jury reads, frozen at submission"})
+    url = fields.Function(lambda application: application_url(application.id), metadata={"description": "The page"})
+
+    def _required_documents(self, application) -> list[dict]:
+        return RequiredDocumentStateSchema(many=True).dump(
+            [{**document, "uploaded": document_of(application, document["code"]) is not None}
+             for document in required_documents(application.call)]
+        )
+
+
+class ApplicationListItemSchema(Schema):
+    id = fields.Integer()
+    call_id = fields.Integer()
+    call_title_fr = fields.Function(lambda application: application.call.title_fr)
+    call_title_en = fields.Function(lambda application: application.call.title_en)
+    project_title = fields.String()
+    status = fields.String()
+    receipt_number = fields.String(allow_none=True)
+    submitted_at = ParisDateTime(allow_none=True)
+
+
+class DocumentUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "A PDF (checked by its content)"})
+
+
+# --- The pages' forms: euros, as people write them ------------------------------------------------
+
+
+class Euros(fields.Field):
+    """An amount a person writes in euros ("1250", "1 250,50", "1250.5 €"), loaded as cents."""
+
+    default_error_messages = {"invalid": "Enter an amount in euros, such as 1250 or 1250.50."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        text = str(value)
+        for ignored in (" ", "\u00a0", "\u202f", "€"):
+            text = text.replace(ignored, "")
+        try:
+            cents = Money.euros(text.replace(",", ".")).cents
+        except (ValueError, InvalidOperation):
+            raise self.make_error("invalid") from None
+        if cents < 0:
+            raise ValidationError("Amounts cannot be negative.")
+        return cents
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else euros_text(value)
+
+
+def euros_text(cents: int | None) -> str:
+    """Cents as a form shows them back: "1250" or "1250.50"."""
+    if cents is None:
+        return ""
+    whole, part = divmod(cents, 100)
+    return f"{whole}.{part:02d}" if part else str(whole)
+
+
+class ApplicationFormSchema(ApplicationDraftSchema):
+    """The application page's form: the same answers, amounts in euros."""
+
+    class Meta:
+        unknown = EXCLUDE  # the buttons and the funding rows, read apart
+
+    requested_cents = Euros(data_key="requested_euros", allow_none=True)
+    total_budget_cents = Euros(data_key="total_budget_euros", allow_none=True)
+    jobs_expected = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100000))
+
+
+class FundingSourceFormSchema(ApplicationFundingSourceSchema):
+    amount_cents = Euros(data_key="amount_euros", required=True)

@@ -1,0 +1,87 @@
+"""The applicant's profile (their organisation) as the API reads and writes it."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from services.grants.organisations import (
+    ORGANISATION_KINDS,
+    SECTORS,
+    InvalidPostalCode,
+    check_organisation_identifiers,
+    check_postal_code,
+    check_rna,
+    check_siren_or_siret,
+)
+from shared.clock import PARIS, utcnow
+
+
+class Trimmed(fields.String):
+    """Text with the spaces around it removed (what people type often ends with one)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class ProfileInputSchema(Schema):
+    legal_name = Trimmed(required=True, validate=validate.Length(min=1, max=300))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(ORGANISATION_KINDS),
+        metadata={"description": "company, association, sole_trader or project_holder (no company yet)"},
+    )
+    siret = Trimmed(
+        load_default=None, allow_none=True, validate=validate.Length(max=40),
+        metadata={"description": "SIREN (9 digits) or SIRET (14 digits); required for a company or a sole trader"},
+    )
+    rna = Trimmed(
+        load_default=None, allow_none=True, validate=validate.Length(max=40),
+        metadata={"description": "RNA number (W and 9 digits); required for an association"},
+    )
+    address = Trimmed(required=True, validate=validate.Length(min=1, max=500))
+    postal_code = Trimmed(required=True)
+    city = Trimmed(required=True, validate=validate.Length(min=1, max=200))
+    sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
+    head_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100000))
+    created_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Creation date"})
+
+    @validates("postal_code")
+    def _postal_code(self, value, **kwargs):
+        try:
+            check_postal_code(value)
+        except InvalidPostalCode as error:
+            raise ValidationError(error.message) from None
+
+    @validates("created_on")
+    def _not_in_future(self, value, **kwargs):
+        if value is not None and value > utcnow().astimezone(PARIS).date():
+            raise ValidationError("The creation date cannot be in the future.")
+
+    # Also when other fields failed, so that every message is given at once.
+    @validates_schema(skip_on_field_errors=False)
+    def _identifiers(self, data, **kwargs):
+        if "kind" not in data:
+            return  # already refused by its own field
+        errors = check_organisation_identifiers(data["kind"], data.get("siret"), data.get("rna"))
+        if errors:
+            raise ValidationError({field: [message] for field, message in errors.items()})
+
+    @post_load
+    def _compact(self, data, **kwargs):
+        # Stored compact ("732 829 320 00074" → "73282932000074") so they compare and search alike.
+        data["siret"] = check_siren_or_siret(data["siret"]) if data.get("siret") else None
+        data["rna"] = check_rna(data["rna"]) if data.get("rna") else None
+        return data
+
+
+class ProfileSchema(Schema):
+    id = fields.Integer()
+    legal_name = fields.String()
+    kind = fields.String()
+    siret = fields.String(allow_none=True, metadata={"description": "Compact SIREN or SIRET"})
+    rna = fields.String(allow_none=True)
+    address = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+    sector = fields.String()
+    head_count = fields.Integer()
+    created_on = fields.Date(allow_none=True)
+    updated_at = fields.AwareDateTime()

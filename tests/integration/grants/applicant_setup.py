@@ -1,0 +1,108 @@
+"""What the applicant's tests share: an applicant with a token and a profile, an open call, real PDFs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+
+from services.grants.models import Call
+from shared import auth
+from shared.accounts import find_by_email
+from tests.integration.grants.grants_manager_setup import account, call_payload, fund, open_call
+
+PROFILE = {
+    "legal_name": "Label Dôme SARL",
+    "kind": "company",
+    "siret": "732 829 320 00074",
+    "address": "12 rue des Gras",
+    "postal_code": "63000",
+    "city": "Clermont-Ferrand",
+    "sector": "music",
+    "head_count": 4,
+    "created_on": "2019-03-01",
+}
+
+# A complete draft for the call of `open_call` (max award €10,000; 20% other funding).
+ANSWERS = {
+    "project_title": "Tournée des Volcans",
+    "summary": "Une tournée de douze dates dans la métropole.",
+    "description": "Douze concerts, des ateliers dans les écoles, un disque enregistré en public.",
+    "requested_cents": 800_000,
+    "total_budget_cents": 2_000_000,
+    "jobs_expected": 3,
+    "timeline": "Mars à septembre 2027",
+    "funding_sources": [
+        {"kind": "own_funds", "amount_cents": 700_000, "description": "Fonds propres"},
+        {"kind": "bank_loan", "amount_cents": 500_000, "description": "Prêt Crédit Agricole"},
+    ],
+}
+
+
+def small_pdf(text: str = "Budget") -> bytes:
+    """A real one-page PDF, with a correct cross-reference table."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def manager(app) -> dict:
+    """The fund manager's Authorization header (the account is made the first time)."""
+    settings = app.config["SETTINGS"]
+    with app.extensions["db"].transaction() as session:
+        existing = find_by_email(session, "manager@example.org")
+    if existing is None:
+        return account(app, "manager@example.org", ["fund_manager"], "Manon")[1]
+    token = auth.issue_token(settings.secret_key, settings.token_audience, existing.id, existing.roles, 600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def a_call(app, **overrides) -> dict:
+    """An open call made through the fund manager's API."""
+    client = app.test_client()
+    headers = manager(app)
+    return open_call(client, headers, fund(client, headers)["id"], **overrides)
+
+
+def a_draft_call(app) -> dict:
+    """A call the fund manager has not opened yet."""
+    client = app.test_client()
+    headers = manager(app)
+    created = client.post("/api/calls", json=call_payload(fund(client, headers, name="Fonds brouillon")["id"]), headers=headers)
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()
+
+
+def applicant(app, email="ana@example.org", name="Ana", profile: dict | None = PROFILE) -> tuple[int, dict]:
+    """A confirmed applicant with a token, with their organisation's profile unless profile=None."""
+    account_id, headers = account(app, email, ["applicant"], name)
+    if profile is not None:
+        response = app.test_client().put("/api/profile", json=profile, headers=headers)
+        assert response.status_code == 200, response.get_json()
+    return account_id, headers
+
+
+def set_closing_time(app, call_id: int, closes_at: datetime) -> None:
+    """Move a call's closing time directly (the API only lets an open call close later)."""
+    with app.extensions["db"].transaction() as session:
+        session.execute(update(Call).where(Call.id == call_id).values(closes_at=closes_at))
+
+
+def in_seconds(seconds: float) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
