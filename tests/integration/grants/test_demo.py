@@ -1,0 +1,43 @@
+"""The demo `make run` seeds: one fund, one open call, one fund manager, however often it runs."""
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from services.grants import demo
+from services.grants.calls import accepts_applications
+from services.grants.models import Call, Fund
+from shared.accounts import Account
+from shared.clock import to_paris
+
+
+def _count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_twice_makes_one_fund_one_open_call_one_manager(grants_app):
+    settings = grants_app.config["SETTINGS"]
+    db = grants_app.extensions["db"]
+    with db.transaction() as session:
+        first = demo.seed(session, settings)
+    with db.transaction() as session:
+        second = demo.seed(session, settings)
+    assert first == second
+    with db.transaction() as session:
+        assert (_count(session, Fund), _count(session, Call), _count(session, Account)) == (1, 1, 1)
+        fund = session.scalars(select(Fund)).one()
+        assert (fund.name, fund.envelope_cents, fund.grants_objective) == (demo.FUND_NAME, 5_000_000, 5)
+        call = session.scalars(select(Call)).one()
+        assert call.status == "open" and accepts_applications(call, datetime.now(timezone.utc))
+        closes = to_paris(call.closes_at)
+        assert (closes.hour, closes.minute) == (18, 0)
+        assert 41 <= (call.closes_at - datetime.now(timezone.utc)).days <= 42
+        assert {"63000", "63100", "63830"} <= set(call.postal_codes) and call.min_other_funding_share_percent == 20
+        assert [d["code"] for d in call.required_documents] == ["budget", "presentation"]
+        assert len(call.scoring_grid) == 3
+
+    client = grants_app.test_client()
+    assert [c["id"] for c in client.get("/api/calls").get_json()] == [first["call_id"]]
+    token = client.post("/api/auth/token", json={"email": demo.MANAGER_EMAIL, "password": demo.MANAGER_PASSWORD})
+    assert token.status_code == 200
+    headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+    assert client.get("/api/manage/calls", headers=headers).status_code == 200
