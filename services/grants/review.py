@@ -109,10 +109,18 @@ def _view(application: Application, organisation: Organisation | None, account: 
             {"kind": s.kind, "amount_cents": s.amount_cents, "description": s.description}
             for s in application.funding_sources
         ]
-    documents = [
-        {"kind": d.kind, "filename": d.filename, "size": d.size, "sha256": d.sha256, "uploaded_at": d.uploaded_at}
-        for d in application.documents
-    ]
+    frozen_documents = snapshot.get("documents")
+    if isinstance(frozen_documents, list):
+        documents = [
+            {"kind": d.get("kind"), "filename": d.get("filename"), "size": d.get("size"), "sha256": d.get("sha256"),
+             "uploaded_at": None}
+            for d in frozen_documents
+        ]
+    else:
+        documents = [
+            {"kind": d.kind, "filename": d.filename, "size": d.size, "sha256": d.sha256, "uploaded_at": d.uploaded_at}
+            for d in application.documents
+        ]
     return ApplicationView(application, account.name, account.email, organisation_data, sources, documents)
 
 

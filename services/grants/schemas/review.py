@@ -42,7 +42,7 @@ class DocumentSchema(Schema):
     filename = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    uploaded_at = fields.AwareDateTime()
+    uploaded_at = fields.AwareDateTime(allow_none=True)
 
 
 class ApplicationSummarySchema(Schema):

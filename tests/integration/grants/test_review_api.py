@@ -33,6 +33,7 @@ def submitted(call_id, account_id, org: Organisation, number, **overrides):
         "organisation": {name: getattr(org, name) for name in (
             "legal_name", "kind", "siret", "rna", "address", "postal_code", "city", "sector", "head_count")},
         "funding_sources": [{"kind": "own_funds", "amount_cents": 1_199_950, "description": "Fonds propres"}],
+        "documents": [{"kind": "budget", "filename": "budget.pdf", "sha256": "a" * 64, "size": 1234}],
     }
     application.funding_sources = [FundingSource(kind="own_funds", amount_cents=1_199_950, description="Fonds propres")]
     application.documents = [Document(kind="budget", filename="budget.pdf", sha256="a" * 64, size=1234)]
@@ -64,7 +65,7 @@ def setting(grants_app):
         # Since submitting, the first applicant's organisation changed sector: the jury reads the snapshot.
         music.sector = "photography"
         ids = {"first": first.id, "second": second.id, "draft": draft.id}
-    return {"client": client, "manager": manager, "applicant": applicants[0][1], "call": call, **ids}
+    return {"app": grants_app, "client": client, "manager": manager, "applicant": applicants[0][1], "call": call, **ids}
 
 
 def _ids(response):
@@ -101,6 +102,11 @@ def test_an_application_in_full_with_its_frozen_snapshot(setting):
     assert body["organisation"]["sector"] == "music"
     assert body["funding_sources"] == [{"kind": "own_funds", "amount_cents": 1_199_950, "description": "Fonds propres"}]
     assert body["documents"][0]["kind"] == "budget" and body["documents"][0]["filename"] == "budget.pdf"
+    # A document attached after submission is not part of what was submitted.
+    with setting["app"].extensions["db"].transaction() as session:
+        session.add(Document(application_id=setting["first"], kind="late", filename="late.pdf", sha256="b" * 64, size=1))
+    again = client.get(f"/api/manage/applications/{setting['first']}", headers=manager).get_json()
+    assert [document["kind"] for document in again["documents"]] == ["budget"]
     draft = client.get(f"/api/manage/applications/{setting['draft']}", headers=manager).get_json()
     assert draft["snapshot"] is None and draft["organisation"]["legal_name"] == "Label Dôme"
     assert client.get("/api/manage/applications/999", headers=manager).status_code == 404
