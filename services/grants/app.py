@@ -8,6 +8,7 @@ from services.grants.api import funds as funds_api
 from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
 from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
+from services.grants.web import applicant as applicant_pages
 from services.grants.web import manager as manager_pages
 from services.grants.web import public as public_pages
 from shared.pages import register_pages
@@ -24,4 +25,5 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(documents_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
+    register_pages(app, applicant_pages.blp)
     return app

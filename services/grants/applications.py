@@ -60,12 +60,12 @@ class Refusal(Exception):
         self.values = values or {}
         self.failures = failures or []
         self.application_id = application_id  # the applicant's existing one, on a second start
-        super().__init__(self.text("en"))
+        super().__init__(self.text())
 
-    def text(self, language: str, translate=None) -> str:
-        """The message in a language: instants in Paris time, the sentence through `translate`."""
+    def text(self, locale: str = "en_GB", translate=None) -> str:
+        """The message for a locale: instants in Paris time, the sentence through `translate`."""
         values = {
-            name: format_paris(value, language) if isinstance(value, datetime) else value
+            name: format_paris(value, locale) if isinstance(value, datetime) else value
             for name, value in self.values.items()
         }
         sentence = translate(self.message) if translate else self.message
@@ -316,9 +316,14 @@ def rule_messages(failures: list[eligibility.RuleFailure]) -> dict[str, list[str
     return messages
 
 
-def submit_application(session: Session, account_id: int, application_id: int, now: datetime) -> Application:
+def submit_application(
+    session: Session, account_id: int, application_id: int, now: datetime, changes: dict | None = None
+) -> Application:
     """Check completeness and eligibility; freeze the snapshot, give the receipt number and
-    announce `application.submitted` (the acknowledgement email)."""
+    announce `application.submitted` (the acknowledgement email).
+
+    `changes` are last answers to save with the submission (a page's form sends them along).
+    """
     application = get_own_application(session, account_id, application_id, lock=True)
     if application.status == "submitted":
         raise Refusal(409, "This application is already submitted.")
@@ -327,8 +332,12 @@ def submit_application(session: Session, account_id: int, application_id: int, n
     if organisation is None:
         raise Refusal(409, NoProfile.message, {"profile": [NoProfile.message]})
 
+    if changes:
+        _apply(application, changes)
     missing, failures = submission_problems(application, organisation)
     if missing or failures:
+        # A refused submission leaves nothing behind, the answers sent with it included.
+        session.rollback()
         errors = dict(missing)
         if failures:
             errors["rules"] = rule_messages(failures)

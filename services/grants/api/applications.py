@@ -21,7 +21,7 @@ APPLICANT = "applicant"
 
 
 def refuse(refusal: applications.Refusal):
-    abort(refusal.status, message=refusal.text("en"), messages={"json": refusal.errors} if refusal.errors else {})
+    abort(refusal.status, message=refusal.text(), messages={"json": refusal.errors} if refusal.errors else {})
 
 
 def _me() -> int:

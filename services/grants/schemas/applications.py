@@ -19,7 +19,7 @@ MAX_FUNDING_SOURCES = 20
 
 class ApplicationFundingSourceSchema(Schema):
     kind = fields.String(
-        required=True, validate=validate.OneOf(FUNDING_KINDS),
+        required=True, validate=validate.OneOf(FUNDING_KINDS, error="Must be one of the choices offered."),
         metadata={"description": "own_funds, bank_loan, crowdfunding, other_public_funding or private_sponsor"},
     )
     amount_cents = Cents(required=True)

@@ -25,7 +25,7 @@ class Trimmed(fields.String):
 class ProfileInputSchema(Schema):
     legal_name = Trimmed(required=True, validate=validate.Length(min=1, max=300))
     kind = fields.String(
-        required=True, validate=validate.OneOf(ORGANISATION_KINDS),
+        required=True, validate=validate.OneOf(ORGANISATION_KINDS, error="Must be one of the choices offered."),
         metadata={"description": "company, association, sole_trader or project_holder (no company yet)"},
     )
     siret = Trimmed(
@@ -39,7 +39,7 @@ class ProfileInputSchema(Schema):
     address = Trimmed(required=True, validate=validate.Length(min=1, max=500))
     postal_code = Trimmed(required=True)
     city = Trimmed(required=True, validate=validate.Length(min=1, max=200))
-    sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
+    sector = fields.String(required=True, validate=validate.OneOf(SECTORS, error="Must be one of the choices offered."))
     head_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100000))
     created_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Creation date"})
 
@@ -85,3 +85,9 @@ class ProfileSchema(Schema):
     head_count = fields.Integer()
     created_on = fields.Date(allow_none=True)
     updated_at = fields.AwareDateTime()
+
+
+class ProfileFormSchema(ProfileInputSchema):
+    """The profile page's form: the same fields, numbers as text."""
+
+    head_count = fields.Integer(required=True, validate=validate.Range(min=0, max=100000))

@@ -261,7 +261,7 @@ def test_the_closing_time_is_enforced_to_the_second(grants_app, grants):
     refused = grants.post(f"/api/applications/{too_late['id']}/submit", headers=second)
     assert refused.status_code == 409
     paris = closes_at.astimezone(PARIS)
-    assert refused.get_json()["message"].startswith(f"The call closed on {paris:%b} {paris.day}, {paris.year}")
+    assert refused.get_json()["message"].startswith(f"The call closed on {paris.day} {paris:%b %Y, %H:%M} (Paris time)")
     assert "(Paris time)" in refused.get_json()["message"]
     assert grants.patch(f"/api/applications/{too_late['id']}", json={"summary": "x"}, headers=second).status_code == 409
     assert upload(grants, second, too_late["id"], "budget").status_code == 409
