@@ -39,7 +39,7 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
     try:
         for name, port in ports.items():
             base = f"http://127.0.0.1:{port}"
-            wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=90, message=f"{name} /healthz")
+            wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=180, message=f"{name} /healthz")
             status, body = _get(f"{base}/readyz")
             assert status == 200 and json.loads(body)["checks"] == {"database": "ok", "redis": "ok"}
             status, body = _get(f"{base}/openapi.json")
