@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import JSON, DateTime, Integer, String, func, select
+from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import auth, events
 from shared.config import Settings
-from shared.db import CoreBase
+from shared.db import CoreBase, UtcDateTime
 from shared.outbox import publish
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -29,8 +29,8 @@ class Account(CoreBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(2), default="fr")
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class AccountError(Exception):

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Callable
 
 import dramatiq
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import events
-from shared.db import CoreBase, Database
+from shared.db import CoreBase, Database, UtcDateTime
 from shared.logs import configure_logging, request_id_context
 from shared.outbox import consumer_actor_name
 
@@ -25,13 +25,16 @@ log = logging.getLogger("tremplin.consumer")
 
 Handler = Callable[[Session, dict], None]
 
+# An event that breaks its contract fails the same way every time: retrying it is pointless.
+NOT_RETRIED = (events.EventContractError,)
+
 
 class ProcessedEvent(CoreBase):
     __tablename__ = "processed_events"
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def consume(db: Database, handlers: dict[str, Handler], data: dict) -> bool:
@@ -66,4 +69,6 @@ def event_actor(service: str, handlers: dict[str, Handler], database: Callable[[
         consume(database(), handlers, envelope)
 
     on_event.__name__ = f"{service}_on_event"
-    return dramatiq.actor(on_event, actor_name=consumer_actor_name(service), queue_name=service)
+    return dramatiq.actor(
+        on_event, actor_name=consumer_actor_name(service), queue_name=service, throws=NOT_RETRIED
+    )

@@ -14,11 +14,11 @@ from datetime import datetime
 
 import dramatiq
 import redis
-from sqlalchemy import DateTime, Integer, JSON, String, Text, select
+from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import events
-from shared.db import CoreBase, Database
+from shared.db import CoreBase, Database, UtcDateTime
 from shared.logs import current_request_id
 
 log = logging.getLogger("tremplin.outbox")
@@ -34,8 +34,8 @@ class OutboxMessage(CoreBase):
     producer: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 

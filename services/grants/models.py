@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.accounts import Account
-from shared.db import service_base
+from shared.db import UtcDateTime, service_base
 
 Base = service_base()
 
@@ -41,7 +40,7 @@ class Fund(Base):
     year: Mapped[int] = mapped_column(Integer)
     envelope_cents: Mapped[int] = mapped_column(Integer)
     grants_objective: Mapped[int] = mapped_column(Integer)  # number of grants aimed at this year
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     calls: Mapped[list["Call"]] = relationship(back_populates="fund", order_by="Call.id")
 
@@ -57,8 +56,8 @@ class Call(Base):
     title_en: Mapped[str | None] = mapped_column(String(300), nullable=True)
     description_fr: Mapped[str] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text, nullable=True)
-    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
     max_award_cents: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     # Eligibility rules; an empty list means "no restriction".
@@ -70,8 +69,8 @@ class Call(Base):
     required_documents: Mapped[list] = mapped_column(JSON, default=list)
     # [{"code": "quality", "label_fr", "label_en", "weight": 3, "levels": [{"score": 0, "description": "..."}]}]
     scoring_grid: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
     fund: Mapped[Fund] = relationship(back_populates="calls")
 
@@ -99,7 +98,7 @@ class Organisation(Base):
     sector: Mapped[str] = mapped_column(String(40))
     head_count: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class Application(Base):
@@ -120,10 +119,10 @@ class Application(Base):
     snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     eligible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
     call: Mapped[Call] = relationship()
     funding_sources: Mapped[list["FundingSource"]] = relationship(
@@ -160,6 +159,6 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     application: Mapped[Application] = relationship(back_populates="documents")

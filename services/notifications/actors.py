@@ -14,7 +14,7 @@ import dramatiq
 import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, settings
-from shared.consumer import consume
+from shared.consumer import NOT_RETRIED, consume
 from shared.db import Database
 from shared.logs import configure_logging, request_id_context
 from shared.outbox import consumer_actor_name
@@ -32,7 +32,7 @@ def database() -> Database:
     return Database(settings().database_url)
 
 
-@dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE)
+@dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)
 def on_event(envelope: dict) -> None:
     consume(database(), deliveries.HANDLERS, envelope)
     # Also after a repeated event: if enqueueing failed the first time, the retry does it.

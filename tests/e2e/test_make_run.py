@@ -1,5 +1,6 @@
-"""`make run`'s launcher starts the whole Procfile on SQLite files and an embedded Redis, and
-every service answers /healthz, /readyz and /openapi.json; SIGTERM stops everything."""
+"""`make run`'s launcher starts the whole Procfile on SQLite files and an embedded Redis: every
+service answers /healthz, /readyz and /openapi.json, a sign-up ends as an email in the local
+mailbox, the demo call is open; SIGTERM stops everything."""
 import json
 import os
 import signal
@@ -44,6 +45,18 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
             assert status == 200 and json.loads(body)["checks"] == {"database": "ok", "redis": "ok"}
             status, body = _get(f"{base}/openapi.json")
             assert status == 200 and json.loads(body)["info"]["title"] == f"Tremplin {name}"
+        # The whole chain on SQLite and the embedded Redis: a sign-up becomes an email in the mailbox.
+        grants = f"http://127.0.0.1:{ports['grants']}"
+        request = urllib.request.Request(
+            f"{grants}/api/accounts", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"email": "newcomer@example.org", "name": "Newcomer", "password": "a long password"}).encode(),
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        mail = wait_until(lambda: list((tmp_path / "mail").glob("*.eml")), timeout=60, message="the confirmation email")
+        assert b"newcomer@example.org" in mail[0].read_bytes()
+        status, home = _get(f"{grants}/")
+        assert status == 200 and "Appels à projets ouverts" in home.decode()  # the demo's open call
         output = (tmp_path / "run.log").read_text()
         assert "starting an embedded one" in output
         for name, port in ports.items():
