@@ -148,3 +148,12 @@ class ApplicationSubmittedV1(_ApplicationRef):
 @event_type("application.withdrawn", 1, consumers=("notifications",))
 class ApplicationWithdrawnV1(_ApplicationRef):
     withdrawn_at = fields.AwareDateTime(required=True)
+
+
+@event_type("delivery.resend_requested", 1, consumers=("notifications",))
+class DeliveryResendRequestedV1(Schema):
+    """The notifications service to itself: an admin asked to send a failed delivery again.
+
+    Through the outbox, so that a request never puts anything on the queue itself."""
+
+    delivery_id = fields.Integer(required=True, strict=True)

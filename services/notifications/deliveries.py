@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from marshmallow import Schema, fields
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,6 @@ from services.notifications.models import Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
 from services.notifications.rendering import render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError, send
-from shared import events
 from shared.clock import format_paris, utcnow
 from shared.db import Database
 from shared.outbox import publish
@@ -141,12 +139,7 @@ def record_application_withdrawn(session: Session, envelope: dict) -> None:
 
 # The service's message to itself when an admin asks for a failed delivery to be sent again: it
 # goes through this service's outbox, so that nothing is put on the queue inside a request.
-RESEND_REQUESTED = "delivery.resend_requested"
-
-
-@events.event_type(RESEND_REQUESTED, 1, consumers=("notifications",))
-class DeliveryResendRequestedV1(Schema):
-    delivery_id = fields.Integer(required=True, strict=True)
+RESEND_REQUESTED = "delivery.resend_requested"  # contract in shared/events.py
 
 
 def _nothing_more(session: Session, envelope: dict) -> None:
