@@ -26,6 +26,7 @@ test: install services
 
 bench: install services
 	$(BIN)/python bench/outbox_relay.py
+	$(BIN)/python bench/notifications_delivery.py
 
 clean:
 	rm -rf var $(VENV)
