@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
 from marshmallow import ValidationError, fields
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+# Amounts are stored in 32-bit integer columns; €20 million is far above any grant, budget or
+# pledge this platform handles, and an amount above it is refused rather than overflowing.
+MAX_CENTS = 2_000_000_000
+TOO_LARGE = "Amounts above €20,000,000 are not accepted."
 
 
 @dataclass(frozen=True, order=True)
@@ -20,8 +25,16 @@ class Money:
 
     @classmethod
     def euros(cls, amount: int | str | Decimal) -> "Money":
-        """From a euro amount written by a person ("1250", "1250.5"); refuses fractions of a cent."""
-        value = Decimal(str(amount)) * 100
+        """From a euro amount written by a person ("1250", "1250.5"); refuses fractions of a cent,
+        what is not a number ("abc", "Infinity", "NaN") and amounts above MAX_CENTS."""
+        try:
+            value = Decimal(str(amount)) * 100
+        except InvalidOperation:
+            raise ValueError("not an amount") from None
+        if not value.is_finite():
+            raise ValueError("not an amount")
+        if abs(value) > MAX_CENTS:
+            raise ValueError(TOO_LARGE)
         if value != value.to_integral_value():
             raise ValueError("an amount in euros has at most two decimals")
         return cls(int(value))
@@ -52,4 +65,6 @@ class Cents(fields.Integer):
         value = super()._validated(value)
         if value is not None and value < 0:
             raise ValidationError("Amounts cannot be negative.")
+        if value is not None and value > MAX_CENTS:
+            raise ValidationError(TOO_LARGE)
         return value

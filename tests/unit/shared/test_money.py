@@ -28,3 +28,19 @@ def test_cents_field_refuses_floats_and_negatives():
     for bad in (5.5, -1, "12"):
         with pytest.raises(ValidationError):
             Amount().load({"amount": bad})
+
+
+def test_what_a_person_types_is_refused_cleanly_when_it_is_not_an_amount():
+    for typed in ("abc", "Infinity", "-Infinity", "NaN", "1e400", "20000000.01"):
+        with pytest.raises(ValueError):
+            Money.euros(typed)
+    assert Money.euros("20000000") == Money(2_000_000_000)
+
+
+def test_cents_field_refuses_what_the_database_cannot_hold():
+    class Amount(Schema):
+        amount = Cents(required=True)
+
+    with pytest.raises(ValidationError) as error:
+        Amount().load({"amount": 3_000_000_000})
+    assert error.value.messages == {"amount": ["Amounts above €20,000,000 are not accepted."]}
