@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.grants import calls, documents, eligibility
 from services.grants.models import Application, Call, Document, FundingSource
@@ -78,7 +78,10 @@ class Refusal(Exception):
 def list_applications(session: Session, account_id: int) -> list[Application]:
     return list(
         session.scalars(
-            select(Application).where(Application.account_id == account_id).order_by(Application.id.desc())
+            select(Application)
+            .where(Application.account_id == account_id)
+            .options(selectinload(Application.call))  # the list shows each call's title
+            .order_by(Application.id.desc())
         )
     )
 
@@ -185,6 +188,7 @@ def start_application(session: Session, account_id: int, call_id: int, now: date
     _apply(application, data or {})
     session.add(application)
     session.flush()
+    refresh_eligibility(session, application)
     publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": as_utc(call.closes_at)})
     session.commit()
     return application
@@ -195,6 +199,7 @@ def update_draft(session: Session, account_id: int, application_id: int, changes
     application = get_own_application(session, account_id, application_id, lock=True)
     _ensure_editable(application, now)
     _apply(application, changes)
+    refresh_eligibility(session, application)
     session.commit()
     return application
 
@@ -257,6 +262,7 @@ def attach_document(
     document.sha256 = stored.sha256
     document.size = stored.size
     document.uploaded_at = now
+    refresh_eligibility(session, application)
     session.commit()
     return document
 
@@ -307,6 +313,32 @@ def submission_problems(application: Application, organisation) -> tuple[dict, l
     if application.requested_cents is None or application.total_budget_cents is None:
         failures = [failure for failure in failures if failure.rule not in AMOUNT_RULES]
     return missing, failures
+
+
+def refresh_eligibility(session: Session, application: Application) -> None:
+    """Whether a draft meets the call's rules as it stands, for the fund manager's filter.
+
+    Submission refuses an application that fails a rule, so a submitted one is always eligible;
+    for drafts this tells the manager which are heading for a refusal. Unknown (None) while the
+    applicant has no profile.
+    """
+    organisation = find_profile(session, application.account_id)
+    if organisation is None:
+        application.eligible = None
+        return
+    _missing, failures = submission_problems(application, organisation)
+    application.eligible = not failures
+
+
+def refresh_drafts_eligibility(session: Session, account_id: int) -> None:
+    """After the applicant's organisation changed (territory, sector, kind)."""
+    drafts = session.scalars(
+        select(Application)
+        .where(Application.account_id == account_id, Application.status == "draft")
+        .options(selectinload(Application.funding_sources), selectinload(Application.documents))
+    ).all()
+    for application in drafts:
+        refresh_eligibility(session, application)
 
 
 def rule_messages(failures: list[eligibility.RuleFailure]) -> dict[str, list[str]]:

@@ -41,5 +41,10 @@ def save_profile(session: Session, account_id: int, data: dict) -> Organisation:
         session.add(organisation)
     for field in PROFILE_FIELDS:
         setattr(organisation, field, data.get(field))
+    session.flush()
+    # Imported here: applications depends on profiles, not the other way round.
+    from services.grants.applications import refresh_drafts_eligibility
+
+    refresh_drafts_eligibility(session, account_id)
     session.commit()
     return organisation
