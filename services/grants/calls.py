@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.grants.eligibility import CallRules
 from services.grants.models import Call, Fund
@@ -68,7 +68,9 @@ def create_fund(
 
 
 def list_funds(session: Session) -> list[Fund]:
-    return list(session.scalars(select(Fund).order_by(Fund.year.desc(), Fund.name)))
+    return list(
+        session.scalars(select(Fund).options(selectinload(Fund.calls)).order_by(Fund.year.desc(), Fund.name))
+    )
 
 
 def get_fund(session: Session, fund_id: int) -> Fund:

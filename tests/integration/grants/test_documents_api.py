@@ -125,3 +125,10 @@ def test_downloads_for_the_owner_and_the_fund_manager_only(grants_app, grants, d
     assert grants.get(path, headers=juror).status_code == 403
     assert grants.get(path).status_code == 401
     assert grants.get(f"/api/applications/{application_id}/documents/presentation", headers=headers).status_code == 404
+
+
+def test_the_request_limit_follows_the_document_limit(monkeypatch):
+    from services.grants.app import create_app
+
+    monkeypatch.setenv("MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024))
+    assert create_app({"TESTING": True}).config["MAX_CONTENT_LENGTH"] == 22 * 1024 * 1024
