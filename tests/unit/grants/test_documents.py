@@ -13,26 +13,7 @@ from services.grants.documents import (
     open_stored,
     store_pdf,
 )
-
-
-def minimal_pdf() -> bytes:
-    """A one-page PDF with a correct cross-reference table."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+from tests.pdf import small_pdf
 
 
 def png() -> bytes:
@@ -58,7 +39,7 @@ def write(tmp_path, name, content):
 
 
 def test_a_real_pdf_is_stored_under_its_sha256(tmp_path, store):
-    content = minimal_pdf()
+    content = small_pdf()
     upload = write(tmp_path, "budget.pdf", content)
     with upload.open("rb") as stream:
         stored = store_pdf(stream, store, MAX_DOCUMENT_BYTES_DEFAULT)
@@ -71,7 +52,7 @@ def test_a_real_pdf_is_stored_under_its_sha256(tmp_path, store):
 
 
 def test_the_same_content_stored_twice_is_one_file(tmp_path, store):
-    upload = write(tmp_path, "budget.pdf", minimal_pdf())
+    upload = write(tmp_path, "budget.pdf", small_pdf())
     with upload.open("rb") as stream:
         first = store_pdf(stream, store, MAX_DOCUMENT_BYTES_DEFAULT)
     with upload.open("rb") as stream:
@@ -81,7 +62,7 @@ def test_the_same_content_stored_twice_is_one_file(tmp_path, store):
 
 
 def test_an_upload_one_byte_over_the_limit_is_refused_and_leaves_nothing(tmp_path, store):
-    pdf = minimal_pdf()
+    pdf = small_pdf()
     padding = b"\n" * (MAX_DOCUMENT_BYTES_DEFAULT + 1 - len(pdf))
     upload = write(tmp_path, "big.pdf", pdf[:-6] + padding + pdf[-6:])
     assert upload.stat().st_size == MAX_DOCUMENT_BYTES_DEFAULT + 1
@@ -100,7 +81,7 @@ def test_an_oversized_upload_is_not_read_past_the_limit(tmp_path, store):
 
 
 def test_an_upload_exactly_at_the_limit_is_accepted(tmp_path, store):
-    content = minimal_pdf()
+    content = small_pdf()
     stored = store_pdf(io.BytesIO(content), store, len(content))
     assert stored.size == len(content)
 
@@ -122,22 +103,22 @@ def test_a_large_non_pdf_is_refused_after_its_first_kilobyte(tmp_path, store):
 
 
 def test_junk_before_the_header_is_tolerated_within_the_first_kilobyte(store):
-    content = b"x" * 1000 + minimal_pdf()
+    content = b"x" * 1000 + small_pdf()
     stored = store_pdf(io.BytesIO(content), store, MAX_DOCUMENT_BYTES_DEFAULT)
     assert stored.sha256 == hashlib.sha256(content).hexdigest()
 
 
 def test_a_header_after_the_first_kilobyte_is_refused(store):
     with pytest.raises(NotAPdf):
-        store_pdf(io.BytesIO(b"x" * 1024 + minimal_pdf()), store, MAX_DOCUMENT_BYTES_DEFAULT)
+        store_pdf(io.BytesIO(b"x" * 1024 + small_pdf()), store, MAX_DOCUMENT_BYTES_DEFAULT)
     assert list(store.iterdir()) == []
 
 
 def test_a_pdf_without_end_marker_is_refused(store):
-    truncated = minimal_pdf().replace(b"%%EOF", b"")
+    truncated = small_pdf().replace(b"%%EOF", b"")
     with pytest.raises(NotAPdf):
         store_pdf(io.BytesIO(truncated), store, MAX_DOCUMENT_BYTES_DEFAULT)
-    far_from_the_end = minimal_pdf() + b" " * 2000
+    far_from_the_end = small_pdf() + b" " * 2000
     with pytest.raises(NotAPdf):
         store_pdf(io.BytesIO(far_from_the_end), store, MAX_DOCUMENT_BYTES_DEFAULT)
     assert list(store.iterdir()) == []
