@@ -18,26 +18,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-RUN = uuid.uuid4().hex[:8]
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-NAME = f"tremplin_bench_notifications_{RUN}"
-os.environ["NOTIFICATIONS_DATABASE_URL"] = f"{ADMIN.rsplit('/', 1)[0]}/{NAME}"
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-os.environ["DRAMATIQ_NAMESPACE"] = f"tremplin-bench-{RUN}"
+from scratch import scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+
+use_scratch_databases("notifications")
 os.environ["LOG_JSON"] = "1"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import logging  # noqa: E402
 
 import dramatiq  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from shared.broker import broker  # noqa: E402
 from shared.events import new_event_id, utcnow  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 
 
 def free_port() -> int:
@@ -52,25 +46,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     arguments = parser.parse_args()
 
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{NAME}"'))
-    try:
-        from services.notifications.config import MIGRATIONS_DIR
-
-        upgrade(MIGRATIONS_DIR, os.environ["NOTIFICATIONS_DATABASE_URL"])
-        with tempfile.TemporaryDirectory() as mail:
-            run(arguments.events, arguments.threads, Path(mail))
-    finally:
-        import services.notifications.actors as actors
-
-        actors.database().dispose()
-        keys = list(broker.client.scan_iter(f"{broker.namespace}*"))
-        if keys:
-            broker.client.delete(*keys)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases("notifications"), tempfile.TemporaryDirectory() as mail:
+        run(arguments.events, arguments.threads, Path(mail))
 
 
 def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:

@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-import uuid
-from pathlib import Path
 
-RUN = uuid.uuid4().hex[:8]
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-BASE = ADMIN.rsplit("/", 1)[0]
-NAMES = {s: f"tremplin_bench_{s}_{RUN}" for s in ("grants", "notifications")}
-os.environ["GRANTS_DATABASE_URL"] = f"{BASE}/{NAMES['grants']}"
-os.environ["NOTIFICATIONS_DATABASE_URL"] = f"{BASE}/{NAMES['notifications']}"
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-os.environ["DRAMATIQ_NAMESPACE"] = f"tremplin-bench-{RUN}"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scratch import scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+
+use_scratch_databases("grants", "notifications")
 
 import dramatiq  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from shared.broker import broker  # noqa: E402
 from shared.db import Database  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 from shared.outbox import Relay, publish  # noqa: E402
 
 
@@ -40,27 +30,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     count = parser.parse_args().events
 
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in NAMES.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        from services.grants.config import MIGRATIONS_DIR as GRANTS
-        from services.notifications.config import MIGRATIONS_DIR as NOTIFICATIONS
-
-        upgrade(GRANTS, os.environ["GRANTS_DATABASE_URL"])
-        upgrade(NOTIFICATIONS, os.environ["NOTIFICATIONS_DATABASE_URL"])
+    with scratch_databases("grants", "notifications"):
         run(count)
-    finally:
-        import services.notifications.actors as actors
-
-        actors.database().dispose()
-        keys = list(broker.client.scan_iter(f"{broker.namespace}*"))
-        if keys:
-            broker.client.delete(*keys)
-        with admin.connect() as connection:
-            for name in NAMES.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run(count: int) -> None:

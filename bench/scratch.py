@@ -1,0 +1,56 @@
+"""What the benches share: PostgreSQL databases of their own, migrated, dropped afterwards, and
+a Redis namespace emptied at the end. Import it before any project module: it sets the
+environment the services read."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+RUN = uuid.uuid4().hex[:8]
+ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ["DRAMATIQ_NAMESPACE"] = f"tremplin-bench-{RUN}"
+
+
+def database_name(service: str) -> str:
+    return f"tremplin_bench_{service}_{RUN}"
+
+
+def use_scratch_databases(*services: str) -> None:
+    """Point the services at databases of this run (before their modules are imported)."""
+    base = ADMIN.rsplit("/", 1)[0]
+    for service in services:
+        os.environ[f"{service.upper()}_DATABASE_URL"] = f"{base}/{database_name(service)}"
+
+
+@contextmanager
+def scratch_databases(*services: str):
+    from sqlalchemy import create_engine, text
+
+    from shared.migrations import upgrade
+
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for service in services:
+            connection.execute(text(f'CREATE DATABASE "{database_name(service)}"'))
+    try:
+        for service in services:
+            migrations = importlib.import_module(f"services.{service}.config").MIGRATIONS_DIR
+            upgrade(migrations, os.environ[f"{service.upper()}_DATABASE_URL"])
+        yield
+    finally:
+        from shared.broker import broker
+
+        importlib.import_module("services.notifications.actors").database().dispose()
+        keys = list(broker.client.scan_iter(f"{broker.namespace}*"))
+        if keys:
+            broker.client.delete(*keys)
+        with admin.connect() as connection:
+            for service in services:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database_name(service)}" WITH (FORCE)'))
+        admin.dispose()
