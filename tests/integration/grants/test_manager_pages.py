@@ -235,3 +235,26 @@ def test_the_call_list_shows_a_call_past_its_closing_time_as_closed(grants_app, 
         session.execute(update(Call).values(closes_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
     page = text(manager.get("/manage/calls?lang=en"))
     assert '<span class="status">Closed</span>' in page and "Close the call" in page
+
+
+def test_the_manager_downloads_an_applications_documents_from_its_page(grants_app, manager, tmp_path, monkeypatch):
+    from tests.integration.grants.applicant_setup import ANSWERS, a_call, applicant, small_pdf
+
+    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
+    call = a_call(grants_app)
+    _, ana = applicant(grants_app)
+    api = grants_app.test_client()
+    draft = api.post("/api/applications", json={"call_id": call["id"], **ANSWERS}, headers=ana).get_json()
+    content = small_pdf("budget of the tour")
+    uploaded = api.put(
+        f"/api/applications/{draft['id']}/documents/budget",
+        data={"file": (io.BytesIO(content), "budget.pdf")}, content_type="multipart/form-data", headers=ana,
+    )
+    assert uploaded.status_code == 200
+    page = text(manager.get(f"/manage/applications/{draft['id']}"))
+    link = f"/applications/{draft['id']}/documents/budget"
+    assert f'href="{link}"' in page
+    download = manager.get(link)
+    assert download.status_code == 200 and download.data == content
+    other = _sign_in(grants_app, "other@example.org", ["applicant"], "Other")
+    assert other.get(link).status_code == 404
