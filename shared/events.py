@@ -150,6 +150,17 @@ class ApplicationWithdrawnV1(_ApplicationRef):
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
+@event_type("call.closing_extended", 1, consumers=("notifications",))
+class CallClosingExtendedV1(Schema):
+    """An open call now closes later; notifications moves the reminders still to come.
+
+    call_title is the call's French title (the reminders keep the title in each person's language)."""
+
+    call_id = fields.Integer(required=True, strict=True)
+    call_title = fields.String(required=True)
+    closes_at = fields.AwareDateTime(required=True)
+
+
 @event_type("delivery.resend_requested", 1, consumers=("notifications",))
 class DeliveryResendRequestedV1(Schema):
     """The notifications service to itself: an admin asked to send a failed delivery again.

@@ -15,9 +15,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from services.grants.config import SERVICE
 from services.grants.eligibility import CallRules
 from services.grants.models import Call, Fund
 from services.grants.schemas.calls import as_utc
+from shared.outbox import publish
 
 # Number of grants a fund aims at: fewer the first year, while the process beds in.
 FIRST_YEAR_GRANTS_OBJECTIVE = 5
@@ -175,8 +177,14 @@ def update_call(session: Session, call_id: int, changes: dict) -> Call:
         }
         if errors:
             raise Refusal(409, "Only the texts of a call can change once it is closed.", errors)
+    # Applicants may have a reminder scheduled from the old closing time (only an open call has
+    # applicants, and it may only close later).
+    extended = call.status == "open" and "closes_at" in changes and changes["closes_at"] > as_utc(call.closes_at)
     for field, value in changes.items():
         setattr(call, field, value)
+    if extended:
+        publish(session, SERVICE, "call.closing_extended",
+                {"call_id": call.id, "call_title": call.title("fr"), "closes_at": as_utc(call.closes_at)})
     session.commit()
     return call
 

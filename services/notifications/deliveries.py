@@ -104,6 +104,7 @@ def record_draft_started(session: Session, envelope: dict) -> None:
             envelope,
             "draft_reminder",
             {
+                "call_id": payload["call_id"],  # so that a later closing time moves the reminder
                 "call_title": payload["call_title"],
                 "closes_at": payload["closes_at"].isoformat(),
                 "application_url": payload["application_url"],
@@ -112,6 +113,42 @@ def record_draft_started(session: Session, envelope: dict) -> None:
             due_at=due_at,
         )
     )
+
+
+CALL_CLOSING_EXTENDED = "call.closing_extended"  # contract in shared/events.py
+
+
+def _queued_reminders_of_call(call_id: int):
+    # Reminders recorded before they carried their call id are not found (see record_draft_started).
+    return select(Delivery).where(
+        Delivery.status == "queued",
+        Delivery.kind == "draft_reminder",
+        Delivery.context["call_id"].as_integer() == call_id,
+    )
+
+
+def _closes_at(delivery: Delivery) -> datetime:
+    return datetime.fromisoformat(delivery.context["closes_at"])
+
+
+def record_call_closing_extended(session: Session, envelope: dict) -> None:
+    """Move the call's reminders still to come to 48 hours before its new closing time.
+
+    Only ever later: an extension handled after a further one (out of order) changes nothing.
+    The worker is woken for them by `queued_for_event`; a delayed `deliver` message from the old
+    time that arrives first finds the reminder not yet due and waits again.
+    """
+    payload = envelope["payload"]
+    closes_at = payload["closes_at"]
+    due_at = closes_at - REMINDER_BEFORE_CLOSING
+    reminders = session.scalars(_queued_reminders_of_call(payload["call_id"]).with_for_update()).all()
+    for reminder in reminders:
+        if _closes_at(reminder) >= closes_at:
+            continue
+        reminder.context = {**reminder.context, "closes_at": closes_at.isoformat()}
+        # A reminder waiting for a retry after a temporary failure keeps its retry time if later.
+        if reminder.due_at is None or reminder.due_at < due_at:
+            reminder.due_at = due_at
 
 
 def record_application_submitted(session: Session, envelope: dict) -> None:
@@ -152,6 +189,7 @@ HANDLERS = {
     "application.draft_started": record_draft_started,
     "application.submitted": record_application_submitted,
     "application.withdrawn": record_application_withdrawn,
+    CALL_CLOSING_EXTENDED: record_call_closing_extended,
     RESEND_REQUESTED: _nothing_more,
 }
 
@@ -172,6 +210,17 @@ def queued_for_event(db: Database, envelope: dict) -> list[int]:
             delivery = session.get(Delivery, (envelope.get("payload") or {}).get("delivery_id"))
             if delivery is not None and delivery.status == "queued":
                 ids.append(delivery.id)
+        if envelope.get("name") == CALL_CLOSING_EXTENDED:
+            # The reminders this event moved belong to older events: found by call and closing time.
+            payload = envelope.get("payload") or {}
+            closes_at = payload.get("closes_at")
+            if isinstance(closes_at, str):
+                closes_at = datetime.fromisoformat(closes_at)
+            ids.extend(
+                reminder.id
+                for reminder in session.scalars(_queued_reminders_of_call(payload.get("call_id")))
+                if _closes_at(reminder) == closes_at
+            )
     return ids
 
 

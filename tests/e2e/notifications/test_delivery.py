@@ -243,3 +243,20 @@ def test_requeue_command_wakes_deliveries_whose_messages_redis_lost(notification
     assert "3 queued deliveries woken" in result.output
     wait_until(lambda: _settled(notifications_app, 3), message="the three emails")
     assert len(inbox.messages) == 3
+
+
+def test_a_later_closing_time_sends_the_reminder_once_at_the_new_time(notifications_app, notifications_worker, inbox):
+    draft = envelopes.draft_started(application_id=6, closes_in=REMINDER_BEFORE_CLOSING + timedelta(seconds=3))
+    on_event.send(draft)
+    wait_until(lambda: _deliveries(notifications_app), message="the reminder")
+    new_closes_at = datetime.fromisoformat(draft["payload"]["closes_at"]) + timedelta(seconds=3)
+    on_event.send(envelopes.closing_extended(new_closes_at))
+
+    [reminder] = wait_until(lambda: _settled(notifications_app, 1), message="the reminder at its new time")
+    time.sleep(1)  # the delayed message from the old time, and the wake-up, have both come
+    notifications_worker.join()
+
+    assert reminder.status == "sent"
+    assert reminder.sent_at >= new_closes_at - REMINDER_BEFORE_CLOSING
+    assert datetime.fromisoformat(reminder.context["closes_at"]) == new_closes_at
+    assert len(inbox.messages) == 1

@@ -39,18 +39,26 @@ def password_reset(email="ana@example.org", language="fr") -> dict:
     })
 
 
-def _application(application_id: int, email: str, language: str) -> dict:
+def _application(application_id: int, email: str, language: str, call_id: int = 3) -> dict:
     return {
-        **person(email, language=language), "application_id": application_id, "call_id": 3,
+        **person(email, language=language), "application_id": application_id, "call_id": call_id,
         "call_title": "Aide à l'écriture 2027", "project_title": "Les Ateliers du Port",
         "application_url": f"http://127.0.0.1:8001/applications/{application_id}",
     }
 
 
-def draft_started(application_id=7, email="ana@example.org", language="fr", closes_in=timedelta(days=30)) -> dict:
+def draft_started(
+    application_id=7, email="ana@example.org", language="fr", closes_in=timedelta(days=30), call_id=3
+) -> dict:
     closes_at = datetime.now(timezone.utc) + closes_in
     return envelope("application.draft_started", {
-        **_application(application_id, email, language), "closes_at": closes_at.isoformat(),
+        **_application(application_id, email, language, call_id), "closes_at": closes_at.isoformat(),
+    })
+
+
+def closing_extended(closes_at: datetime, call_id=3) -> dict:
+    return envelope("call.closing_extended", {
+        "call_id": call_id, "call_title": "Aide à l'écriture 2027", "closes_at": closes_at.isoformat(),
     })
 
 
