@@ -42,6 +42,7 @@ def smtp_settings() -> SmtpSettings:
         username=env.get("SMTP_USERNAME") or None,
         password=env.get("SMTP_PASSWORD") or None,
         timeout=float(env.get("SMTP_TIMEOUT_SECONDS", 10)),
+        ca_file=env.get("SMTP_CA_FILE") or None,
     )
 
 

@@ -21,6 +21,9 @@ class SmtpSettings:
     username: str | None
     password: str | None
     timeout: float = 10
+    # A CA bundle (PEM) to trust for STARTTLS instead of the system's, e.g. a private CA.
+    # The certificate and its host name are verified either way.
+    ca_file: str | None = None
 
 
 class DeliveryError(Exception):
@@ -49,7 +52,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
 
     try:
         if settings.starttls:
-            client.starttls(context=ssl.create_default_context())
+            client.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
         if settings.username:
             client.login(settings.username, settings.password or "")
         refused = client.send_message(message)

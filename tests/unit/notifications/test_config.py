@@ -9,12 +9,14 @@ from shared.config import ROOT
 
 
 def test_smtp_defaults_are_make_runs_local_server(monkeypatch):
-    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD",
+                 "SMTP_CA_FILE", "MAIL_FROM"):
         monkeypatch.delenv(name, raising=False)
 
     smtp = config.smtp_settings()
 
     assert (smtp.host, smtp.port, smtp.starttls, smtp.username, smtp.password) == ("127.0.0.1", 8025, False, None, None)
+    assert smtp.ca_file is None
     assert config.mail_from() == "Tremplin <no-reply@tremplin.local>"
 
 
@@ -24,12 +26,14 @@ def test_smtp_settings_are_read_when_used(monkeypatch):
     monkeypatch.setenv("SMTP_STARTTLS", "true")
     monkeypatch.setenv("SMTP_USERNAME", "tremplin")
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv("SMTP_CA_FILE", "/etc/tremplin/smtp-ca.pem")
 
     smtp = config.smtp_settings()
 
     assert (smtp.host, smtp.port, smtp.starttls, smtp.username, smtp.password) == (
         "smtp.example.org", 587, True, "tremplin", "s3cret"
     )
+    assert smtp.ca_file == "/etc/tremplin/smtp-ca.pem"
 
 
 def test_backoff_doubles_up_to_its_ceiling():
