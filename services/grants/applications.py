@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants import calls, documents, eligibility
 from services.grants.models import Application, Call, Document, FundingSource
 from services.grants.profiles import NoProfile, find_profile
-from services.grants.schemas.calls import as_utc
 from shared.accounts import Account
 from shared.clock import format_paris, to_paris
 from shared.config import service_public_url
@@ -131,17 +130,17 @@ def is_editable(application: Application, now: datetime) -> bool:
 def _ensure_call_accepts(call: Call, now: datetime) -> None:
     if calls.accepts_applications(call, now):
         return
-    if call.status in ("open", "closed", "in_review", "decided") and now >= as_utc(call.closes_at):
+    if call.status in ("open", "closed", "in_review", "decided") and now >= call.closes_at:
         raise Refusal(
             409,
             "The call closed on %(closes_at)s (Paris time): applications can no longer be started, changed or submitted.",
             {"call_id": ["The call is closed."]},
-            values={"closes_at": as_utc(call.closes_at)},
+            values={"closes_at": call.closes_at},
         )
     if call.status == "open":
         raise Refusal(
             409, "The call opens on %(opens_at)s (Paris time).", {"call_id": ["The call is not open yet."]},
-            values={"opens_at": as_utc(call.opens_at)},
+            values={"opens_at": call.opens_at},
         )
     raise Refusal(409, "This call is not open for applications.", {"call_id": ["This call is not open for applications."]})
 
@@ -189,7 +188,7 @@ def start_application(session: Session, account_id: int, call_id: int, now: date
     session.add(application)
     session.flush()
     refresh_eligibility(session, application)
-    publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": as_utc(call.closes_at)})
+    publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": call.closes_at})
     session.commit()
     return application
 
@@ -398,7 +397,7 @@ def snapshot(application: Application, organisation) -> dict:
     return {
         "application_id": application.id,
         "receipt_number": application.receipt_number,
-        "submitted_at": as_utc(application.submitted_at).isoformat(),
+        "submitted_at": application.submitted_at.isoformat(),
         "call": {"id": call.id, "title_fr": call.title_fr, "title_en": call.title_en},
         "organisation": {
             "legal_name": organisation.legal_name,

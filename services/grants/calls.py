@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants.config import SERVICE
 from services.grants.eligibility import CallRules
 from services.grants.models import Call, Fund
-from services.grants.schemas.calls import as_utc
 from shared.outbox import publish
 
 # Number of grants a fund aims at: fewer the first year, while the process beds in.
@@ -91,12 +90,12 @@ def accepts_applications(call: Call, now: datetime) -> bool:
     A call past its closing time is closed for applicants whatever its stored status, so
     nobody depends on the fund manager pressing "close" on time.
     """
-    return call.status == "open" and as_utc(call.opens_at) <= now < as_utc(call.closes_at)
+    return call.status == "open" and call.opens_at <= now < call.closes_at
 
 
 def effective_status(call: Call, now: datetime) -> str:
     """The status people see: an open call past its closing time shows as closed."""
-    if call.status == "open" and now >= as_utc(call.closes_at):
+    if call.status == "open" and now >= call.closes_at:
         return "closed"
     return call.status
 
@@ -139,7 +138,7 @@ def open_calls(session: Session, now: datetime) -> list[Call]:
     """Calls that are open and not yet past their closing time, soonest deadline first
     (including those opened by the fund manager whose opening time is still ahead)."""
     query = select(Call).where(Call.status == "open").order_by(Call.closes_at, Call.id)
-    return [call for call in session.scalars(query) if now < as_utc(call.closes_at)]
+    return [call for call in session.scalars(query) if now < call.closes_at]
 
 
 # --- Writing calls ---------------------------------------------------------------------------
@@ -160,8 +159,8 @@ def update_call(session: Session, call_id: int, changes: dict) -> Call:
     call = get_call(session, call_id)
     if "fund_id" in changes and session.get(Fund, changes["fund_id"]) is None:
         raise Refusal(422, "The request has invalid fields; see errors.", {"fund_id": ["There is no such fund."]})
-    opens_at = changes.get("opens_at", as_utc(call.opens_at))
-    closes_at = changes.get("closes_at", as_utc(call.closes_at))
+    opens_at = changes.get("opens_at", call.opens_at)
+    closes_at = changes.get("closes_at", call.closes_at)
     if closes_at <= opens_at:
         raise Refusal(422, "The request has invalid fields; see errors.",
                       {"closes_at": ["The call must close after it opens."]})
@@ -179,21 +178,18 @@ def update_call(session: Session, call_id: int, changes: dict) -> Call:
             raise Refusal(409, "Only the texts of a call can change once it is closed.", errors)
     # Applicants may have a reminder scheduled from the old closing time (only an open call has
     # applicants, and it may only close later).
-    extended = call.status == "open" and "closes_at" in changes and changes["closes_at"] > as_utc(call.closes_at)
+    extended = call.status == "open" and "closes_at" in changes and changes["closes_at"] > call.closes_at
     for field, value in changes.items():
         setattr(call, field, value)
     if extended:
         publish(session, SERVICE, "call.closing_extended",
-                {"call_id": call.id, "call_title": call.title("fr"), "closes_at": as_utc(call.closes_at)})
+                {"call_id": call.id, "call_title": call.title("fr"), "closes_at": call.closes_at})
     session.commit()
     return call
 
 
 def _differs(call: Call, field: str, value) -> bool:
-    current = getattr(call, field)
-    if isinstance(current, datetime):
-        current = as_utc(current)
-    return current != value
+    return getattr(call, field) != value
 
 
 def _widens(current: list, new: list) -> bool:
@@ -211,9 +207,9 @@ def _harm_to_applicants(call: Call, changes: dict) -> dict[str, list[str]]:
 
     if "fund_id" in changes and changes["fund_id"] != call.fund_id:
         refuse("fund_id", "An open call cannot move to another fund.")
-    if "opens_at" in changes and changes["opens_at"] > as_utc(call.opens_at):
+    if "opens_at" in changes and changes["opens_at"] > call.opens_at:
         refuse("opens_at", "An open call cannot open later.")
-    if "closes_at" in changes and changes["closes_at"] < as_utc(call.closes_at):
+    if "closes_at" in changes and changes["closes_at"] < call.closes_at:
         refuse("closes_at", "An open call cannot close earlier; it may close later.")
     if "max_award_cents" in changes and changes["max_award_cents"] < call.max_award_cents:
         refuse("max_award_cents", "An open call's maximum award cannot go down.")
@@ -239,9 +235,9 @@ def _harm_to_applicants(call: Call, changes: dict) -> dict[str, list[str]]:
 def opening_problems(call: Call, now: datetime) -> dict[str, list[str]]:
     """What keeps a draft from opening, per field (empty when it is complete)."""
     errors: dict[str, list[str]] = {}
-    if as_utc(call.closes_at) <= as_utc(call.opens_at):
+    if call.closes_at <= call.opens_at:
         errors["closes_at"] = ["The call must close after it opens."]
-    elif as_utc(call.closes_at) <= now:
+    elif call.closes_at <= now:
         errors["closes_at"] = ["The closing time is already past."]
     if call.max_award_cents <= 0:
         errors["max_award_cents"] = ["Set a maximum award above zero."]
@@ -266,7 +262,7 @@ def move_call(session: Session, call_id: int, status: str, now: datetime) -> Cal
         errors = opening_problems(call, now)
         if errors:
             raise Refusal(409, "This call cannot open yet: complete it first.", errors)
-    if status == "closed" and now < as_utc(call.closes_at):
+    if status == "closed" and now < call.closes_at:
         # Closing before the announced time would shut out applicants who are still writing.
         raise Refusal(409, "This call cannot close before its closing time.",
                       {"status": ["This call cannot close before its closing time."]})

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants.calls import Refusal, get_call
 from services.grants.models import Application, Organisation
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
-from services.grants.schemas.calls import as_utc
 from shared.accounts import Account
 from shared.clock import to_paris
 
@@ -199,7 +198,7 @@ def _csv_row(view: ApplicationView, language: str) -> dict:
         "receipt_number": application.receipt_number,
         "status": STATUS_LABELS.get(application.status, {}).get(language, application.status),
         "eligible": YES_NO[application.eligible][language],
-        "submitted_at": to_paris(as_utc(submitted)).strftime("%d/%m/%Y %H:%M") if submitted else "",
+        "submitted_at": to_paris(submitted).strftime("%d/%m/%Y %H:%M") if submitted else "",
         "project_title": view.value("project_title"),
         "applicant_name": view.applicant_name,
         "applicant_email": view.applicant_email,

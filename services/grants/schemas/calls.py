@@ -44,14 +44,7 @@ class ParisDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return as_utc(value).isoformat()
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite (make run) gives back naive values; they were written in UTC.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return value.astimezone(timezone.utc).isoformat()
 
 
 def _postal_code(value: str) -> None:
@@ -153,10 +146,10 @@ class CallSchema(Schema):
         return accepts_applications(call, utcnow())
 
     def _opens_paris(self, call) -> str:
-        return to_paris(as_utc(call.opens_at)).isoformat()
+        return to_paris(call.opens_at).isoformat()
 
     def _closes_paris(self, call) -> str:
-        return to_paris(as_utc(call.closes_at)).isoformat()
+        return to_paris(call.closes_at).isoformat()
 
 
 class CallStatusSchema(Schema):

@@ -16,7 +16,6 @@ from services.grants import applications, calls, config, profiles
 from services.grants.models import FUNDING_KINDS
 from services.grants.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema, euros_text
-from services.grants.schemas.calls import as_utc
 from services.grants.schemas.profiles import ProfileFormSchema
 from services.grants.web.public import DATE_LOCALES, page_helpers
 from shared.clock import utcnow
@@ -222,7 +221,7 @@ def _render_application(application, *, values=None, rows=None, errors=None, rul
         application=application, call=call, editable=editable,
         values=values if values is not None else _form_values(application),
         rows=rows, errors=errors or {}, rules=rules or [], message=message,
-        closed=now >= as_utc(call.closes_at),
+        closed=now >= call.closes_at,
         can_withdraw=application.status != "withdrawn" and call.status != "decided",
         documents=[
             {**document, "label": applications.document_label(call, document["code"], current_language()),

@@ -19,7 +19,7 @@ from services.grants import calls, review
 from services.grants.api.review import csv_response
 from services.grants.models import APPLICATION_STATUSES
 from services.grants.organisations import ORGANISATION_KINDS, SECTORS
-from services.grants.schemas.calls import CallChangesSchema, CallInputSchema, CallStatusSchema, as_utc
+from services.grants.schemas.calls import CallChangesSchema, CallInputSchema, CallStatusSchema
 from services.grants.schemas.funds import FundInputSchema
 from services.grants.schemas.review import ApplicationFilterSchema
 from services.grants.web.public import STATUS_NAMES, page_helpers
@@ -154,7 +154,7 @@ def _levels(text: str) -> list[dict]:
 
 
 def _local_input(moment) -> str:
-    return to_paris(as_utc(moment)).strftime("%Y-%m-%dT%H:%M") if moment else ""
+    return to_paris(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def _call_values(call) -> dict:

@@ -5,7 +5,6 @@ from flask import Blueprint, render_template
 
 from services.grants import calls
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
-from services.grants.schemas.calls import as_utc
 from shared.clock import format_paris, utcnow
 from shared.i18n import current_language, translate
 from shared.money import format_money
@@ -30,7 +29,7 @@ def page_helpers() -> dict:
 
     return {
         # British English: day before month and a 24-hour clock, as people here read dates.
-        "paris": lambda moment: format_paris(as_utc(moment), DATE_LOCALES[language]) if moment else "",
+        "paris": lambda moment: format_paris(moment, DATE_LOCALES[language]) if moment else "",
         "euros": lambda cents: format_money(cents, language) if cents is not None else "",
         "sector_label": lambda code: label(SECTOR_LABELS, code),
         "kind_label": lambda code: label(ORGANISATION_KIND_LABELS, code),
@@ -62,6 +61,6 @@ def call_page(call_id):
     now = utcnow()
     return render_template(
         "public/call.html", call=call, accepting=calls.accepts_applications(call, now),
-        status=calls.effective_status(call, now), not_yet_open=now < as_utc(call.opens_at),
+        status=calls.effective_status(call, now), not_yet_open=now < call.opens_at,
         sectors=call.sectors or [], kinds=call.organisation_kinds or [],
     )
