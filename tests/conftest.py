@@ -6,6 +6,7 @@ at import time (shared.broker) and each service reads its database URL from the 
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 
@@ -35,6 +36,13 @@ import redis  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
 from shared.migrations import upgrade  # noqa: E402
+
+
+def free_port() -> int:
+    """A port nobody listens on now (aiosmtpd's Controller cannot be given port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
-from tests.conftest import wait_until
-from tests.e2e.platform import ROOT, free_port
+from tests.conftest import free_port, wait_until
+from tests.e2e.platform import ROOT
 
 
 def _get(url):

@@ -1,15 +1,7 @@
-import socket
-
 import pytest
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    # Controller cannot bind port 0 (it then connects to the port it was given
-    # to check that it is up), so ask the kernel for a free one first.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import free_port  # noqa: F401  (the notifications tests take it from here)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """The outbox: events commit with the use case; the relay sends them, or keeps them when Redis is down."""
-import socket
 import threading
 
 import pytest
@@ -9,17 +8,12 @@ from sqlalchemy import func, select
 from shared import events
 from shared.broker import build_broker
 from shared.outbox import OutboxMessage, Relay, pending_count, publish
+from tests.conftest import free_port
 
 PAYLOAD = {
     "account_id": 1, "service": "grants", "email": "a@example.org", "name": "A",
     "language": "fr", "roles": ["applicant"], "confirm_url": None,
 }
-
-
-def _closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_event_is_validated_when_written_and_nothing_is_kept(grants_app):
@@ -61,7 +55,7 @@ def test_relay_keeps_events_when_redis_is_down(grants_app):
     with db.transaction() as session:
         publish(session, "grants", "account.registered", PAYLOAD)
         publish(session, "grants", "account.registered", {**PAYLOAD, "account_id": 2})
-    down = build_broker(f"redis://127.0.0.1:{_closed_port()}/0", "tremplin-down")
+    down = build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down")
     with pytest.raises(redis.exceptions.ConnectionError):
         Relay(db, down).relay_batch()
     with db.transaction() as session:
@@ -74,7 +68,7 @@ def test_relay_run_backs_off_and_stops(grants_app):
     db = grants_app.extensions["db"]
     with db.transaction() as session:
         publish(session, "grants", "account.registered", PAYLOAD)
-    relay = Relay(db, build_broker(f"redis://127.0.0.1:{_closed_port()}/0", "tremplin-down"))
+    relay = Relay(db, build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down"))
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_seconds": 0.05, "max_backoff": 0.2})
     thread.start()
