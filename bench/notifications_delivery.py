@@ -30,8 +30,8 @@ import logging  # noqa: E402
 import dramatiq  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from shared.broker import broker  # noqa: E402
-from shared.events import new_event_id, utcnow  # noqa: E402
+from shared.core.broker import broker  # noqa: E402
+from shared.core.events import new_event_id, utcnow  # noqa: E402
 
 
 def free_port() -> int:
@@ -92,7 +92,7 @@ def run(count: int, threads: int, mail: Path) -> None:
     worker.start()
     try:
         while True:
-            with db.transaction() as session:
+            with db.unit_of_work() as session:
                 sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent"))
                 failed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
             if sent + failed >= count:

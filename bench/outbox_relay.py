@@ -20,9 +20,9 @@ use_scratch_databases("grants", "notifications")
 import dramatiq  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from shared.broker import broker  # noqa: E402
-from shared.db import Database  # noqa: E402
-from shared.outbox import Relay, publish  # noqa: E402
+from shared.core.broker import broker  # noqa: E402
+from shared.core.db import Database  # noqa: E402
+from shared.core.outbox import Relay, publish  # noqa: E402
 
 
 def main() -> None:
@@ -36,12 +36,12 @@ def main() -> None:
 
 def run(count: int) -> None:
     import services.notifications.actors as actors
-    from shared.consumer import ProcessedEvent
+    from shared.core.consumer import ProcessedEvent
 
     grants = Database(os.environ["GRANTS_DATABASE_URL"])
     started = time.perf_counter()
     for number in range(count):
-        with grants.transaction() as session:
+        with grants.unit_of_work() as session:
             publish(session, "grants", "account.registered", {
                 "account_id": number, "service": "grants", "email": f"b{number}@example.org",
                 "name": f"B{number}", "language": "fr", "roles": ["applicant"],
@@ -64,7 +64,7 @@ def run(count: int) -> None:
     worker.start()
     try:
         while True:
-            with notifications.transaction() as session:
+            with notifications.unit_of_work() as session:
                 done = session.scalar(select(func.count()).select_from(ProcessedEvent))
             if done >= count:
                 break

@@ -32,7 +32,7 @@ def use_scratch_databases(*services: str) -> None:
 def scratch_databases(*services: str):
     from sqlalchemy import create_engine, text
 
-    from shared.migrations import upgrade
+    from shared.core.migrations import upgrade
 
     admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -44,7 +44,7 @@ def scratch_databases(*services: str):
             upgrade(migrations, os.environ[f"{service.upper()}_DATABASE_URL"])
         yield
     finally:
-        from shared.broker import broker
+        from shared.core.broker import broker
 
         importlib.import_module("services.notifications.actors").database().dispose()
         keys = list(broker.client.scan_iter(f"{broker.namespace}*"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-from shared.config import SERVICES, load_settings
-from shared.db import Database
-from shared.migrations import upgrade
+from shared.core.config import SERVICES, load_settings
+from shared.core.db import Database
+from shared.core.migrations import upgrade
 
 
 def prepare() -> None:
@@ -22,7 +22,7 @@ def seed_grants_demo() -> None:
     settings = load_settings("grants")
     database = Database(settings.database_url)
     try:
-        with database.transaction() as session:
+        with database.unit_of_work() as session:
             demo.seed(session, settings)
     finally:
         database.dispose()

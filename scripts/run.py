@@ -19,7 +19,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.config import SERVICES, VAR, service_public_url  # noqa: E402
+from shared.core.config import SERVICES, VAR, service_public_url  # noqa: E402
 
 
 def redis_answers(url: str) -> bool:

@@ -1,7 +1,7 @@
 """Test infrastructure: real PostgreSQL databases (created and dropped here), real Redis.
 
 The environment is set before any project module is imported, because the broker is built
-at import time (shared.broker) and each service reads its database URL from the environment.
+at import time (shared.core.broker) and each service reads its database URL from the environment.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ import pytest  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
-from shared.migrations import upgrade  # noqa: E402
+from shared.core.migrations import upgrade  # noqa: E402
 
 
 def free_port() -> int:
@@ -120,14 +120,14 @@ def grants(grants_app):
 
 @pytest.fixture
 def broker():
-    from shared.broker import broker
+    from shared.core.broker import broker
 
     return broker
 
 
 @pytest.fixture
 def relay(grants_app, broker):
-    from shared.outbox import Relay
+    from shared.core.outbox import Relay
 
     return Relay(grants_app.extensions["db"], broker)
 

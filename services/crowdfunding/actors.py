@@ -1,10 +1,10 @@
-"""The crowdfunding worker: `dramatiq shared.broker services.crowdfunding.actors`."""
+"""The crowdfunding worker: `dramatiq shared.core.broker services.crowdfunding.actors`."""
 import functools
 
-import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
+import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.crowdfunding.config import settings
-from shared.consumer import event_actor
-from shared.db import Database
+from shared.core.consumer import event_actor
+from shared.core.db import Database
 
 HANDLERS: dict = {}  # the crowdfunding service consumes no event yet
 

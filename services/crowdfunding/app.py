@@ -2,9 +2,11 @@
 from flask import Flask
 
 from services.crowdfunding.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
-from shared.service_app import create_service_app
+from shared.accounts.app import init_accounts
+from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app, _api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
+    init_accounts(app, api, SELF_SERVICE_ROLES)
     return app

@@ -1,7 +1,7 @@
-"""The crowdfunding service's settings: shared ones from the environment (see shared.config)."""
+"""The crowdfunding service's settings: shared ones from the environment (see shared.core.config)."""
 from pathlib import Path
 
-from shared.config import load_settings
+from shared.core.config import load_settings
 
 SERVICE = "crowdfunding"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -1,10 +1,10 @@
-"""The grants worker: `dramatiq shared.broker services.grants.actors`."""
+"""The grants worker: `dramatiq shared.core.broker services.grants.actors`."""
 import functools
 
-import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
+import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.grants.config import settings
-from shared.consumer import event_actor
-from shared.db import Database
+from shared.core.consumer import event_actor
+from shared.core.db import Database
 
 HANDLERS: dict = {}  # the grants service consumes no event yet
 

@@ -11,14 +11,16 @@ from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, 
 from services.grants.web import applicant as applicant_pages
 from services.grants.web import manager as manager_pages
 from services.grants.web import public as public_pages
-from shared.pages import register_pages
-from shared.service_app import create_service_app
+from shared.web.pages import register_pages
+from shared.accounts.app import init_accounts
+from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
     # A request may carry one document and a form: the request limit follows the document limit.
     config = {"MAX_CONTENT_LENGTH": max_document_bytes() + 2 * 1024 * 1024, **(config or {})}
-    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
+    init_accounts(app, api, SELF_SERVICE_ROLES)
     api.register_blueprint(funds_api.blp)
     api.register_blueprint(calls_api.blp)
     api.register_blueprint(review_api.blp)

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants import calls, documents, eligibility
 from services.grants.models import Application, Call, Document, FundingSource
 from services.grants.profiles import NoProfile, find_profile
-from shared.accounts import Account
-from shared.clock import format_paris, to_paris
-from shared.config import service_public_url
-from shared.outbox import publish
+from shared.accounts.models import Account
+from shared.core.clock import format_paris, to_paris
+from shared.core.config import service_public_url
+from shared.core.outbox import publish
 
 SERVICE = "grants"
 APPLICATION_FIELDS = (

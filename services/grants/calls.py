@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants.config import SERVICE
 from services.grants.eligibility import CallRules
 from services.grants.models import Call, Fund
-from shared.outbox import publish
+from shared.core.outbox import publish
 
 # Number of grants a fund aims at: fewer the first year, while the process beds in.
 FIRST_YEAR_GRANTS_OBJECTIVE = 5

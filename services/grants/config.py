@@ -1,8 +1,8 @@
-"""The grants service's settings: shared ones from the environment (see shared.config)."""
+"""The grants service's settings: shared ones from the environment (see shared.core.config)."""
 import os
 from pathlib import Path
 
-from shared.config import VAR, load_settings
+from shared.core.config import VAR, load_settings
 
 SERVICE = "grants"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from services.grants import calls
 from services.grants.models import Call, Fund
 from services.grants.organisations import ORGANISATION_KINDS, SECTORS
-from shared.accounts import create_account, find_by_email
-from shared.clock import paris_to_utc, to_paris, utcnow
-from shared.config import Settings
+from shared.accounts.models import create_account, find_by_email
+from shared.core.clock import paris_to_utc, to_paris, utcnow
+from shared.core.config import Settings
 
 FUND_NAME = "Fonds réactif des industries créatives"
 CALL_TITLE_FR = "Aide à la création et au développement"

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.accounts import Account
-from shared.db import UtcDateTime, service_base
+from shared.accounts.models import Account
+from shared.core.db import UtcDateTime, service_base
 
 Base = service_base()
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 from services.grants.calls import Refusal, get_call
 from services.grants.models import Application, Organisation
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
-from shared.accounts import Account
-from shared.clock import to_paris
+from shared.accounts.models import Account
+from shared.core.clock import to_paris
 
 ORGANISATION_FIELDS = ("legal_name", "kind", "siret", "rna", "address", "postal_code", "city", "sector", "head_count")
 

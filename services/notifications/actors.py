@@ -1,6 +1,6 @@
-"""The notifications worker: `dramatiq shared.broker services.notifications.actors`.
+"""The notifications worker: `dramatiq shared.core.broker services.notifications.actors`.
 
-`on_event` records the deliveries an event calls for (idempotently, see shared.consumer), then
+`on_event` records the deliveries an event calls for (idempotently, see shared.core.consumer), then
 asks `deliver` to send each one. `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
 delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays. A
@@ -11,13 +11,13 @@ import logging
 
 import dramatiq
 
-import shared.broker  # noqa: F401  (the broker is built before any actor is declared)
+import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, settings
-from shared.consumer import NOT_RETRIED, consume
-from shared.db import Database
-from shared.logs import configure_logging, request_id_context
-from shared.outbox import consumer_actor_name
+from shared.core.consumer import NOT_RETRIED, consume
+from shared.core.db import Database
+from shared.core.logs import configure_logging, request_id_context
+from shared.core.outbox import consumer_actor_name
 
 log = logging.getLogger("tremplin.notifications.actors")
 

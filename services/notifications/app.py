@@ -6,12 +6,14 @@ from services.notifications.api import me as me_api
 from services.notifications.commands import blueprint as commands
 from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, mailbox_page_enabled
 from services.notifications.web import mailbox, unsubscribe
-from shared.pages import register_pages
-from shared.service_app import create_service_app
+from shared.web.pages import register_pages
+from shared.accounts.app import init_accounts
+from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, SELF_SERVICE_ROLES, config)
+    app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
+    init_accounts(app, api, SELF_SERVICE_ROLES)
     api.register_blueprint(deliveries_api.blp)
     api.register_blueprint(me_api.blp)
     # Not a CSRF-protected page blueprint: mail clients post the one-click link themselves.

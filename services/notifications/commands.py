@@ -5,7 +5,7 @@ import click
 from flask import Blueprint
 
 from services.notifications import deliveries
-from shared.service_app import database
+from shared.web.service_app import database
 
 blueprint = Blueprint("deliveries_cli", __name__, cli_group="deliveries")
 

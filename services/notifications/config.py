@@ -1,4 +1,4 @@
-"""The notifications service's settings: shared ones from the environment (see shared.config),
+"""The notifications service's settings: shared ones from the environment (see shared.core.config),
 and its own — the mail server, the retry policy and the local mailbox page.
 
 Everything here is read when it is used, not at import, so that a worker or a test can point
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.notifications.smtp import SmtpSettings
-from shared.config import ROOT, load_settings
+from shared.core.config import ROOT, load_settings
 
 SERVICE = "notifications"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

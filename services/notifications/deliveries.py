@@ -1,7 +1,7 @@
 """Use cases of the notifications service: from an event to deliveries in the log, and from a
 delivery in the log to a message accepted by the mail server.
 
-Exactly once: the handlers below run inside the consumer's transaction (shared.consumer), so an
+Exactly once: the handlers below run inside the consumer's transaction (shared.core.consumer), so an
 event writes its Delivery rows once, as `queued`. Sending happens after that commit, one
 delivery at a time (`attempt_delivery`), under a lock on the row: a delivery already sent,
 failed or cancelled is left alone, so a message delivered twice to the worker sends nothing
@@ -24,9 +24,9 @@ from services.notifications.models import Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
 from services.notifications.rendering import render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError, send
-from shared.clock import format_paris, utcnow
-from shared.db import Database
-from shared.outbox import publish
+from shared.core.clock import format_paris, utcnow
+from shared.core.db import Database
+from shared.core.outbox import publish
 
 log = logging.getLogger("tremplin.notifications.deliveries")
 
@@ -115,7 +115,7 @@ def record_draft_started(session: Session, envelope: dict) -> None:
     )
 
 
-CALL_CLOSING_EXTENDED = "call.closing_extended"  # contract in shared/events.py
+CALL_CLOSING_EXTENDED = "call.closing_extended"  # contract in shared/core/events.py
 
 
 def _queued_reminders_of_call(call_id: int):
@@ -176,7 +176,7 @@ def record_application_withdrawn(session: Session, envelope: dict) -> None:
 
 # The service's message to itself when an admin asks for a failed delivery to be sent again: it
 # goes through this service's outbox, so that nothing is put on the queue inside a request.
-RESEND_REQUESTED = "delivery.resend_requested"  # contract in shared/events.py
+RESEND_REQUESTED = "delivery.resend_requested"  # contract in shared/core/events.py
 
 
 def _nothing_more(session: Session, envelope: dict) -> None:
@@ -200,7 +200,7 @@ def queued_for_event(db: Database, envelope: dict) -> list[int]:
     Asked after every consumption, including a repeated one, so that a worker that died
     between the commit and the enqueueing of the deliveries gets them going on the retry.
     """
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         ids = list(
             session.scalars(
                 select(Delivery.id).where(Delivery.event_id == envelope["id"], Delivery.status == "queued")
@@ -268,7 +268,7 @@ def compose(delivery: Delivery) -> EmailMessage:
 
 def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     """Send one delivery if it is queued and due, and record what happened."""
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         # Locked until the outcome is committed: a second worker given the same delivery
         # waits here, then finds it settled.
         if not db.is_postgresql:
@@ -389,7 +389,7 @@ def resend(session: Session, delivery_id: int) -> Delivery:
 
 def queued_deliveries(db: Database) -> list[tuple[int, str | None]]:
     """Every delivery still to be sent, with its request id: to wake them after an incident."""
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return list(session.execute(select(Delivery.id, Delivery.request_id).where(Delivery.status == "queued")))
 
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import UtcDateTime, service_base
+from shared.accounts.models import Account  # noqa: F401  (its table is in this database too)
+from shared.core.db import UtcDateTime, service_base
 
 Base = service_base()
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from services.notifications import unsubscribe
 from services.notifications.models import Preference
 from services.notifications.rendering import KINDS
-from shared import events
+from shared.accounts.models import Account
+from shared.core import events
 
 # Each opt-out kind, and the category a person subscribes to or leaves.
 CATEGORY_OF_KIND = {"draft_reminder": "reminders", "campaign_news": "campaign_news"}
@@ -98,8 +99,6 @@ class NoConfirmedAddress(LookupError):
 
 def confirmed_address(session: Session, account_id: int) -> str:
     """The signed-in person's address, once they have proved it is theirs."""
-    from shared.accounts import Account
-
     account = session.get(Account, account_id)
     if account is None or account.confirmed_at is None:
         raise NoConfirmedAddress(account_id)

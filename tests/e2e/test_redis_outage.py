@@ -1,13 +1,13 @@
 """Redis stops while events are written, then starts again: every event arrives once in effect.
 
 Runs the real processes of the platform: the grants relay (`flask ... relay`) and the
-notifications worker (`dramatiq shared.broker services.notifications.actors`), against a
+notifications worker (`dramatiq shared.core.broker services.notifications.actors`), against a
 redis-server of the test's own that it stops and restarts.
 """
 from sqlalchemy import select
 
 from services.notifications.models import Delivery
-from shared.outbox import OutboxMessage
+from shared.core.outbox import OutboxMessage
 from tests.conftest import wait_until
 from tests.e2e.platform import BIN, RedisServer, spawn, stop
 
@@ -21,12 +21,12 @@ def _sign_up(client, start, count):
 
 
 def _delivered(app):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalars(select(Delivery.recipient_email)).all()
 
 
 def _outbox(app):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalars(select(OutboxMessage)).all()
 
 
@@ -36,7 +36,7 @@ def test_events_written_during_a_redis_outage_arrive_once(tmp_path, grants_app, 
     env = {"REDIS_URL": server.url, "RELAY_MAX_BACKOFF_SECONDS": "1"}
     relay = spawn([str(BIN / "flask"), "--app", "services.grants.app", "relay"], env, tmp_path / "relay.log")
     worker = spawn(
-        [str(BIN / "dramatiq"), "shared.broker", "services.notifications.actors", "--processes", "1", "--threads", "2"],
+        [str(BIN / "dramatiq"), "shared.core.broker", "services.notifications.actors", "--processes", "1", "--threads", "2"],
         env, tmp_path / "worker.log",
     )
     try:

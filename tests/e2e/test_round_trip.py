@@ -4,13 +4,13 @@ import threading
 from sqlalchemy import func, select
 
 from services.notifications.models import Delivery
-from shared.consumer import ProcessedEvent
-from shared.outbox import OutboxMessage, Relay
+from shared.core.consumer import ProcessedEvent
+from shared.core.outbox import OutboxMessage, Relay
 from tests.conftest import wait_until
 
 
 def _deliveries(app):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalars(select(Delivery).order_by(Delivery.id)).all()
 
 
@@ -39,23 +39,23 @@ def test_event_sent_twice_is_applied_once(grants_app, grants, notifications_app,
     Relay(db, broker).relay_batch()
     wait_until(lambda: _deliveries(notifications_app), message="the first delivery")
     # A relay that crashed before marking its row sent sends the same event again.
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         row = session.scalars(select(OutboxMessage)).one()
         row.sent_at = None
     assert Relay(db, broker).relay_batch() == 1
     wait_until(lambda: broker.client.hlen(f"{broker.namespace}:notifications.msgs") == 0, message="the queue to drain")
     notifications_worker.join()
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
     assert len(_deliveries(notifications_app)) == 1
 
 
 def test_relay_thread_delivers_many_events_exactly_once(grants_app, notifications_app, notifications_worker, broker):
-    from shared.accounts import create_account
+    from shared.accounts.models import create_account
 
     db = grants_app.extensions["db"]
     for number in range(20):
-        with db.transaction() as session:
+        with db.unit_of_work() as session:
             create_account(session, grants_app.config["SETTINGS"], email=f"p{number}@example.org",
                            name=f"P{number}", password="a long password", roles=["applicant"])
     stop = threading.Event()

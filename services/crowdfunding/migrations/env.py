@@ -1,4 +1,4 @@
 from services.crowdfunding.models import Base
-from shared.migrations import run_env
+from shared.core.migrations import run_env
 
 run_env(Base.metadata)

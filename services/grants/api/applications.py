@@ -11,9 +11,9 @@ from services.grants.schemas.applications import (
     ApplicationStartSchema,
     ApplicationListItemSchema,
 )
-from shared.auth import current_principal, require_roles
-from shared.clock import utcnow
-from shared.service_app import db_session
+from shared.accounts.auth import current_principal, require_roles
+from shared.core.clock import utcnow
+from shared.web.service_app import db_session
 
 blp = Blueprint("applications", __name__, url_prefix="/api", description="Applications to calls for projects")
 

@@ -14,9 +14,9 @@ from services.grants.schemas.calls import (
     CallSchema,
     CallStatusSchema,
 )
-from shared.auth import current_principal, require_roles
-from shared.clock import utcnow
-from shared.service_app import db_session
+from shared.accounts.auth import current_principal, require_roles
+from shared.core.clock import utcnow
+from shared.web.service_app import db_session
 
 blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")
 

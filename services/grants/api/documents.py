@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 from services.grants import applications, config
 from services.grants.api.applications import refuse
 from services.grants.schemas.applications import ApplicationDocumentSchema, DocumentUploadSchema
-from shared.auth import current_principal, require_roles
-from shared.clock import utcnow
-from shared.service_app import db_session
+from shared.accounts.auth import current_principal, require_roles
+from shared.core.clock import utcnow
+from shared.web.service_app import db_session
 
 blp = Blueprint("documents", __name__, url_prefix="/api", description="Documents of applications (PDF)")
 

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint, abort
 
 from services.grants import calls
 from services.grants.schemas.funds import FundInputSchema, FundSchema
-from shared.auth import require_roles
-from shared.service_app import db_session
+from shared.accounts.auth import require_roles
+from shared.web.service_app import db_session
 
 blp = Blueprint("funds", __name__, url_prefix="/api", description="Funds: yearly envelopes for calls")
 

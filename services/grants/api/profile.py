@@ -6,8 +6,8 @@ from flask_smorest import Blueprint, abort
 
 from services.grants import profiles
 from services.grants.schemas.profiles import ProfileInputSchema, ProfileSchema
-from shared.auth import current_principal, require_roles
-from shared.service_app import db_session
+from shared.accounts.auth import current_principal, require_roles
+from shared.web.service_app import db_session
 
 blp = Blueprint("profile", __name__, url_prefix="/api", description="The applicant's organisation")
 

@@ -14,8 +14,8 @@ from services.grants.schemas.review import (
     ApplicationSummarySchema,
     CsvQuerySchema,
 )
-from shared.auth import require_roles
-from shared.service_app import db_session
+from shared.accounts.auth import require_roles
+from shared.web.service_app import db_session
 
 blp = Blueprint("review", __name__, url_prefix="/api/manage", description="Applications, for the fund manager")
 

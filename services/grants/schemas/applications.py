@@ -11,8 +11,8 @@ from services.grants.applications import application_url, document_of, is_editab
 from services.grants.models import FUNDING_KINDS
 from services.grants.schemas.calls import ParisDateTime
 from services.grants.schemas.profiles import Trimmed
-from shared.clock import utcnow
-from shared.money import Cents, Money
+from shared.core.clock import utcnow
+from shared.core.money import Cents, Money
 
 MAX_FUNDING_SOURCES = 20
 

@@ -17,8 +17,8 @@ from services.grants.organisations import (
     InvalidPostalCode,
     check_postal_code,
 )
-from shared.clock import parse_paris_input, to_paris
-from shared.money import Cents
+from shared.core.clock import parse_paris_input, to_paris
+from shared.core.money import Cents
 
 _WALL_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 CHOICE = "Must be one of the choices offered."
@@ -141,7 +141,7 @@ class CallSchema(Schema):
 
     def _accepting(self, call) -> bool:
         from services.grants.calls import accepts_applications
-        from shared.clock import utcnow
+        from shared.core.clock import utcnow
 
         return accepts_applications(call, utcnow())
 

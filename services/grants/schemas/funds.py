@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.money import Cents
+from shared.core.money import Cents
 
 
 class FundInputSchema(Schema):

@@ -12,7 +12,7 @@ from services.grants.organisations import (
     check_rna,
     check_siren_or_siret,
 )
-from shared.clock import PARIS, utcnow
+from shared.core.clock import PARIS, utcnow
 
 
 class Trimmed(fields.String):

@@ -18,10 +18,10 @@ from services.grants.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema, euros_text
 from services.grants.schemas.profiles import ProfileFormSchema
 from services.grants.web.public import DATE_LOCALES, page_helpers
-from shared.clock import utcnow
-from shared.i18n import current_language, translate
-from shared.pages import load_form, page_account, page_requires, render_error
-from shared.service_app import db_session
+from shared.core.clock import utcnow
+from shared.web.i18n import current_language, translate
+from shared.web.pages import load_form, page_account, page_requires, render_error
+from shared.web.service_app import db_session
 
 blp = Blueprint("applicant_pages", __name__)
 

@@ -23,11 +23,11 @@ from services.grants.schemas.calls import CallChangesSchema, CallInputSchema, Ca
 from services.grants.schemas.funds import FundInputSchema
 from services.grants.schemas.review import ApplicationFilterSchema
 from services.grants.web.public import STATUS_NAMES, page_helpers
-from shared.clock import to_paris, utcnow
-from shared.i18n import current_language, translate
-from shared.money import Money
-from shared.pages import load_form, page_requires, render_error
-from shared.service_app import db_session
+from shared.core.clock import to_paris, utcnow
+from shared.web.i18n import current_language, translate
+from shared.core.money import Money
+from shared.web.pages import load_form, page_requires, render_error
+from shared.web.service_app import db_session
 
 blp = Blueprint("manager_pages", __name__, url_prefix="/manage")
 
@@ -304,7 +304,7 @@ def move_call(call_id):
 
 
 def _filters():
-    # ?lang= chooses the page's language (shared.i18n), it is no filter.
+    # ?lang= chooses the page's language (shared.web.i18n), it is no filter.
     args = MultiDict([(key, value) for key, value in request.args.items(multi=True) if key != "lang"])
     return load_form(ApplicationFilterSchema(), args)
 

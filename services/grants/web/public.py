@@ -5,11 +5,11 @@ from flask import Blueprint, render_template
 
 from services.grants import calls
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
-from shared.clock import format_paris, utcnow
-from shared.i18n import current_language, translate
-from shared.money import format_money
-from shared.pages import render_error
-from shared.service_app import db_session
+from shared.core.clock import format_paris, utcnow
+from shared.web.i18n import current_language, translate
+from shared.core.money import format_money
+from shared.web.pages import render_error
+from shared.web.service_app import db_session
 
 blp = Blueprint("public_pages", __name__)
 

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint, abort
 
 from services.notifications import deliveries
 from services.notifications.schemas import DeliveryQuerySchema, DeliverySchema
-from shared.auth import require_roles
-from shared.service_app import db_session
+from shared.accounts.auth import require_roles
+from shared.web.service_app import db_session
 
 blp = Blueprint(
     "deliveries", __name__, url_prefix="/api/deliveries", description="The delivery log (admins)"

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint, abort
 
 from services.notifications import deliveries, preferences
 from services.notifications.schemas import MessageSchema, PreferencesSchema
-from shared.auth import current_principal, require_roles
-from shared.service_app import db_session
+from shared.accounts.auth import current_principal, require_roles
+from shared.web.service_app import db_session
 
 blp = Blueprint("me", __name__, url_prefix="/api/me", description="My messages and preferences")
 

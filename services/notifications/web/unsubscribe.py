@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from services.notifications import preferences
 from services.notifications.unsubscribe import InvalidUnsubscribeToken
-from shared.service_app import db_session
+from shared.web.service_app import db_session
 
 blp = Blueprint(
     "unsubscribe", __name__, url_prefix="/unsubscribe",

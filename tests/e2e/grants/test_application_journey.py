@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from services.notifications.models import Delivery
-from shared.outbox import OutboxMessage, Relay
+from shared.core.outbox import OutboxMessage, Relay
 from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import ANSWERS, PROFILE, a_call, applicant, in_seconds, set_closing_time, small_pdf
 from tests.pages import post_form, text
@@ -24,13 +24,13 @@ def documents_dir(tmp_path, monkeypatch):
 
 
 def last_event(app, name) -> dict:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.name == name).order_by(OutboxMessage.id.desc())).first()
         return row.payload
 
 
 def acknowledgements(app, email):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalars(select(Delivery).where(Delivery.kind == "application_received",
                                                       Delivery.recipient_email == email)).all()
 

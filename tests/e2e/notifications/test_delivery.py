@@ -11,16 +11,16 @@ from sqlalchemy import select
 from services.notifications.actors import MAX_HOP_SECONDS, deliver, on_event
 from services.notifications.deliveries import REMINDER_BEFORE_CLOSING
 from services.notifications.models import Delivery
-from shared.accounts import create_account
-from shared.auth import issue_token
-from shared.outbox import Relay
+from shared.accounts.models import create_account
+from shared.accounts.auth import issue_token
+from shared.core.outbox import Relay
 from tests.conftest import wait_until
 from tests.integration.notifications import envelopes
 from tests.integration.notifications.conftest import Inbox, free_port
 
 
 def _deliveries(app, **where):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         query = select(Delivery).order_by(Delivery.id)
         for name, value in where.items():
             query = query.where(getattr(Delivery, name) == value)
@@ -137,7 +137,7 @@ def test_permanent_failure_is_recorded_at_once_and_an_admin_sends_it_again(
 
     handler.recipient_answer = None  # the address was fixed at the mail provider
     settings = notifications_app.config["SETTINGS"]
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         admin = create_account(session, settings, email="admin@example.org", name="Admin",
                                password="a long password", roles=["admin"], confirmed=True)
     token = issue_token(settings.secret_key, settings.token_audience, admin.id, ["admin"], 600)
@@ -215,7 +215,7 @@ def test_worker_that_died_after_recording_the_delivery_still_gets_it_sent(
     notifications_app, notifications_worker, inbox
 ):
     from services.notifications.deliveries import HANDLERS
-    from shared.consumer import consume
+    from shared.core.consumer import consume
 
     event = envelopes.account_registered(email="late@example.org")
     # A first worker committed the delivery, then died before asking for it to be sent.
@@ -231,7 +231,7 @@ def test_worker_that_died_after_recording_the_delivery_still_gets_it_sent(
 
 def test_requeue_command_wakes_deliveries_whose_messages_redis_lost(notifications_app, notifications_worker, inbox):
     from services.notifications.deliveries import HANDLERS
-    from shared.consumer import consume
+    from shared.core.consumer import consume
 
     db = notifications_app.extensions["db"]
     for number in range(3):

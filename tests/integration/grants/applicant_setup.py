@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from services.grants.models import Call
-from shared import auth
-from shared.accounts import find_by_email
+from shared.accounts import auth
+from shared.accounts.models import find_by_email
 from tests.integration.grants.grants_manager_setup import account, call_payload, fund, open_call
 from tests.pdf import small_pdf  # noqa: F401  (the grants tests take it from here)
 
@@ -42,7 +42,7 @@ ANSWERS = {
 def manager(app) -> dict:
     """The fund manager's Authorization header (the account is made the first time)."""
     settings = app.config["SETTINGS"]
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         existing = find_by_email(session, "manager@example.org")
     if existing is None:
         return account(app, "manager@example.org", ["fund_manager"], "Manon")[1]
@@ -77,7 +77,7 @@ def applicant(app, email="ana@example.org", name="Ana", profile: dict | None = P
 
 def set_closing_time(app, call_id: int, closes_at: datetime) -> None:
     """Move a call's closing time directly (the API only lets an open call close later)."""
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).where(Call.id == call_id).values(closes_at=closes_at))
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared import auth
-from shared.accounts import create_account
+from shared.accounts import auth
+from shared.accounts.models import create_account
 
 
 def account(app, email: str, roles: list[str], name: str = "Someone") -> tuple[int, dict]:
     """A confirmed account and the Authorization header of a token for it."""
     settings = app.config["SETTINGS"]
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         created = create_account(session, settings, email=email, name=name, password="a long password",
                                  roles=roles, confirmed=True)
         account_id = created.id

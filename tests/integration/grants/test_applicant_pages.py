@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from services.grants.models import Application, Document, Organisation
-from shared.accounts import create_account
-from shared.outbox import OutboxMessage
+from shared.accounts.models import create_account
+from shared.core.outbox import OutboxMessage
 from tests.integration.grants.applicant_setup import PROFILE, a_call, in_seconds, set_closing_time, small_pdf
 from tests.pages import csrf_token, post_form, text
 
@@ -34,7 +34,7 @@ def documents_dir(tmp_path, monkeypatch):
 
 
 def signed_in(app, email="ana@example.org", name="Ana", roles=("applicant",), language="fr", profile=True):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         account = create_account(session, app.config["SETTINGS"], email=email, name=name, password="a long password",
                                  roles=list(roles), language=language, confirmed=True)
         account_id = account.id
@@ -58,7 +58,7 @@ def upload(client, page, code, content, filename="document.pdf", **kwargs):
 
 
 def application_row(app, application_id):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         application = session.get(Application, application_id)
         return application, list(application.funding_sources), list(application.documents)
 
@@ -77,12 +77,12 @@ def test_profile_form_shows_a_message_per_field_in_french_then_english(grants_ap
     english = post_form(client, "/profile?lang=en", bad)
     assert "This SIRET number is not valid: check for a typing mistake." in text(english)
     assert "Not a valid integer." in text(english)
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         assert session.scalar(select(Organisation)) is None
 
     saved = post_form(client, "/profile?next=/applications", PROFILE_FORM)
     assert saved.status_code == 302 and saved.headers["Location"] == "/applications"
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         assert session.scalar(select(Organisation.siret)) == "73282932000074"
     assert 'value="73282932000074"' in text(client.get("/profile"))
 
@@ -233,7 +233,7 @@ def test_who_may_see_what(grants_app):
     visitor = grants_app.test_client()
     response = visitor.get("/applications")
     assert response.status_code == 302 and "/signin?next=" in response.headers["Location"]
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         assert session.scalar(select(Application.status)) == "draft"
         assert len(session.scalars(select(Document)).all()) == 1
         assert not session.scalars(select(OutboxMessage).where(OutboxMessage.name == "application.withdrawn")).all()

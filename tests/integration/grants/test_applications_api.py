@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from services.grants.models import Application, Call
-from shared.clock import PARIS
-from shared.outbox import OutboxMessage
+from shared.core.clock import PARIS
+from shared.core.outbox import OutboxMessage
 from tests.integration.grants.applicant_setup import (
     ANSWERS,
     PROFILE,
@@ -29,13 +29,13 @@ def documents_dir(tmp_path, monkeypatch):
 
 
 def events(app, name):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.name == name).order_by(OutboxMessage.id))
         return [row.payload for row in rows]
 
 
 def count_applications(app) -> int:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(Application))
 
 
@@ -131,7 +131,7 @@ def test_one_application_per_call_and_a_profile_first(grants_app, grants):
 
 def test_a_call_not_yet_open_or_in_draft_takes_no_application(grants_app, grants):
     later = a_call(grants_app)
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).where(Call.id == later["id"]).values(opens_at=in_seconds(3600)))
     draft_call = a_draft_call(grants_app)
     _, headers = applicant(grants_app)
@@ -182,7 +182,7 @@ def test_every_failing_eligibility_rule_is_named(grants_app, grants):
     assert over_budget.status_code == 200
     rules = grants.post(f"/api/applications/{draft['id']}/submit", headers=headers).get_json()["errors"]["json"]["rules"]
     assert "requested_within_budget" in rules and "max_award" not in rules
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         application = session.get(Application, draft["id"])
         assert (application.status, application.snapshot, application.receipt_number) == ("draft", None, None)
 
@@ -239,7 +239,7 @@ def test_withdrawal_before_a_decision(grants_app, grants):
 
     _, other = applicant(grants_app, "bob@example.org", "Bob")
     decided = start(grants, other, call["id"])
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).where(Call.id == call["id"]).values(status="decided"))
     late = grants.post(f"/api/applications/{decided['id']}/withdraw", headers=other)
     assert late.status_code == 409 and "decision" in late.get_json()["message"]
@@ -267,7 +267,7 @@ def test_the_closing_time_is_enforced_to_the_second(grants_app, grants):
     assert upload(grants, second, too_late["id"], "budget").status_code == 409
     _, third = applicant(grants_app, "cleo@example.org", "Cléo")
     assert grants.post("/api/applications", json={"call_id": call["id"]}, headers=third).status_code == 409
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         assert session.get(Application, too_late["id"]).status == "draft"
     # Withdrawing stays possible until the decision.
     assert grants.post(f"/api/applications/{too_late['id']}/withdraw", headers=second).status_code == 200

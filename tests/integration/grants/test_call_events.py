@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from shared.outbox import OutboxMessage
+from shared.core.outbox import OutboxMessage
 from tests.integration.grants.grants_manager_setup import account, call_payload, fund, iso, open_call
 
 
@@ -14,7 +14,7 @@ def manager(grants_app):
 
 
 def _events(app):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.name == "call.closing_extended"))
         return [row.payload for row in rows]
 

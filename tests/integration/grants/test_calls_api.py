@@ -19,7 +19,7 @@ def applicant(grants_app):
 
 
 def _count(app, model):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -114,7 +114,7 @@ def test_paris_times_across_daylight_saving_changes(grants_app, grants, manager)
     assert call["closes_at"] == "2026-10-25T00:30:00+00:00"
     assert call["closes_at_paris"] == "2026-10-25T02:30:00+02:00"
     assert call["opens_at"] == "2026-10-01T07:00:00+00:00"
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         stored = session.get(Call, call["id"]).closes_at
     assert stored == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
 
@@ -162,7 +162,7 @@ def test_a_call_moves_draft_open_closed_review_decided(grants_app, grants, manag
     assert grants.post(status, json={"status": "draft"}, headers=manager).status_code == 422
 
     # The closing time passes: applicants are shut out at once, before anyone presses "close".
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).values(closes_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
     still_open = grants.get(f"/api/calls/{call['id']}").get_json()
     assert still_open["status"] == "open" and still_open["accepting_applications"] is False

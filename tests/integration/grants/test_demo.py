@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from services.grants import demo
 from services.grants.calls import accepts_applications
 from services.grants.models import Call, Fund
-from shared.accounts import Account
-from shared.clock import to_paris
+from shared.accounts.models import Account
+from shared.core.clock import to_paris
 
 
 def _count(session, model):
@@ -17,12 +17,12 @@ def _count(session, model):
 def test_seed_twice_makes_one_fund_one_open_call_one_manager(grants_app):
     settings = grants_app.config["SETTINGS"]
     db = grants_app.extensions["db"]
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         first = demo.seed(session, settings)
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         second = demo.seed(session, settings)
     assert first == second
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         assert (_count(session, Fund), _count(session, Call), _count(session, Account)) == (1, 1, 1)
         fund = session.scalars(select(Fund)).one()
         assert (fund.name, fund.envelope_cents, fund.grants_objective) == (demo.FUND_NAME, 5_000_000, 5)

@@ -33,7 +33,7 @@ def upload(client, headers, application_id, code, content, filename="file.pdf", 
 
 
 def stored_documents(app) -> list[tuple[str, str, int]]:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return [(d.kind, d.sha256, d.size) for d in session.scalars(select(Document).order_by(Document.id))]
 
 

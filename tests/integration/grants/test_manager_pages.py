@@ -32,7 +32,7 @@ def manager(grants_app):
 
 
 def _count(app, model):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -86,7 +86,7 @@ def test_create_a_fund_from_its_page(grants_app, manager):
     assert created.status_code == 302
     listing = text(manager.get("/manage/funds"))
     assert "Fonds créé : Fonds réactif 2026." in listing and "50\u202f000,00\u00a0€" in listing
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         stored = session.scalars(select(Fund)).one()
         assert (stored.envelope_cents, stored.grants_objective) == (5_000_000, 5)
 
@@ -95,7 +95,7 @@ def test_create_a_fund_from_its_page(grants_app, manager):
 
 
 def test_create_a_call_in_paris_time_and_open_it(grants_app, manager):
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.add(Fund(name="Fonds réactif", year=2026, envelope_cents=5_000_000, grants_objective=5))
         session.flush()
         fund_id = session.scalars(select(Fund.id)).one()
@@ -109,7 +109,7 @@ def test_create_a_call_in_paris_time_and_open_it(grants_app, manager):
     created = post_form(manager, "/manage/calls/new", _call_form(fund_id, closes_at="2026-10-25T02:30",
                                                                  opens_at="2026-10-01T09:00"))
     assert created.status_code == 302
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         call = session.scalars(select(Call)).one()
         # The first 02:30 of the autumn change, in summer time.
         assert call.closes_at == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
@@ -152,13 +152,13 @@ def test_an_open_call_edited_from_its_page(grants_app, manager):
     assert "Un appel ouvert ne peut pas clore plus tôt ; il peut clore plus tard." in body
     fewer = post_form(manager, path, {**form, "postal_codes": "63100"})
     assert fewer.status_code == 409 and "Le territoire d'un appel ouvert peut s'agrandir, pas se réduire." in text(fewer)
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         stored = session.get(Call, call["id"])
         assert stored.closes_at == datetime(2027, 1, 15, 17, 0, tzinfo=timezone.utc) and stored.postal_codes == ["63000"]
 
     later = post_form(manager, path, {**form, "closes_at": "2027-01-31T18:00", "postal_codes": "63000 63110"})
     assert later.status_code == 302
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         stored = session.get(Call, call["id"])
         assert stored.closes_at == datetime(2027, 1, 31, 17, 0, tzinfo=timezone.utc)
         assert stored.postal_codes == ["63000", "63110"]
@@ -187,7 +187,7 @@ def test_applications_of_a_call_detail_and_csv_from_the_pages(grants_app, manage
     applicant_id, _ = account(grants_app, "ana@example.org", ["applicant"], "Ana")
     other_id, _ = account(grants_app, "bob@example.org", ["applicant"], "Bob")
     call = open_call(api, headers, fund(api, headers)["id"])
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         music, film = organisation(applicant_id), organisation(other_id, sector="film", legal_name="Ciné Dôme")
         session.add_all([music, film])
         session.flush()
@@ -231,7 +231,7 @@ def test_the_call_list_shows_a_call_past_its_closing_time_as_closed(grants_app, 
     api = grants_app.test_client()
     _, headers = account(grants_app, "api-manager@example.org", ["fund_manager"])
     open_call(api, headers, fund(api, headers)["id"])
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).values(closes_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
     page = text(manager.get("/manage/calls?lang=en"))
     assert '<span class="status">Closed</span>' in page and "Close the call" in page

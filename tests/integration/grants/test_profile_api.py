@@ -6,7 +6,7 @@ from tests.integration.grants.applicant_setup import PROFILE, applicant, manager
 
 
 def _organisations(app) -> int:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(Organisation))
 
 

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from services.grants.models import Call
-from shared.clock import format_paris, paris_to_utc
-from shared.money import format_money
+from shared.core.clock import format_paris, paris_to_utc
+from shared.core.money import format_money
 from tests.integration.grants.grants_manager_setup import account, call_payload, fund, open_call
 from tests.pages import text
 
@@ -63,7 +63,7 @@ def test_a_calls_page_shows_its_rules_documents_dates_and_the_way_to_apply(grant
 
 def test_a_call_past_its_closing_time_takes_no_more_applications(grants_app):
     client, call, _draft = _setting(grants_app)
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         session.execute(update(Call).values(closes_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
     page = text(client.get(f"/calls/{call['id']}"))
     assert "/applications/new" not in page

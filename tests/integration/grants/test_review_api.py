@@ -47,7 +47,7 @@ def setting(grants_app):
     _, manager = account(grants_app, "manager@example.org", ["fund_manager"], "Manon")
     applicants = [account(grants_app, f"a{n}@example.org", ["applicant"], f"Applicant {n}") for n in range(3)]
     call = open_call(client, manager, fund(client, manager)["id"])
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         music = organisation(applicants[0][0])
         # The formula a malicious applicant types as their name must stay text in a spreadsheet.
         film = organisation(applicants[1][0], legal_name="=HYPERLINK(\"http://evil\")", sector="film",
@@ -103,7 +103,7 @@ def test_an_application_in_full_with_its_frozen_snapshot(setting):
     assert body["funding_sources"] == [{"kind": "own_funds", "amount_cents": 1_199_950, "description": "Fonds propres"}]
     assert body["documents"][0]["kind"] == "budget" and body["documents"][0]["filename"] == "budget.pdf"
     # A document attached after submission is not part of what was submitted.
-    with setting["app"].extensions["db"].transaction() as session:
+    with setting["app"].extensions["db"].unit_of_work() as session:
         session.add(Document(application_id=setting["first"], kind="late", filename="late.pdf", sha256="b" * 64, size=1))
     again = client.get(f"/api/manage/applications/{setting['first']}", headers=manager).get_json()
     assert [document["kind"] for document in again["documents"]] == ["budget"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared import events
+from shared.core import events
 
 
 def envelope(name: str, payload: dict, request_id: str | None = "req1") -> dict:

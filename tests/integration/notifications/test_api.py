@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from services.notifications.deliveries import HANDLERS, RESEND_REQUESTED
 from services.notifications.models import Delivery, Preference
-from shared.accounts import Account, create_account
-from shared.auth import issue_token
-from shared.consumer import consume
-from shared.outbox import OutboxMessage
+from shared.accounts.models import Account, create_account
+from shared.accounts.auth import issue_token
+from shared.core.consumer import consume
+from shared.core.outbox import OutboxMessage
 
 from . import envelopes
 
@@ -22,7 +22,7 @@ def sign_in(notifications_app):
     settings = notifications_app.config["SETTINGS"]
 
     def make(email, roles=("applicant",), confirmed=True):
-        with notifications_app.extensions["db"].transaction() as session:
+        with notifications_app.extensions["db"].unit_of_work() as session:
             account = create_account(
                 session, settings, email=email, name=email.split("@")[0], password="a long password",
                 roles=list(roles), confirmed=confirmed,
@@ -36,7 +36,7 @@ def sign_in(notifications_app):
 def _deliver(app, envelope, status="sent", last_error=None):
     db = app.extensions["db"]
     consume(db, HANDLERS, envelope)
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         row = session.scalars(select(Delivery).where(Delivery.event_id == envelope["id"])).one()
         row.status, row.last_error, row.attempts = status, last_error, 1
         return row.id
@@ -95,7 +95,7 @@ def test_admin_resends_a_failed_delivery_through_the_outbox(notifications_app, c
 
     assert response.status_code == 202
     assert (response.get_json()["status"], response.get_json()["attempts"]) == ("queued", 0)
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         events = session.scalars(select(OutboxMessage).where(OutboxMessage.name == RESEND_REQUESTED)).all()
     assert [event.payload for event in events] == [{"delivery_id": failed_id}]
     # Only a failed delivery can be sent again.
@@ -121,7 +121,7 @@ def test_delivery_log_is_for_admins_only(notifications_app, client, sign_in, log
         refused = getattr(client, method)(path, headers=person)
         assert refused.status_code == 403
         assert refused.get_json()["message"] == "Your role does not allow this action."
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         assert session.get(Delivery, log["ids"][1]).status == "failed"  # a refused resend changed nothing
 
 
@@ -141,7 +141,7 @@ def test_my_messages_are_mine_only(client, sign_in, log):
 
 def test_unconfirmed_address_has_no_history(notifications_app, client, sign_in, log):
     ana = sign_in("ana@example.org")
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         session.scalars(select(Account).where(Account.email == "ana@example.org")).one().confirmed_at = None
 
     response = client.get("/api/me/messages", headers=ana)
@@ -174,7 +174,7 @@ def test_bad_preference_changes_nothing(notifications_app, client, sign_in):
     assert unknown.status_code == 422 and "receipts" in unknown.get_json()["errors"]["json"]
     assert not_boolean.status_code == 422
     assert anonymous.status_code == 401
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         assert session.scalars(select(Preference)).all() == []
 
 

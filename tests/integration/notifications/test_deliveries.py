@@ -7,7 +7,7 @@ from sqlalchemy import select
 from services.notifications import preferences
 from services.notifications.deliveries import HANDLERS, REMINDER_BEFORE_CLOSING, attempt_delivery
 from services.notifications.models import Delivery
-from shared.consumer import consume
+from shared.core.consumer import consume
 
 from . import envelopes
 from .conftest import Inbox, free_port
@@ -19,12 +19,12 @@ def db(notifications_app):
 
 
 def _rows(db):
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return session.scalars(select(Delivery).order_by(Delivery.id)).all()
 
 
 def _row(db, delivery_id):
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return session.get(Delivery, delivery_id)
 
 
@@ -87,11 +87,11 @@ def test_temporary_failures_back_off_then_fail_with_the_reason(db, monkeypatch):
     assert early.status == "queued" and 0 < early.retry_in <= 10
     assert _row(db, row.id).attempts == 1
 
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, row.id).due_at = None
     second = attempt_delivery(db, row.id)
     assert second.retry_in == 20  # doubled
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, row.id).due_at = None
     third = attempt_delivery(db, row.id)
 
@@ -129,7 +129,7 @@ def test_draft_schedules_a_reminder_48_hours_before_closing(db, inbox):
 
 def test_reminder_when_due_carries_a_signed_unsubscribe_link(db, inbox, notifications_app):
     row = _one_queued(db, envelopes.draft_started(language="en", closes_in=REMINDER_BEFORE_CLOSING + timedelta(hours=1)))
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, row.id).due_at = datetime.now(timezone.utc)
 
     assert attempt_delivery(db, row.id).status == "sent"
@@ -186,11 +186,11 @@ def test_a_new_draft_event_replaces_the_pending_reminder(db):
 
 
 def test_unsubscribed_address_gets_no_reminder_but_still_every_transactional_message(db, inbox):
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         for category in preferences.CATEGORIES:
             preferences.set_preference(session, "Ana@example.org", category, False)
     reminder = _one_queued(db, envelopes.draft_started(application_id=4))
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, reminder.id).due_at = None
     receipt = _one_queued(db, envelopes.submitted(application_id=3))
     reset = _one_queued(db, envelopes.password_reset())
@@ -219,8 +219,8 @@ def test_two_workers_given_the_same_delivery_send_it_once(database, db, smtp_ser
     import threading
 
     from services.notifications.config import MIGRATIONS_DIR
-    from shared.db import Database
-    from shared.migrations import upgrade
+    from shared.core.db import Database
+    from shared.core.migrations import upgrade
 
     if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'notifications.db'}"

@@ -28,7 +28,7 @@ def link(notifications_app):
 
 
 def _choices(app):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return [(p.email, p.category, p.subscribed) for p in session.scalars(select(Preference))]
 
 
@@ -50,7 +50,7 @@ def test_one_click_post_unsubscribes_that_address_from_that_category(notificatio
     assert response.status_code == 200
     assert "ana@example.org ne recevra plus de rappels sur vos candidatures." in text(response)
     assert _choices(notifications_app) == [("ana@example.org", "reminders", False)]
-    with notifications_app.extensions["db"].transaction() as session:
+    with notifications_app.extensions["db"].unit_of_work() as session:
         assert preferences.preferences_of(session, "ana@example.org") == {"reminders": False, "campaign_news": True}
         assert preferences.preferences_of(session, "bob@example.org") == {"reminders": True, "campaign_news": True}
     # A second click is harmless.

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from services.notifications.deliveries import HANDLERS, REMINDER_BEFORE_CLOSING, attempt_delivery, queued_for_event
 from services.notifications.models import Delivery
-from shared.clock import format_paris
-from shared.consumer import consume
+from shared.core.clock import format_paris
+from shared.core.consumer import consume
 
 from . import envelopes
 
@@ -18,14 +18,14 @@ def db(notifications_app):
 
 
 def _row(db, delivery_id):
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return session.get(Delivery, delivery_id)
 
 
 def _reminder(db, application_id, call_id=3, closes_in=timedelta(days=30)):
     event = envelopes.draft_started(application_id=application_id, call_id=call_id, closes_in=closes_in, language="en")
     assert consume(db, HANDLERS, event) is True
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return session.scalars(select(Delivery).where(Delivery.event_id == event["id"])).one()
 
 
@@ -38,7 +38,7 @@ def test_queued_reminders_of_the_call_move_and_settled_ones_stay(db, inbox):
     sent = _reminder(db, 2)
     cancelled = _reminder(db, 3)
     other_call = _reminder(db, 4, call_id=99)
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, sent.id).due_at = datetime.now(timezone.utc)
     assert attempt_delivery(db, sent.id).status == "sent"
     assert consume(db, HANDLERS, envelopes.withdrawn(application_id=3)) is True
@@ -67,7 +67,7 @@ def test_queued_reminders_of_the_call_move_and_settled_ones_stay(db, inbox):
     assert len(inbox.messages) == 1  # the reminder sent before the extension
 
     # When it is due, the email shows the new closing time.
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         session.get(Delivery, queued.id).due_at = datetime.now(timezone.utc)
     assert attempt_delivery(db, queued.id).status == "sent"
     assert _words(inbox.messages[-1]["Subject"]).endswith(_words(format_paris(new_closes_at, "en")))
@@ -95,8 +95,8 @@ def test_a_redelivered_or_older_extension_changes_nothing_more(db):
 
 def test_reminders_are_found_by_call_on_sqlite_too(tmp_path):
     from services.notifications.config import MIGRATIONS_DIR
-    from shared.db import Database
-    from shared.migrations import upgrade
+    from shared.core.db import Database
+    from shared.core.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'notifications.db'}"
     upgrade(MIGRATIONS_DIR, url)

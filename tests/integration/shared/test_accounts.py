@@ -5,15 +5,15 @@ import pytest
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from shared.accounts import Account
-from shared.auth import require_roles
-from shared.outbox import OutboxMessage
+from shared.accounts.models import Account
+from shared.accounts.auth import require_roles
+from shared.core.outbox import OutboxMessage
 
 SIGN_UP = {"email": "Lea@Example.org", "name": "Léa Martin", "password": "a long password", "language": "en"}
 
 
 def _count(app, model):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -24,7 +24,7 @@ def test_sign_up_writes_account_and_event_in_one_commit(grants_app, grants):
         "id": 1, "email": "lea@example.org", "name": "Léa Martin",
         "roles": ["applicant"], "language": "en", "confirmed": False,
     }
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         event = session.scalars(select(OutboxMessage)).one()
     assert (event.name, event.version, event.producer) == ("account.registered", 1, "grants")
     assert event.request_id == "req42"
@@ -51,7 +51,7 @@ def test_confirm_then_sign_in(grants_app, grants):
     unconfirmed = grants.post("/api/auth/token", json=credentials)
     assert unconfirmed.status_code == 403
 
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         url = session.scalars(select(OutboxMessage)).one().payload["confirm_url"]
     token = url.rsplit("/", 1)[1]
     assert grants.post("/api/accounts/confirm", json={"token": token + "x"}).status_code == 404
@@ -94,9 +94,9 @@ def test_create_user_from_the_command_line(grants_app):
 
 
 def _token(app, email, roles):
-    from shared.accounts import create_account
+    from shared.accounts.models import create_account
 
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         create_account(session, app.config["SETTINGS"], email=email, name=email, password="password pw",
                        roles=roles, confirmed=True)
     response = app.test_client().post("/api/auth/token", json={"email": email, "password": "password pw"})

@@ -1,12 +1,12 @@
 """The account pages: forms protected against forgery, messages in French or English."""
 from sqlalchemy import select
 
-from shared.outbox import OutboxMessage
+from shared.core.outbox import OutboxMessage
 from tests.pages import post_form, text
 
 
 def _last_event(app, name):
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["db"].unit_of_work() as session:
         return session.scalars(select(OutboxMessage).where(OutboxMessage.name == name).order_by(OutboxMessage.id.desc())).first()
 
 
@@ -68,9 +68,9 @@ def test_sign_in_attempts_are_limited(grants_app):
 
 
 def test_password_reset_by_email_link(grants_app):
-    from shared.accounts import create_account
+    from shared.accounts.models import create_account
 
-    with grants_app.extensions["db"].transaction() as session:
+    with grants_app.extensions["db"].unit_of_work() as session:
         create_account(session, grants_app.config["SETTINGS"], email="rita@example.org", name="Rita",
                        password="old password 1", roles=["applicant"], confirmed=True)
     client = grants_app.test_client()

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from services.notifications.deliveries import HANDLERS
 from services.notifications.models import Delivery
-from shared import events
-from shared.consumer import ProcessedEvent, consume
+from shared.core import events
+from shared.core.consumer import ProcessedEvent, consume
 
 
 def _envelope(**payload_changes):
@@ -21,7 +21,7 @@ def _envelope(**payload_changes):
 
 
 def _count(db, model):
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 

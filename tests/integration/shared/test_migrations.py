@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from shared.db import CoreBase
-from shared.migrations import alembic_config, upgrade
+from shared.core.db import CoreBase
+from shared.core.migrations import alembic_config, upgrade
 
 SERVICES = ("grants", "crowdfunding", "notifications")
 

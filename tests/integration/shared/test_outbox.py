@@ -5,9 +5,9 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from shared import events
-from shared.broker import build_broker
-from shared.outbox import OutboxMessage, Relay, pending_count, publish
+from shared.core import events
+from shared.core.broker import build_broker
+from shared.core.outbox import OutboxMessage, Relay, pending_count, publish
 from tests.conftest import free_port
 
 PAYLOAD = {
@@ -19,30 +19,30 @@ PAYLOAD = {
 def test_event_is_validated_when_written_and_nothing_is_kept(grants_app):
     db = grants_app.extensions["db"]
     with pytest.raises(events.EventContractError):
-        with db.transaction() as session:
+        with db.unit_of_work() as session:
             publish(session, "grants", "account.registered", {**PAYLOAD, "language": "xx"})
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         assert pending_count(session) == 0
 
 
 def test_event_rolls_back_with_the_use_case(grants_app):
     db = grants_app.extensions["db"]
     with pytest.raises(RuntimeError):
-        with db.transaction() as session:
+        with db.unit_of_work() as session:
             publish(session, "grants", "account.registered", PAYLOAD)
             raise RuntimeError("the use case failed after writing its event")
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         assert pending_count(session) == 0
 
 
 def test_relay_sends_one_message_per_consumer_and_marks_sent(grants_app, broker):
     db = grants_app.extensions["db"]
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         event_id = publish(session, "grants", "account.registered", PAYLOAD)
     broker.declare_queue("notifications")
     assert Relay(db, broker).relay_batch() == 1
     assert Relay(db, broker).relay_batch() == 0
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         row = session.scalars(select(OutboxMessage)).one()
         assert row.sent_at is not None and row.attempts == 1
     client = broker.client
@@ -52,13 +52,13 @@ def test_relay_sends_one_message_per_consumer_and_marks_sent(grants_app, broker)
 
 def test_relay_keeps_events_when_redis_is_down(grants_app):
     db = grants_app.extensions["db"]
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         publish(session, "grants", "account.registered", PAYLOAD)
         publish(session, "grants", "account.registered", {**PAYLOAD, "account_id": 2})
     down = build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down")
     with pytest.raises(redis.exceptions.ConnectionError):
         Relay(db, down).relay_batch()
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         assert pending_count(session) == 2
         first = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert first.attempts == 1 and "ConnectionError" in first.last_error
@@ -66,7 +66,7 @@ def test_relay_keeps_events_when_redis_is_down(grants_app):
 
 def test_relay_run_backs_off_and_stops(grants_app):
     db = grants_app.extensions["db"]
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         publish(session, "grants", "account.registered", PAYLOAD)
     relay = Relay(db, build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down"))
     stop = threading.Event()
@@ -76,14 +76,14 @@ def test_relay_run_backs_off_and_stops(grants_app):
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         row = session.scalars(select(OutboxMessage)).one()
         assert row.sent_at is None and row.attempts >= 2
 
 
 def test_rows_locked_by_one_relay_are_skipped_by_another(grants_app, broker):
     db = grants_app.extensions["db"]
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         publish(session, "grants", "account.registered", PAYLOAD)
     holder = db.Session()
     try:
@@ -94,5 +94,5 @@ def test_rows_locked_by_one_relay_are_skipped_by_another(grants_app, broker):
         holder.rollback()
         holder.close()
     assert Relay(db, broker).relay_batch() == 1
-    with db.transaction() as session:
+    with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_not(None))) == 1

@@ -7,7 +7,7 @@ from services.grants.calls import _widens, accepts_applications, call_rules, eff
 from services.grants.eligibility import ApplicationFacts, failing_rules
 from services.grants.models import Base, Call, Fund
 from services.grants.review import euros, neutralise
-from shared.db import CoreBase, Database
+from shared.core.db import CoreBase, Database
 
 OPENS = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 CLOSES = datetime(2027, 1, 15, 17, 0, tzinfo=timezone.utc)
@@ -39,10 +39,10 @@ def test_times_read_back_from_sqlite_are_utc(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'grants.db'}")
     CoreBase.metadata.create_all(database.engine)
     Base.metadata.create_all(database.engine)
-    with database.transaction() as session:
+    with database.unit_of_work() as session:
         fund = Fund(name="Fonds", year=2026, envelope_cents=5_000_000, grants_objective=5)
         session.add(_call(fund=fund, title_fr="Appel", description_fr="Pour tous."))
-    with database.transaction() as session:
+    with database.unit_of_work() as session:
         call = session.scalars(select(Call)).one()
         assert accepts_applications(call, OPENS) and not accepts_applications(call, CLOSES)
     database.dispose()

@@ -5,7 +5,7 @@ from services.notifications import config
 from services.notifications.preferences import CATEGORIES, category_of
 from services.notifications.rendering import KINDS
 from services.notifications.schemas import PreferencesSchema
-from shared.config import ROOT
+from shared.core.config import ROOT
 
 
 def test_smtp_defaults_are_make_runs_local_server(monkeypatch):

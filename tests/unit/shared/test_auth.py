@@ -1,6 +1,6 @@
 import pytest
 
-from shared import auth
+from shared.accounts import auth
 
 SECRET = "a test secret of at least 32 bytes"
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.clock import PARIS, format_paris, parse_paris_input, paris_to_utc, to_paris, utcnow
+from shared.core.clock import PARIS, format_paris, parse_paris_input, paris_to_utc, to_paris, utcnow
 
 
 def utc(*parts):

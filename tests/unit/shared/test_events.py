@@ -1,6 +1,6 @@
 import pytest
 
-from shared import events
+from shared.core import events
 
 
 def _payload(**changes):

@@ -1,7 +1,7 @@
 import json
 import logging
 
-from shared.logs import JsonFormatter, request_id_context
+from shared.core.logs import JsonFormatter, request_id_context
 
 
 def test_log_lines_are_json_with_the_request_id():

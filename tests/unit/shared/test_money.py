@@ -1,7 +1,7 @@
 import pytest
 from marshmallow import Schema, ValidationError
 
-from shared.money import Cents, Money, format_money
+from shared.core.money import Cents, Money, format_money
 
 
 def test_french_and_english_formats():

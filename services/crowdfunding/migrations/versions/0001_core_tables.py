@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22 05:04:13.258473
 """
-from shared.migrations import create_core_tables, drop_core_tables
+from shared.core.migrations import create_core_tables, drop_core_tables
 
 
 revision = '0001'

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 05:04:16.147119
 from alembic import op
 import sqlalchemy as sa
 
-from shared.migrations import create_core_tables, drop_core_tables
+from shared.core.migrations import create_core_tables, drop_core_tables
 
 
 revision = '0001'

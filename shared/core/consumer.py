@@ -16,10 +16,10 @@ from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared import events
-from shared.db import CoreBase, Database, UtcDateTime
-from shared.logs import configure_logging, request_id_context
-from shared.outbox import consumer_actor_name
+from shared.core import events
+from shared.core.db import CoreBase, Database, UtcDateTime
+from shared.core.logs import configure_logging, request_id_context
+from shared.core.outbox import consumer_actor_name
 
 log = logging.getLogger("tremplin.consumer")
 
@@ -43,7 +43,7 @@ def consume(db: Database, handlers: dict[str, Handler], data: dict) -> bool:
     with request_id_context(envelope.get("request_id")):
         handler = handlers.get(envelope["name"])
         try:
-            with db.transaction() as session:
+            with db.unit_of_work() as session:
                 if session.get(ProcessedEvent, envelope["id"]) is not None:
                     log.info("event already processed", extra={"event_id": envelope["id"], "event": envelope["name"]})
                     return False
@@ -62,7 +62,7 @@ def consume(db: Database, handlers: dict[str, Handler], data: dict) -> bool:
 
 
 def event_actor(service: str, handlers: dict[str, Handler], database: Callable[[], Database]):
-    """Declare the service's event actor on the broker built by shared.broker."""
+    """Declare the service's event actor on the broker built by shared.core.broker."""
     configure_logging(service)
 
     def on_event(envelope: dict) -> None:

@@ -1,7 +1,8 @@
 """What every service's Flask app has: settings, database, OpenAPI, JSON errors, request logs,
-health checks, accounts and the command-line tools (migrate, create-user, relay).
+health checks, pages and the command-line tools (migrate, relay).
 
-A service's `create_app` calls `create_service_app` and registers its own blueprints.
+A service's `create_app` calls `create_service_app`, then `shared.accounts.init_accounts`, and
+registers its own blueprints.
 """
 from __future__ import annotations
 
@@ -18,14 +19,17 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
-from shared import health
-from shared.accounts_api import accounts_blueprint
-from shared.config import load_settings
-from shared.db import Database
-from shared.logs import configure_logging, init_request_logging
-from shared.migrations import upgrade
-from shared.accounts_pages import accounts_pages_blueprint
-from shared.pages import init_pages, is_page_request, register_pages, render_error
+from werkzeug.http import HTTP_STATUS_CODES
+
+from shared.core import db as core_db
+from shared.core.config import load_settings
+from shared.core.db import Database
+from shared.core.logs import configure_logging
+from shared.core.migrations import upgrade
+from shared.core.refusal import Refusal
+from shared.web import health
+from shared.web.pages import init_pages, is_page_request, render_error, render_refusal
+from shared.web.request_logs import init_request_logging
 
 log = logging.getLogger("tremplin.app")
 
@@ -36,7 +40,6 @@ def create_service_app(
     service: str,
     import_name: str,
     migrations_dir: Path,
-    self_service_roles: tuple[str, ...],
     config: dict | None = None,
 ) -> tuple[Flask, Api]:
     config = dict(config or {})
@@ -81,8 +84,6 @@ def create_service_app(
     app.register_blueprint(
         Blueprint("docs_assets", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs-assets")
     )
-    api.register_blueprint(accounts_blueprint(self_service_roles))
-    register_pages(app, accounts_pages_blueprint(self_service_roles))
     _register_commands(app, service)
     return app, api
 
@@ -92,10 +93,16 @@ def database() -> Database:
 
 
 def db_session():
-    """The request's session; use cases commit it, teardown closes it (rolling back leftovers)."""
+    """The request's session, for reading; teardown closes it (rolling back leftovers)."""
     if "db_session" not in g:
         g.db_session = database().Session()
     return g.db_session
+
+
+def unit_of_work():
+    """The request's unit of work: `with unit_of_work() as session:` around the use cases of
+    one request, committed once at the end of the block (see `shared.core.db.unit_of_work`)."""
+    return core_db.unit_of_work(db_session())
 
 
 def _init_request_session(app: Flask) -> None:
@@ -130,6 +137,13 @@ def error_response(code: int, status: str, message: str, errors: dict, headers=N
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Refusal)
+    def _refused(refusal: Refusal):
+        if is_page_request():
+            return render_refusal(refusal)
+        errors = {"json": refusal.errors} if refusal.errors else {}
+        return error_response(refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -168,35 +182,12 @@ def _register_commands(app: Flask, service: str) -> None:
         upgrade(current_app.config["MIGRATIONS_DIR"], settings.database_url)
         click.echo(f"{service}: database at the latest migration")
 
-    @app.cli.command("create-user")
-    @click.option("--email", required=True)
-    @click.option("--name", required=True)
-    @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
-    @click.option("--language", default="fr", type=click.Choice(["fr", "en"]))
-    @click.option(
-        "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="TREMPLIN_PASSWORD"
-    )
-    def create_user_command(email, name, roles, language, password):
-        """Create a confirmed account (for example a fund manager)."""
-        from shared.accounts import AccountError, create_account
-
-        settings = current_app.config["SETTINGS"]
-        with database().transaction() as session:
-            try:
-                account = create_account(
-                    session, settings, email=email, name=name, password=password,
-                    roles=list(roles), language=language, confirmed=True,
-                )
-            except AccountError as error:
-                raise click.ClickException(error.message) from None
-            click.echo(f"created account {account.id} <{account.email}> with roles {', '.join(account.roles)}")
-
     @app.cli.command("relay")
     @click.option("--once", is_flag=True, help="Send one batch and stop.")
     def relay_command(once):
         """Move outbox events to Redis until stopped."""
-        from shared.broker import broker
-        from shared.outbox import Relay
+        from shared.core.broker import broker
+        from shared.core.outbox import Relay
 
         relay = Relay(database(), broker)
         if once:

@@ -1,6 +1,6 @@
 """The one place the dramatiq broker is built.
 
-Imported before any actor module (`dramatiq shared.broker services.<name>.actors`), so every
+Imported before any actor module (`dramatiq shared.core.broker services.<name>.actors`), so every
 actor binds to this broker with explicit middleware: bounded retries with exponential backoff,
 a time limit per message and an age limit after which a message is dropped.
 """

@@ -17,9 +17,9 @@ import redis
 from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared import events
-from shared.db import CoreBase, Database, UtcDateTime
-from shared.logs import current_request_id
+from shared.core import events
+from shared.core.db import CoreBase, Database, UtcDateTime
+from shared.core.logs import current_request_id
 
 log = logging.getLogger("tremplin.outbox")
 
@@ -90,7 +90,7 @@ class Relay:
         """
         sent = 0
         failure: BaseException | None = None
-        with self.db.transaction() as session:
+        with self.db.unit_of_work() as session:
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.sent_at.is_(None))

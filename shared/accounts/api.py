@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared import accounts
-from shared.auth import current_principal, require_roles
-from shared.events import LANGUAGES
-from shared.ratelimit import sign_in_allowed
+from shared.accounts import models as accounts
+from shared.web.service_app import db_session, unit_of_work
+from shared.accounts.auth import current_principal, require_roles
+from shared.core.events import LANGUAGES
+from shared.core.refusal import Refusal
+from shared.accounts.ratelimit import sign_in_allowed
 
 
 class SignUpSchema(Schema):
@@ -53,14 +55,7 @@ class ResetSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
 
 
-def _abort(error: accounts.AccountError):
-    errors = {"json": {error.field: [error.message]}} if error.field else {}
-    abort(error.status, message=error.message, messages=errors)
-
-
 def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
-    from shared.service_app import db_session
-
     blp = Blueprint("accounts", __name__, url_prefix="/api", description="Accounts and sign-in")
 
     @blp.route("/accounts")
@@ -71,13 +66,9 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             """Sign up; a confirmation link is sent by email."""
             role = data.pop("role") or self_service_roles[0]
             if role not in self_service_roles:
-                abort(422, messages={"json": {"role": [f"Must be one of: {', '.join(self_service_roles)}."]}})
-            try:
-                return accounts.create_account(
-                    db_session(), current_app.config["SETTINGS"], roles=[role], **data
-                )
-            except accounts.AccountError as error:
-                _abort(error)
+                raise Refusal.invalid("role", "Must be one of: %(roles)s.", roles=", ".join(self_service_roles))
+            with unit_of_work() as session:
+                return accounts.create_account(session, current_app.config["SETTINGS"], roles=[role], **data)
 
     @blp.route("/accounts/confirm")
     class Confirm(MethodView):
@@ -85,10 +76,8 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         @blp.response(200, AccountSchema)
         def post(self, data):
             """Confirm an email address with the token from the link."""
-            try:
-                return accounts.confirm_email(db_session(), current_app.config["SETTINGS"], data["token"])
-            except accounts.AccountError as error:
-                _abort(error)
+            with unit_of_work() as session:
+                return accounts.confirm_email(session, current_app.config["SETTINGS"], data["token"])
 
     @blp.route("/accounts/password-reset")
     class PasswordResetRequest(MethodView):
@@ -96,7 +85,8 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         @blp.response(202)
         def post(self, data):
             """Ask for a password reset link by email (the answer is the same for unknown addresses)."""
-            accounts.request_password_reset(db_session(), current_app.config["SETTINGS"], data["email"])
+            with unit_of_work() as session:
+                accounts.request_password_reset(session, current_app.config["SETTINGS"], data["email"])
             return ""
 
     @blp.route("/accounts/password")
@@ -105,12 +95,8 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         @blp.response(200, AccountSchema)
         def post(self, data):
             """Set a new password with the token from the reset link."""
-            try:
-                return accounts.reset_password(
-                    db_session(), current_app.config["SETTINGS"], data["token"], data["password"]
-                )
-            except accounts.AccountError as error:
-                _abort(error)
+            with unit_of_work() as session:
+                return accounts.reset_password(session, current_app.config["SETTINGS"], data["token"], data["password"])
 
     @blp.route("/auth/token")
     class Token(MethodView):
@@ -120,11 +106,8 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             """Sign in: exchange an email and password for an access token."""
             settings = current_app.config["SETTINGS"]
             if not sign_in_allowed(data["email"]):
-                abort(429, message="Too many attempts: wait a minute and try again.")
-            try:
-                _, token = accounts.sign_in(db_session(), settings, data["email"], data["password"])
-            except accounts.AccountError as error:
-                _abort(error)
+                raise Refusal(429, "Too many attempts: wait a minute and try again.")
+            _, token = accounts.sign_in(db_session(), settings, data["email"], data["password"])
             return {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_ttl_seconds}
 
     @blp.route("/accounts/me")
@@ -136,7 +119,7 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             """The signed-in account."""
             account = db_session().get(accounts.Account, current_principal().account_id)
             if account is None:
-                abort(404, message="This account no longer exists.")
+                raise Refusal(404, "This account no longer exists.")
             return account
 
     return blp

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.clock import utcnow  # noqa: F401  (re-exported: events are stamped with it)
+from shared.core.clock import utcnow  # noqa: F401  (re-exported: events are stamped with it)
 
 
 class EventContractError(ValueError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +31,15 @@ def request_id_context(request_id: str | None):
         yield _request_id.get()
     finally:
         _request_id.reset(token)
+
+
+def set_request_id(request_id: str):
+    """Set the id of the work being done; returns the token that `reset_request_id` takes."""
+    return _request_id.set(request_id)
+
+
+def reset_request_id(token) -> None:
+    _request_id.reset(token)
 
 
 def new_request_id() -> str:
@@ -68,37 +76,3 @@ def configure_logging(service: str, json_lines: bool = True, level: int = loggin
     )
     root.addHandler(handler)
     root.setLevel(level)
-
-
-def init_request_logging(app) -> None:
-    from flask import g, request
-
-    log = logging.getLogger(f"tremplin.{app.name}.http")
-
-    @app.before_request
-    def _start():
-        incoming = request.headers.get("X-Request-ID", "")
-        # Accept a caller's id only when it is a plain token, so logs cannot be forged.
-        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
-        g._request_id_token = _request_id.set(request_id)
-        g._started = time.perf_counter()
-
-    @app.after_request
-    def _finish(response):
-        response.headers["X-Request-ID"] = _request_id.get() or ""
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("_started", time.perf_counter())) * 1000, 2),
-            },
-        )
-        return response
-
-    @app.teardown_request
-    def _reset(_exc):
-        token = g.pop("_request_id_token", None)
-        if token is not None:
-            _request_id.reset(token)

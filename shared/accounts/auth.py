@@ -13,7 +13,8 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
-from flask_smorest import abort
+
+from shared.core.refusal import Refusal
 
 ROLES = ("applicant", "juror", "fund_manager", "campaign_owner", "backer", "admin")
 
@@ -91,9 +92,9 @@ def require_roles(*roles: str):
         def wrapper(*args, **kwargs):
             principal = current_principal()
             if principal is None:
-                abort(401, message="Sign in first: this route needs a valid access token.")
+                raise Refusal(401, "Sign in first: this route needs a valid access token.")
             if roles and not principal.has_any(*roles):
-                abort(403, message="Your role does not allow this action.")
+                raise Refusal(403, "Your role does not allow this action.")
             return view(*args, **kwargs)
 
         return wrapper

@@ -12,7 +12,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import text
 
-from shared.db import CoreBase, make_engine
+from shared.core import consumer, outbox  # noqa: F401  (their tables are on CoreBase)
+from shared.core.db import CoreBase, make_engine
 
 _LOCK_ID = 724_001  # any constant: serialises concurrent `upgrade` calls on one database
 

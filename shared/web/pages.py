@@ -15,7 +15,9 @@ from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from shared.i18n import init_i18n, translate
+from shared.core.money import LOCALES
+from shared.core.refusal import Refusal
+from shared.web.i18n import current_language, init_i18n, translate
 
 _csrf = CSRFProtect()
 
@@ -106,6 +108,26 @@ def page_requires(*roles: str):
 
 def render_error(code: int, message: str):
     return render_template("error.html", code=code, message=translate(message)), code
+
+
+def _locale() -> str:
+    return LOCALES.get(current_language(), "fr_FR")
+
+
+def refusal_message(refusal: Refusal) -> str:
+    """A refusal's message in the page's language, its instants in Paris time."""
+    return refusal.text(translate, _locale())
+
+
+def refusal_errors(refusal: Refusal) -> dict:
+    """A refusal as a form shows it: the message on top ("form"), then the messages per field."""
+    errors = refusal.field_errors(translate, _locale())
+    errors.setdefault("form", []).insert(0, refusal_message(refusal))
+    return errors
+
+
+def render_refusal(refusal: Refusal):
+    return render_template("error.html", code=refusal.status, message=refusal_message(refusal)), refusal.status
 
 
 def load_form(schema: Schema, form: MultiDict, list_fields: tuple[str, ...] = ()) -> tuple[dict, dict]:

@@ -12,10 +12,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared import auth, events
-from shared.config import Settings
-from shared.db import CoreBase, UtcDateTime
-from shared.outbox import publish
+from shared.accounts import auth
+from shared.core import events
+from shared.core.config import Settings
+from shared.core.db import CoreBase, UtcDateTime
+from shared.core.outbox import publish
+from shared.core.refusal import Refusal
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 
@@ -31,16 +33,6 @@ class Account(CoreBase):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
-
-
-class AccountError(Exception):
-    """A refusal with the field it concerns, for the API to answer."""
-
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -72,9 +64,9 @@ def create_account(
 ) -> Account:
     unknown = [role for role in roles if role not in auth.ROLES]
     if unknown:
-        raise AccountError(422, f"Unknown role: {', '.join(unknown)}.", "roles")
+        raise Refusal.about("roles", 422, "Unknown role: %(roles)s.", roles=", ".join(unknown))
     if find_by_email(session, email) is not None:
-        raise AccountError(409, "An account already uses this email address.", "email")
+        raise Refusal.about("email", 409, "An account already uses this email address.")
     account = Account(
         email=normalise_email(email),
         name=name.strip(),
@@ -102,7 +94,6 @@ def create_account(
             "confirm_url": confirm_url,
         },
     )
-    session.commit()
     return account
 
 
@@ -110,24 +101,23 @@ def confirm_email(session: Session, settings: Settings, token: str) -> Account:
     try:
         data = _confirm_serializer(settings).loads(token, max_age=CONFIRM_MAX_AGE)
     except SignatureExpired:
-        raise AccountError(410, "This confirmation link has expired; ask for a new one.", "token") from None
+        raise Refusal.about("token", 410, "This confirmation link has expired; ask for a new one.") from None
     except BadSignature:
-        raise AccountError(404, "This confirmation link is not valid.", "token") from None
+        raise Refusal.about("token", 404, "This confirmation link is not valid.") from None
     account = session.get(Account, data.get("id"))
     if account is None or account.email != data.get("email"):
-        raise AccountError(404, "This confirmation link is not valid.", "token")
+        raise Refusal.about("token", 404, "This confirmation link is not valid.")
     if account.confirmed_at is None:
         account.confirmed_at = events.utcnow()
-        session.commit()
     return account
 
 
 def sign_in(session: Session, settings: Settings, email: str, password: str) -> tuple[Account, str]:
     account = find_by_email(session, email)
     if not auth.verify_password(account.password_hash if account else None, password):
-        raise AccountError(401, "Wrong email address or password.")
+        raise Refusal(401, "Wrong email address or password.")
     if account.confirmed_at is None:
-        raise AccountError(403, "Confirm your email address first: we sent you a link.", "email")
+        raise Refusal.about("email", 403, "Confirm your email address first: we sent you a link.")
     token = auth.issue_token(
         settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds
     )
@@ -165,22 +155,20 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
             "reset_url": f"{settings.public_url}/accounts/reset/{token}",
         },
     )
-    session.commit()
 
 
 def reset_password(session: Session, settings: Settings, token: str, new_password: str) -> Account:
     try:
         data = _reset_serializer(settings).loads(token, max_age=RESET_MAX_AGE)
     except SignatureExpired:
-        raise AccountError(410, "This reset link has expired; ask for a new one.", "token") from None
+        raise Refusal.about("token", 410, "This reset link has expired; ask for a new one.") from None
     except BadSignature:
-        raise AccountError(404, "This reset link is not valid.", "token") from None
+        raise Refusal.about("token", 404, "This reset link is not valid.") from None
     account = session.get(Account, data.get("id"))
     if account is None or _reset_fingerprint(account) != data.get("fp"):
-        raise AccountError(404, "This reset link is not valid.", "token")
+        raise Refusal.about("token", 404, "This reset link is not valid.")
     account.password_hash = auth.hash_password(new_password)
     # Following the link proves the address too.
     if account.confirmed_at is None:
         account.confirmed_at = events.utcnow()
-    session.commit()
     return account

@@ -6,11 +6,13 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from shared import accounts
-from shared.accounts_api import ResetRequestSchema, ResetSchema, SignInSchema, SignUpSchema
-from shared.i18n import current_language, translate
-from shared.pages import load_form, page_account, sign_in_page, sign_out_page
-from shared.ratelimit import sign_in_allowed
+from shared.accounts import models as accounts
+from shared.web.service_app import db_session, unit_of_work
+from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, SignUpSchema
+from shared.web.i18n import current_language, translate
+from shared.core.refusal import Refusal
+from shared.web.pages import load_form, page_account, refusal_errors, refusal_message, sign_in_page, sign_out_page
+from shared.accounts.ratelimit import sign_in_allowed
 
 
 def _safe_next(target: str | None) -> str:
@@ -21,9 +23,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
-    from shared.service_app import db_session
-
-    blp = Blueprint("accounts_pages", __name__)
+    blp = Blueprint("accounts_pages", __name__, template_folder="templates")
 
     def _settings():
         return current_app.config["SETTINGS"]
@@ -40,9 +40,10 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
                     errors = {"role": [translate("Choose one of the roles offered.")]}
                 else:
                     try:
-                        accounts.create_account(db_session(), _settings(), roles=[role], **data)
-                    except accounts.AccountError as error:
-                        errors = {error.field or "form": [translate(error.message)]}
+                        with unit_of_work() as session:
+                            accounts.create_account(session, _settings(), roles=[role], **data)
+                    except Refusal as refusal:
+                        errors = refusal_errors(refusal)
                     else:
                         flash(translate("Account created: open the link we sent you by email to confirm your address."))
                         return redirect(url_for("accounts_pages.sign_in"))
@@ -53,10 +54,8 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
 
     @blp.get("/accounts/confirm/<token>")
     def confirm(token):
-        try:
-            accounts.confirm_email(db_session(), _settings(), token)
-        except accounts.AccountError as error:
-            return render_template("error.html", code=error.status, message=translate(error.message)), error.status
+        with unit_of_work() as session:
+            accounts.confirm_email(session, _settings(), token)
         flash(translate("Your email address is confirmed: you can sign in."))
         return redirect(url_for("accounts_pages.sign_in"))
 
@@ -73,8 +72,8 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
                 else:
                     try:
                         account, _token = accounts.sign_in(db_session(), _settings(), data["email"], data["password"])
-                    except accounts.AccountError as error:
-                        errors, status = {"form": [translate(error.message)]}, error.status
+                    except Refusal as refusal:
+                        errors, status = {"form": [refusal_message(refusal)]}, refusal.status
                     else:
                         sign_in_page(account)
                         return redirect(_safe_next(request.args.get("next")))
@@ -93,7 +92,8 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         if request.method == "POST":
             data, errors = load_form(ResetRequestSchema(), request.form)
             if not errors:
-                accounts.request_password_reset(db_session(), _settings(), data["email"])
+                with unit_of_work() as session:
+                    accounts.request_password_reset(session, _settings(), data["email"])
                 flash(translate("If an account uses this address, we sent it a link to choose a new password."))
                 return redirect(url_for("accounts_pages.sign_in"))
         return render_template("accounts/reset_request.html", errors=errors), (422 if errors else 200)
@@ -104,10 +104,8 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         if request.method == "POST":
             data, errors = load_form(ResetSchema(), {**request.form, "token": token})
             if not errors:
-                try:
-                    accounts.reset_password(db_session(), _settings(), token, data["password"])
-                except accounts.AccountError as error:
-                    return render_template("error.html", code=error.status, message=translate(error.message)), error.status
+                with unit_of_work() as session:
+                    accounts.reset_password(session, _settings(), token, data["password"])
                 flash(translate("Your password is changed: you can sign in."))
                 return redirect(url_for("accounts_pages.sign_in"))
         return render_template("accounts/reset.html", errors=errors, token=token), (422 if errors else 200)

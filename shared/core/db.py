@@ -76,6 +76,28 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """The one way work is committed: once, when the block ends; rolled back on any error.
+
+    Use cases only add, change and flush; the request, the worker or the command that calls
+    them opens the unit of work, so several use cases (deciding a call and writing its awards
+    and their events) share one commit. A block opened inside another joins it.
+    """
+    depth = session.info.get("unit_of_work", 0)
+    session.info["unit_of_work"] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info["unit_of_work"] = depth
+
+
 class Database:
     """A service's database: its engine and how to open a transaction on it."""
 
@@ -89,15 +111,12 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
+    def unit_of_work(self) -> Iterator[Session]:
+        """A new session for one unit of work (a worker's event, a command, a seed)."""
         session = self.Session()
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with unit_of_work(session):
+                yield session
         finally:
             session.close()
 
@@ -112,12 +131,9 @@ class Database:
 def service_base() -> type[DeclarativeBase]:
     """A fresh declarative base for one service's own tables.
 
-    Importing the core models here puts the outbox, processed-events and accounts tables on
-    CoreBase before any service's migrations read the metadata.
+    The core tables (outbox, processed events, accounts) are on CoreBase; a service's models
+    module imports the ones it uses, so they are known before its migrations read the metadata.
     """
-    import shared.accounts  # noqa: F401
-    import shared.consumer  # noqa: F401
-    import shared.outbox  # noqa: F401
 
     class Base(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING)

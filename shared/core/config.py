@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("TREMPLIN_VAR", ROOT / "var"))
 
 DEFAULT_PORTS = {"grants": 8001, "crowdfunding": 8002, "notifications": 8003}

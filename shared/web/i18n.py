@@ -24,11 +24,15 @@ class Catalog:
     def __init__(self, *directories: Path):
         self.french: dict[str, str] = {}
         for directory in directories:
-            for path in sorted((directory / "fr").glob("*.po")):
-                with path.open("rb") as handle:
-                    for message in read_po(handle, locale="fr"):
-                        if message.id and message.string and not message.fuzzy:
-                            self.french[message.id] = message.string
+            self.add(directory)
+
+    def add(self, directory: Path) -> None:
+        """Read the French catalogs of one package (`<directory>/fr/*.po`)."""
+        for path in sorted((directory / "fr").glob("*.po")):
+            with path.open("rb") as handle:
+                for message in read_po(handle, locale="fr"):
+                    if message.id and message.string and not message.fuzzy:
+                        self.french[message.id] = message.string
 
     def translate(self, text: str, language: str, **values) -> str:
         translated = self.french.get(text, text) if language == "fr" else text

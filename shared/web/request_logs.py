@@ -1,0 +1,45 @@
+"""Each request's id and one log line per answer (method, path, status, duration).
+
+The id comes from the `X-Request-ID` header (or is made up), is returned in the response and
+is carried into every event the request causes (see `shared.core.logs`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, request
+
+from shared.core.logs import current_request_id, new_request_id, reset_request_id, set_request_id
+
+
+def init_request_logging(app: Flask) -> None:
+    log = logging.getLogger(f"tremplin.{app.name}.http")
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id only when it is a plain token, so logs cannot be forged.
+        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
+        g._request_id_token = set_request_id(request_id)
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = current_request_id() or ""
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("_started", time.perf_counter())) * 1000, 2),
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("_request_id_token", None)
+        if token is not None:
+            reset_request_id(token)
