@@ -22,6 +22,7 @@ from services.grants.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.calls import CallChangesSchema, CallInputSchema, CallStatusSchema
 from services.grants.schemas.funds import FundInputSchema
 from services.grants.schemas.review import ApplicationFilterSchema
+from services.grants.web.applicant import FUNDING_KIND_NAMES
 from services.grants.web.public import STATUS_NAMES, page_helpers
 from shared.core.clock import to_paris, utcnow
 from shared.web.i18n import current_language, translate
@@ -40,7 +41,8 @@ _LEVEL = re.compile(r"^\s*(\d+)\s*:\s*(.*)$")
 
 @blp.context_processor
 def _helpers():
-    return {**page_helpers(), "next_status": NEXT_STATUS, "next_status_actions": NEXT_STATUS_ACTIONS}
+    return {**page_helpers(), "next_status": NEXT_STATUS, "next_status_actions": NEXT_STATUS_ACTIONS,
+            "funding_kind_name": lambda code: translate(FUNDING_KIND_NAMES.get(code, code))}
 
 
 # --- Reading forms -----------------------------------------------------------------------------
