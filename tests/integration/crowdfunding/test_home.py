@@ -28,3 +28,13 @@ def test_a_backer_who_signs_in_lands_on_a_page(crowdfunding_app):
     landed = client.get("/", headers=BROWSER)
     assert landed.status_code == 200 and landed.mimetype == "text/html"
     assert "Votre compte est prêt pour les premières campagnes." in text(landed) and "Béa" in text(landed)
+
+
+def test_the_sign_up_form_names_the_roles_in_words(crowdfunding_app):
+    client = crowdfunding_app.test_client()
+
+    french = text(client.get("/signup"))
+    assert '<option value="backer">contributeur·rice (je soutiens des campagnes)</option>' in french
+    assert '<option value="campaign_owner">porteur·se de projet (je collecte des fonds pour mon projet)</option>' in french
+    english = text(client.get("/signup?lang=en"))
+    assert '<option value="campaign_owner">a campaign owner (I raise funds for my project)</option>' in english
