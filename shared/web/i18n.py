@@ -20,12 +20,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog as BabelCatalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from babel.support import Translations
 from flask import Flask, g, request
 from markupsafe import Markup
-
-from shared.core.money import LOCALES
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -107,7 +104,6 @@ def init_i18n(app: Flask, translations_dir: Path) -> Catalog:
         return catalog.translate_plural(singular, plural, count, current_language(), **values)
 
     app.jinja_env.globals.update(_=_, ngettext=ngettext, current_language=current_language, LANGUAGES=LANGUAGES)
-    app.jinja_env.filters["decimal"] = lambda value: format_number(value, current_language())
 
     @app.after_request
     def _keep_choice(response):
@@ -124,8 +120,3 @@ def translate(text: str, **values) -> str:
     from flask import current_app
 
     return current_app.extensions["i18n"].translate(text, current_language(), **values)
-
-
-def format_number(value, language: str) -> str:
-    """A number as a language writes it: 10.0 is "10", 10.5 is "10,5" in French, "10.5" in English."""
-    return format_decimal(value, locale=LOCALES[language])
