@@ -6,7 +6,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _procfile() -> dict[str, str]:
+def procfile() -> dict[str, str]:
     entries = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
@@ -17,17 +17,17 @@ def _procfile() -> dict[str, str]:
 
 def test_compose_runs_the_procfile_processes_with_the_same_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    procfile = _procfile()
+    processes = procfile()
     # The local mail server is replaced by Mailpit in deployment.
-    assert procfile.pop("mail").startswith("python -m services.notifications.devsmtp")
+    assert processes.pop("mail").startswith("python -m services.notifications.devsmtp")
     assert "mailpit" in compose
-    for name, command in procfile.items():
+    for name, command in processes.items():
         assert name in compose, f"{name} is in the Procfile but not in docker-compose.yml"
         shell, flag, script = compose[name]["command"]
         assert (shell, flag) == ("sh", "-c")
         assert script.replace("$$", "$") == command, name
     app_services = {name for name, service in compose.items() if "build" in service}
-    assert app_services == set(procfile)
+    assert app_services == set(processes)
 
 
 def test_compose_has_health_checks_and_settings_from_the_environment():
