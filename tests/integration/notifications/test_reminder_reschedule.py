@@ -12,11 +12,6 @@ from shared.core.consumer import consume
 from . import envelopes
 
 
-@pytest.fixture
-def db(notifications_app):
-    return notifications_app.extensions["db"]
-
-
 def _row(db, delivery_id):
     with db.unit_of_work() as session:
         return session.get(Delivery, delivery_id)
