@@ -25,8 +25,8 @@ from services.notifications.preferences import category_of, is_subscribed, unsub
 from services.notifications.rendering import render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError, send
 from shared.core.clock import format_paris, utcnow
-from shared.core.events import Event
 from shared.core.db import Database
+from shared.core.events import Event
 from shared.core.logs import current_request_id
 from shared.core.outbox import publish
 
