@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.grants.calls import Refusal, get_call
+from services.grants.calls import get_call
 from services.grants.models import Application, Organisation
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.accounts.models import Account
+from shared.core.refusal import Refusal
 from shared.core.clock import to_paris
 
 ORGANISATION_FIELDS = ("legal_name", "kind", "siret", "rna", "address", "postal_code", "city", "sector", "head_count")
@@ -84,7 +85,7 @@ def application_detail(session: Session, application_id: int) -> ApplicationView
         .where(Application.id == application_id)
     ).first()
     if row is None:
-        raise Refusal(404, "There is no such application.")
+        raise Refusal.not_found("There is no such application.")
     return _view(*row)
 
 
