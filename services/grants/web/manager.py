@@ -17,6 +17,7 @@ from services.grants.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.calls import CallFormSchema, CallStatusSchema, call_form_values, paris_input
 from services.grants.schemas.funds import FundFormSchema
 from services.grants.schemas.review import ApplicationFilterSchema
+from services.grants.web.applicant import FUNDING_KIND_NAMES
 from services.grants.web.public import STATUS_NAMES, page_helpers
 from shared.core.clock import utcnow
 from shared.core.refusal import INVALID, Refusal
@@ -36,7 +37,8 @@ FORM_NAMES = {"envelope_cents": "envelope", "max_award_cents": "max_award"}
 
 @blp.context_processor
 def _helpers():
-    return {**page_helpers(), "next_status": calls.next_status, "next_status_actions": NEXT_STATUS_ACTIONS}
+    return {**page_helpers(), "next_status": calls.next_status, "next_status_actions": NEXT_STATUS_ACTIONS,
+            "funding_kind_name": lambda code: translate(FUNDING_KIND_NAMES.get(code, code))}
 
 
 # --- Funds -------------------------------------------------------------------------------------
