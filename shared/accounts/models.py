@@ -137,7 +137,7 @@ def create_account(
     publish(
         session,
         settings.service,
-        "account.registered",
+        "account.registered", 1,
         {
             "account_id": account.id,
             "service": settings.service,
@@ -215,7 +215,7 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     publish(
         session,
         settings.service,
-        "account.password_reset_requested",
+        "account.password_reset_requested", 1,
         {
             "account_id": account.id,
             "service": settings.service,
