@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import abort
+from werkzeug.exceptions import BadRequest
 
 from shared.core.refusal import INVALID
 
@@ -21,6 +22,11 @@ MAX_DEPTH = 32
 BAD_TEXT = "Send valid Unicode text, without NUL characters or lone surrogates such as \\ud800."
 
 
+class NestedTooDeep(BadRequest):
+    # Not a ValueError: Flask would answer that with its generic "could not understand" message.
+    description = f"The JSON body is nested more than {MAX_DEPTH} levels deep."
+
+
 class CheckedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, with bodies too deeply nested refused as malformed (400)."""
 
@@ -28,13 +34,9 @@ class CheckedJSONProvider(DefaultJSONProvider):
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            value = None
-            too_deep = True
-        else:
-            too_deep = _depth_exceeds(value, MAX_DEPTH)
-        if too_deep:
-            # Flask answers a ValueError from here with 400 Bad Request.
-            raise ValueError(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+            raise NestedTooDeep() from None
+        if _depth_exceeds(value, MAX_DEPTH):
+            raise NestedTooDeep()
         return value
 
 
