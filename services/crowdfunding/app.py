@@ -2,11 +2,14 @@
 from flask import Flask
 
 from services.crowdfunding.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE
+from services.crowdfunding.web import home
 from shared.accounts.app import init_accounts
+from shared.web.pages import register_pages
 from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
     init_accounts(app, api, SELF_SERVICE_ROLES)
+    register_pages(app, home.blp)
     return app

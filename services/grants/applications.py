@@ -1,8 +1,8 @@
 """The applicant's journey: a draft to an open call, its documents, submission, withdrawal.
 
 Use cases take a session, the applicant's account id and `now` (the server's clock decides when
-a call is closed, to the second); they check, write, publish their event in the same commit,
-and raise `Refusal` before anything is written when they refuse.
+a call is closed, to the second); they check, write and publish their event in the caller's unit
+of work, and raise `Refusal` before anything is written when they refuse.
 
 A draft may be incomplete and is saved as often as the applicant likes. Submission checks
 completeness and the call's eligibility rules, all at once, then freezes a snapshot of what
@@ -18,57 +18,21 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.grants import calls, documents, eligibility
+from services.grants import calls, completeness, documents
+from services.grants.completeness import document_label, required_documents
 from services.grants.models import Application, Call, Document, FundingSource
-from services.grants.profiles import NoProfile, find_profile
+from services.grants.profiles import NO_PROFILE, find_profile
 from shared.accounts.models import Account
-from shared.core.clock import format_paris, to_paris
+from shared.core.clock import to_paris
 from shared.core.config import service_public_url
 from shared.core.outbox import publish
+from shared.core.refusal import Refusal
 
 SERVICE = "grants"
 APPLICATION_FIELDS = (
     "project_title", "summary", "description", "requested_cents", "total_budget_cents", "jobs_expected", "timeline",
 )
-# What submission requires beyond the call's rules (funding sources may rightly be none).
-REQUIRED_TEXTS = ("project_title", "summary", "description", "timeline")
-REQUIRED_NUMBERS = ("requested_cents", "total_budget_cents", "jobs_expected")
-# Rules that cannot be judged while an amount is missing; the missing amount is reported instead.
-AMOUNT_RULES = ("max_award", "requested_within_budget", "budget_balanced", "min_other_funding_share")
-
 NOT_FOUND = "There is no such application."
-REQUIRED = "Required before submitting."
-
-
-class Refusal(Exception):
-    """A request refused: an HTTP status, a message (English, with %(name)s values that pages
-    translate and fill in), messages per field, and for a refused submission the failing rules."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        errors: dict | None = None,
-        values: dict | None = None,
-        failures: list[eligibility.RuleFailure] | None = None,
-        application_id: int | None = None,
-    ):
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
-        self.values = values or {}
-        self.failures = failures or []
-        self.application_id = application_id  # the applicant's existing one, on a second start
-        super().__init__(self.text())
-
-    def text(self, locale: str = "en_GB", translate=None) -> str:
-        """The message for a locale: instants in Paris time, the sentence through `translate`."""
-        values = {
-            name: format_paris(value, locale) if isinstance(value, datetime) else value
-            for name, value in self.values.items()
-        }
-        sentence = translate(self.message) if translate else self.message
-        return sentence % values if values else sentence
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -89,7 +53,7 @@ def get_own_application(session: Session, account_id: int, application_id: int, 
     """The applicant's own application; another's is answered as if it did not exist."""
     application = session.get(Application, application_id, with_for_update=lock or None)
     if application is None or application.account_id != account_id:
-        raise Refusal(404, NOT_FOUND)
+        raise Refusal.not_found(NOT_FOUND)
     return application
 
 
@@ -98,22 +62,11 @@ def get_readable_application(session: Session, account_id: int, roles, applicati
     if "fund_manager" in roles:
         application = session.get(Application, application_id)
         if application is None:
-            raise Refusal(404, NOT_FOUND)
+            raise Refusal.not_found(NOT_FOUND)
         return application
     if "applicant" in roles:
         return get_own_application(session, account_id, application_id)
     raise Refusal(403, "Your role does not allow this action.")
-
-
-def required_documents(call: Call) -> list[dict]:
-    return list(call.required_documents or ())
-
-
-def document_label(call: Call, code: str, language: str) -> str:
-    for document in required_documents(call):
-        if document["code"] == code:
-            return (document.get("label_en") if language == "en" else None) or document["label_fr"]
-    return code
 
 
 def document_of(application: Application, code: str) -> Document | None:
@@ -122,6 +75,17 @@ def document_of(application: Application, code: str) -> Document | None:
 
 def is_editable(application: Application, now: datetime) -> bool:
     return application.status == "draft" and calls.accepts_applications(application.call, now)
+
+
+def can_withdraw(application: Application) -> bool:
+    return application.status != "withdrawn" and application.call.status != "decided"
+
+
+def existing_application_id(session: Session, account_id: int, call_id: int) -> int | None:
+    """The applicant's application to this call, if any: one application per applicant and call."""
+    return session.scalar(
+        select(Application.id).where(Application.call_id == call_id, Application.account_id == account_id)
+    )
 
 
 # --- Refusals shared by the use cases ----------------------------------------------------------
@@ -156,6 +120,29 @@ def _ensure_editable(application: Application, now: datetime) -> None:
 # --- Drafts ----------------------------------------------------------------------------------
 
 
+def start_refusal(session: Session, account_id: int, call: Call | None, now: datetime) -> Refusal | None:
+    """Why this applicant cannot start an application to this call now, or None.
+
+    One application per applicant and call (`details.application_id` names theirs); the call
+    must take applications; the organisation's profile comes first (`errors.profile`).
+    """
+    if call is None or call.status == "draft":
+        return Refusal.invalid("call_id", "There is no such call.")
+    existing = existing_application_id(session, account_id, call.id)
+    if existing is not None:
+        return Refusal(
+            409, "You already have an application to this call.", {"call_id": ["You already have an application to this call."]},
+            details={"application_id": existing},
+        )
+    try:
+        _ensure_call_accepts(call, now)
+    except Refusal as refusal:
+        return refusal
+    if find_profile(session, account_id) is None:
+        return Refusal.about("profile", 409, NO_PROFILE)
+    return None
+
+
 def start_application(session: Session, account_id: int, call_id: int, now: datetime, data: dict | None = None) -> Application:
     """A new draft to an open call, possibly with first answers (`data` from ApplicationDraftSchema).
 
@@ -166,19 +153,10 @@ def start_application(session: Session, account_id: int, call_id: int, now: date
     # "one application per call" check.
     account = session.scalar(select(Account).where(Account.id == account_id).with_for_update())
     call = session.get(Call, call_id)
-    if call is None or call.status == "draft":
-        raise Refusal(422, "The request has invalid fields; see errors.", {"call_id": ["There is no such call."]})
-    existing = session.scalar(
-        select(Application.id).where(Application.call_id == call_id, Application.account_id == account_id)
-    )
-    if existing is not None:
-        raise Refusal(
-            409, "You already have an application to this call.", {"call_id": ["You already have an application to this call."]},
-            application_id=existing,
-        )
-    _ensure_call_accepts(call, now)
-    if find_profile(session, account_id) is None:
-        raise Refusal(409, NoProfile.message, {"profile": [NoProfile.message]})
+    refusal = start_refusal(session, account_id, call, now)
+    if refusal is not None:
+        raise refusal
+    organisation = find_profile(session, account_id)
 
     application = Application(
         call=call, account_id=account_id, status="draft",
@@ -187,9 +165,8 @@ def start_application(session: Session, account_id: int, call_id: int, now: date
     _apply(application, data or {})
     session.add(application)
     session.flush()
-    refresh_eligibility(session, application)
+    completeness.refresh_eligibility(application, organisation)
     publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": call.closes_at})
-    session.commit()
     return application
 
 
@@ -198,8 +175,7 @@ def update_draft(session: Session, account_id: int, application_id: int, changes
     application = get_own_application(session, account_id, application_id, lock=True)
     _ensure_editable(application, now)
     _apply(application, changes)
-    refresh_eligibility(session, application)
-    session.commit()
+    completeness.refresh_eligibility(application, find_profile(session, account_id))
     return application
 
 
@@ -207,7 +183,7 @@ def _apply(application: Application, changes: dict) -> None:
     for field in APPLICATION_FIELDS:
         if field in changes:
             value = changes[field]
-            setattr(application, field, "" if value is None and field in REQUIRED_TEXTS else value)
+            setattr(application, field, "" if value is None and field in completeness.REQUIRED_TEXTS else value)
     if "funding_sources" in changes:
         application.funding_sources = [
             FundingSource(kind=source["kind"], amount_cents=source["amount_cents"], description=source.get("description") or "")
@@ -236,10 +212,7 @@ def attach_document(
     application = get_own_application(session, account_id, application_id, lock=True)
     _ensure_editable(application, now)
     if code not in {document["code"] for document in required_documents(application.call)}:
-        raise Refusal(
-            422, "This call asks for no document of this kind.",
-            {"code": ["This call asks for no document of this kind."]},
-        )
+        raise Refusal.about("code", 422, "This call asks for no document of this kind.")
     try:
         stored = documents.store_pdf(stream, directory, max_bytes)
     except documents.DocumentTooLarge:
@@ -261,8 +234,7 @@ def attach_document(
     document.sha256 = stored.sha256
     document.size = stored.size
     document.uploaded_at = now
-    refresh_eligibility(session, application)
-    session.commit()
+    completeness.refresh_eligibility(application, find_profile(session, account_id))
     return document
 
 
@@ -279,72 +251,11 @@ def open_document(session: Session, account_id: int, roles, application_id: int,
     application = get_readable_application(session, account_id, roles, application_id)
     document = document_of(application, code)
     if document is None:
-        raise Refusal(404, "There is no such document.")
+        raise Refusal.not_found("There is no such document.")
     return document, documents.open_stored(directory, document.sha256)
 
 
 # --- Submission ------------------------------------------------------------------------------
-
-
-def submission_problems(application: Application, organisation) -> tuple[dict, list[eligibility.RuleFailure]]:
-    """What keeps a draft from being submitted: missing answers per field, and failing rules."""
-    missing: dict[str, list[str]] = {}
-    for field in REQUIRED_TEXTS:
-        if not (getattr(application, field) or "").strip():
-            missing[field] = [REQUIRED]
-    for field in REQUIRED_NUMBERS:
-        if getattr(application, field) is None:
-            missing[field] = [REQUIRED]
-    if application.requested_cents == 0:
-        missing["requested_cents"] = ["Ask for an amount above zero."]
-
-    rules = calls.call_rules(application.call)
-    facts = eligibility.ApplicationFacts(
-        postal_code=organisation.postal_code,
-        sector=organisation.sector,
-        organisation_kind=organisation.kind,
-        requested_cents=application.requested_cents or 0,
-        total_budget_cents=application.total_budget_cents or 0,
-        other_funding_cents=sum(source.amount_cents for source in application.funding_sources),
-        documents=tuple(document.kind for document in application.documents),
-    )
-    failures = eligibility.failing_rules(rules, facts)
-    if application.requested_cents is None or application.total_budget_cents is None:
-        failures = [failure for failure in failures if failure.rule not in AMOUNT_RULES]
-    return missing, failures
-
-
-def refresh_eligibility(session: Session, application: Application) -> None:
-    """Whether a draft meets the call's rules as it stands, for the fund manager's filter.
-
-    Submission refuses an application that fails a rule, so a submitted one is always eligible;
-    for drafts this tells the manager which are heading for a refusal. Unknown (None) while the
-    applicant has no profile.
-    """
-    organisation = find_profile(session, application.account_id)
-    if organisation is None:
-        application.eligible = None
-        return
-    _missing, failures = submission_problems(application, organisation)
-    application.eligible = not failures
-
-
-def refresh_drafts_eligibility(session: Session, account_id: int) -> None:
-    """After the applicant's organisation changed (territory, sector, kind)."""
-    drafts = session.scalars(
-        select(Application)
-        .where(Application.account_id == account_id, Application.status == "draft")
-        .options(selectinload(Application.funding_sources), selectinload(Application.documents))
-    ).all()
-    for application in drafts:
-        refresh_eligibility(session, application)
-
-
-def rule_messages(failures: list[eligibility.RuleFailure]) -> dict[str, list[str]]:
-    messages: dict[str, list[str]] = {}
-    for failure in failures:
-        messages.setdefault(failure.rule, []).append(failure.message)
-    return messages
 
 
 def submit_application(
@@ -361,20 +272,20 @@ def submit_application(
     _ensure_editable(application, now)
     organisation = find_profile(session, account_id)
     if organisation is None:
-        raise Refusal(409, NoProfile.message, {"profile": [NoProfile.message]})
+        raise Refusal.about("profile", 409, NO_PROFILE)
 
     if changes:
         _apply(application, changes)
-    missing, failures = submission_problems(application, organisation)
+    missing, failures = completeness.submission_problems(application, organisation)
     if missing or failures:
-        # A refused submission leaves nothing behind, the answers sent with it included.
-        session.rollback()
+        # The unit of work rolls back: a refused submission leaves nothing behind, the answers
+        # sent with it included.
         errors = dict(missing)
         if failures:
-            errors["rules"] = rule_messages(failures)
+            errors["rules"] = completeness.rule_messages(application.call, failures)
         raise Refusal(
             422, "This application cannot be submitted yet: complete it and meet the call's rules (see errors).",
-            errors, failures=failures,
+            errors, details={"failures": failures},
         )
 
     application.status = "submitted"
@@ -387,7 +298,6 @@ def submit_application(
         session, SERVICE, "application.submitted",
         {**_event_ref(account, application), "receipt_number": application.receipt_number, "submitted_at": now},
     )
-    session.commit()
     return application
 
 
@@ -445,13 +355,12 @@ def withdraw_application(session: Session, account_id: int, application_id: int,
     application = get_own_application(session, account_id, application_id, lock=True)
     if application.status == "withdrawn":
         raise Refusal(409, "This application is already withdrawn.")
-    if application.call.status == "decided":
+    if not can_withdraw(application):
         raise Refusal(409, "The decision on this call is made: the application can no longer be withdrawn.")
     application.status = "withdrawn"
     application.withdrawn_at = now
     account = session.get(Account, account_id)
     publish(session, SERVICE, "application.withdrawn", {**_event_ref(account, application), "withdrawn_at": now})
-    session.commit()
     return application
 
 

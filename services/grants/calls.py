@@ -5,8 +5,8 @@ change in ways that cannot hurt an applicant who already started: a later closin
 wider territory, more sectors or kinds, a lower share of other funding, a higher maximum
 award, fewer required documents, and any change of text.
 
-Use cases take a session (and `now` where time matters), validate, write and commit; a
-refusal raises `Refusal` before anything is written.
+Use cases take a session (and `now` where time matters), validate and write; the caller's unit
+of work commits. A refusal raises `Refusal` before anything is written.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from services.grants.config import SERVICE
 from services.grants.eligibility import CallRules
 from services.grants.models import Call, Fund
 from shared.core.outbox import publish
+from shared.core.refusal import Refusal
 
 # Number of grants a fund aims at: fewer the first year, while the process beds in.
 FIRST_YEAR_GRANTS_OBJECTIVE = 5
@@ -27,22 +28,13 @@ LATER_YEARS_GRANTS_OBJECTIVE = 10
 TEXT_FIELDS = ("title_fr", "title_en", "description_fr", "description_en")
 # Which status a call may move to, from which.
 TRANSITIONS = {"open": "draft", "closed": "open", "in_review": "closed", "decided": "in_review"}
+NEXT_STATUS = {before: after for after, before in TRANSITIONS.items()}
 TRANSITION_REFUSED = {
     "open": "Only a draft call can open.",
     "closed": "Only an open call can close.",
     "in_review": "Only a closed call can go to review.",
     "decided": "Only a call in review can be decided.",
 }
-
-
-class Refusal(Exception):
-    """A request refused: an HTTP status, a message and messages per field."""
-
-    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
 
 
 # --- Funds -----------------------------------------------------------------------------------
@@ -58,13 +50,12 @@ def create_fund(
 ) -> Fund:
     name = name.strip()
     if session.scalar(select(Fund.id).where(Fund.name == name, Fund.year == year)):
-        raise Refusal(409, "A fund with this name already exists for this year.",
-                      {"year": ["A fund with this name already exists for this year."]})
+        raise Refusal.about("year", 409, "A fund with this name already exists for this year.")
     if grants_objective is None:
         grants_objective = default_grants_objective(session, name, year)
     fund = Fund(name=name, year=year, envelope_cents=envelope_cents, grants_objective=grants_objective)
     session.add(fund)
-    session.commit()
+    session.flush()
     return fund
 
 
@@ -77,7 +68,7 @@ def list_funds(session: Session) -> list[Fund]:
 def get_fund(session: Session, fund_id: int) -> Fund:
     fund = session.get(Fund, fund_id)
     if fund is None:
-        raise Refusal(404, "There is no such fund.")
+        raise Refusal.not_found("There is no such fund.")
     return fund
 
 
@@ -115,7 +106,7 @@ def call_rules(call: Call) -> CallRules:
 def get_call(session: Session, call_id: int) -> Call:
     call = session.get(Call, call_id)
     if call is None:
-        raise Refusal(404, "There is no such call.")
+        raise Refusal.not_found("There is no such call.")
     return call
 
 
@@ -123,7 +114,7 @@ def get_public_call(session: Session, call_id: int) -> Call:
     """A call as anyone may read it: drafts are the fund manager's own and do not exist outside."""
     call = session.get(Call, call_id)
     if call is None or call.status == "draft":
-        raise Refusal(404, "There is no such call.")
+        raise Refusal.not_found("There is no such call.")
     return call
 
 
@@ -146,24 +137,33 @@ def open_calls(session: Session, now: datetime) -> list[Call]:
 
 def create_call(session: Session, data: dict) -> Call:
     """A new call, in draft; `data` is validated by CallInputSchema."""
-    if session.get(Fund, data["fund_id"]) is None:
-        raise Refusal(422, "The request has invalid fields; see errors.", {"fund_id": ["There is no such fund."]})
+    fund = session.get(Fund, data["fund_id"])
+    if fund is None:
+        raise Refusal.invalid("fund_id", "There is no such fund.")
+    _ensure_within_envelope(fund, data["max_award_cents"])
     call = Call(status="draft", **data)
     session.add(call)
-    session.commit()
+    session.flush()
     return call
+
+
+def _ensure_within_envelope(fund: Fund, max_award_cents: int) -> None:
+    # One award can never be larger than the whole fund it is paid from.
+    if max_award_cents > fund.envelope_cents:
+        raise Refusal.invalid("max_award_cents", "The maximum award is above the fund's envelope.")
 
 
 def update_call(session: Session, call_id: int, changes: dict) -> Call:
     """Change some fields of a call; `changes` is validated by CallInputSchema(partial=True)."""
     call = get_call(session, call_id)
-    if "fund_id" in changes and session.get(Fund, changes["fund_id"]) is None:
-        raise Refusal(422, "The request has invalid fields; see errors.", {"fund_id": ["There is no such fund."]})
+    fund = session.get(Fund, changes["fund_id"]) if "fund_id" in changes else call.fund
+    if fund is None:
+        raise Refusal.invalid("fund_id", "There is no such fund.")
     opens_at = changes.get("opens_at", call.opens_at)
     closes_at = changes.get("closes_at", call.closes_at)
     if closes_at <= opens_at:
-        raise Refusal(422, "The request has invalid fields; see errors.",
-                      {"closes_at": ["The call must close after it opens."]})
+        raise Refusal.invalid("closes_at", "The call must close after it opens.")
+    _ensure_within_envelope(fund, changes.get("max_award_cents", call.max_award_cents))
     if call.status == "open":
         errors = _harm_to_applicants(call, changes)
         if errors:
@@ -184,7 +184,6 @@ def update_call(session: Session, call_id: int, changes: dict) -> Call:
     if extended:
         publish(session, SERVICE, "call.closing_extended",
                 {"call_id": call.id, "call_title": call.title("fr"), "closes_at": call.closes_at})
-    session.commit()
     return call
 
 
@@ -255,20 +254,23 @@ def move_call(session: Session, call_id: int, status: str, now: datetime) -> Cal
     call = get_call(session, call_id)
     required = TRANSITIONS.get(status)
     if required is None:
-        raise Refusal(422, "The request has invalid fields; see errors.", {"status": ["Unknown status."]})
+        raise Refusal.invalid("status", "Unknown status.")
     if call.status != required:
-        raise Refusal(409, TRANSITION_REFUSED[status], {"status": [TRANSITION_REFUSED[status]]})
+        raise Refusal.about("status", 409, TRANSITION_REFUSED[status])
     if status == "open":
         errors = opening_problems(call, now)
         if errors:
             raise Refusal(409, "This call cannot open yet: complete it first.", errors)
     if status == "closed" and now < call.closes_at:
         # Closing before the announced time would shut out applicants who are still writing.
-        raise Refusal(409, "This call cannot close before its closing time.",
-                      {"status": ["This call cannot close before its closing time."]})
+        raise Refusal.about("status", 409, "This call cannot close before its closing time.")
     call.status = status
-    session.commit()
     return call
+
+
+def next_status(call: Call) -> str | None:
+    """Where the fund manager can move this call next (None once decided)."""
+    return NEXT_STATUS.get(call.status)
 
 
 def open_call(session: Session, call_id: int, now: datetime) -> Call:

@@ -49,8 +49,16 @@ class ApplicationFacts:
 
 @dataclass(frozen=True)
 class RuleFailure:
+    """A failing rule by its stable name; the message is an English sentence whose `%(name)s`
+    values are given apart, so that a page can translate the sentence and then fill it in."""
+
     rule: str
-    message: str
+    template: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return self.template % dict(self.values) if self.values else self.template
 
 
 def failing_rules(rules: CallRules, facts: ApplicationFacts) -> list[RuleFailure]:
@@ -99,13 +107,14 @@ def failing_rules(rules: CallRules, facts: ApplicationFacts) -> list[RuleFailure
         failures.append(
             RuleFailure(
                 "min_other_funding_share",
-                f"Other funding must cover at least {minimum}% of the project's total budget.",
+                "Other funding must cover at least %(percent)s%% of the project's total budget.",
+                (("percent", minimum),),
             )
         )
 
     attached = set(facts.documents)
     missing = [kind for kind in dict.fromkeys(rules.required_documents) if kind not in attached]
     for kind in missing:
-        failures.append(RuleFailure("documents", f"A required document is missing: {kind}."))
+        failures.append(RuleFailure("documents", "A required document is missing: %(document)s.", (("document", kind),)))
 
     return failures

@@ -8,17 +8,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.grants.completeness import refresh_drafts_eligibility
 from services.grants.models import Organisation
+from shared.core.refusal import Refusal
 
 PROFILE_FIELDS = (
     "legal_name", "kind", "siret", "rna", "address", "postal_code", "city", "sector", "head_count", "created_on",
 )
 
 
-class NoProfile(Exception):
-    """The applicant has not described their organisation yet."""
-
-    message = "Fill in your organisation's profile first."
+NO_PROFILE = "Fill in your organisation's profile first."
 
 
 def find_profile(session: Session, account_id: int) -> Organisation | None:
@@ -28,7 +27,7 @@ def find_profile(session: Session, account_id: int) -> Organisation | None:
 def get_profile(session: Session, account_id: int) -> Organisation:
     organisation = find_profile(session, account_id)
     if organisation is None:
-        raise NoProfile(NoProfile.message)
+        raise Refusal.not_found(NO_PROFILE)
     return organisation
 
 
@@ -42,9 +41,5 @@ def save_profile(session: Session, account_id: int, data: dict) -> Organisation:
     for field in PROFILE_FIELDS:
         setattr(organisation, field, data.get(field))
     session.flush()
-    # Imported here: applications depends on profiles, not the other way round.
-    from services.grants.applications import refresh_drafts_eligibility
-
-    refresh_drafts_eligibility(session, account_id)
-    session.commit()
+    refresh_drafts_eligibility(session, organisation)
     return organisation

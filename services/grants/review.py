@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.grants.calls import Refusal, get_call
+from services.grants.calls import get_call
 from services.grants.models import Application, Organisation
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.accounts.models import Account
+from shared.core.refusal import Refusal
 from shared.core.clock import to_paris
 
 ORGANISATION_FIELDS = ("legal_name", "kind", "siret", "rna", "address", "postal_code", "city", "sector", "head_count")
@@ -84,7 +86,7 @@ def application_detail(session: Session, application_id: int) -> ApplicationView
         .where(Application.id == application_id)
     ).first()
     if row is None:
-        raise Refusal(404, "There is no such application.")
+        raise Refusal.not_found("There is no such application.")
     return _view(*row)
 
 
@@ -161,6 +163,9 @@ STATUS_LABELS = {
 YES_NO = {True: {"fr": "oui", "en": "yes"}, False: {"fr": "non", "en": "no"}, None: {"fr": "", "en": ""}}
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_DIGITS = re.compile(r"[0-9]+")
+# Codes of digits that Excel would turn into numbers (and 14 digits into 7,33E+13).
+DIGIT_CODES = {"siret"}
 
 
 def euros(cents: int | None) -> str:
@@ -175,6 +180,19 @@ def neutralise(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def digits_as_text(value) -> str:
+    """A code made of digits (a SIRET) as a cell Excel shows as text: ="73282932000074".
+
+    As a plain cell, Excel reads 14 digits as a number and shows 7,33E+13. The formula ="…" is
+    shown as the digits themselves and holds them as text (copy, sort and lookups see the
+    digits), in French Excel too. The alternatives fail: a leading apostrophe is shown as it is
+    when Excel opens a CSV, and a leading tab stays in the cell (and is neutralised above).
+    Only a value made of digits becomes a formula, so nothing else can be run.
+    """
+    text = "" if value is None else str(value)
+    return f'="{text}"' if _DIGITS.fullmatch(text) else neutralise(text)
+
+
 def applications_csv(
     session: Session, call_id: int, language: str = "fr", **filters
 ) -> bytes:
@@ -186,7 +204,8 @@ def applications_csv(
     writer.writerow([fr if language == "fr" else en for _key, fr, en in COLUMNS])
     for view in views:
         row = _csv_row(view, language)
-        writer.writerow([neutralise(row[key]) for key, _fr, _en in COLUMNS])
+        writer.writerow([digits_as_text(row[key]) if key in DIGIT_CODES else neutralise(row[key])
+                         for key, _fr, _en in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

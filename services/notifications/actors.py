@@ -3,17 +3,22 @@
 `on_event` records the deliveries an event calls for (idempotently, see shared.core.consumer), then
 asks `deliver` to send each one. `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
-delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays. A
-delivery is never polled for.
+delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays.
+
+A worker that dies leaves messages behind in Redis (see shared.core.broker for how the broker
+gives them back) and may leave a delivery `sending`: every worker process also runs a sweeper
+thread that wakes the deliveries left behind (deliveries.sweep), every
+DELIVERY_SWEEP_SECONDS, from its start. The bounds are in docs/architecture.md ("Faults").
 """
 import functools
 import logging
+import threading
 
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.notifications import deliveries
-from services.notifications.config import SERVICE, settings
+from services.notifications.config import SERVICE, recovery, settings
 from shared.core.consumer import NOT_RETRIED, consume
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
@@ -40,7 +45,12 @@ def on_event(envelope: dict) -> None:
         deliver.send(delivery_id, envelope.get("request_id"))
 
 
-@dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE)
+# Longer than any SMTP exchange (cut before the lease ends), so that dramatiq never interrupts
+# one between the server's acceptance and its record. Read when the worker starts.
+DELIVER_TIME_LIMIT_MS = int((recovery().lease + 30) * 1000)
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)
 def deliver(delivery_id: int, request_id: str | None = None) -> None:
     """Send one delivery if it is due (idempotent: a settled delivery is left alone)."""
     with request_id_context(request_id):
@@ -48,3 +58,34 @@ def deliver(delivery_id: int, request_id: str | None = None) -> None:
     if attempt.retry_in is not None:
         delay_ms = max(int(min(attempt.retry_in, MAX_HOP_SECONDS) * 1000), 1)
         deliver.send_with_options(args=(delivery_id, request_id), delay=delay_ms)
+
+
+class DeliverySweeper(dramatiq.Middleware):
+    """Runs `deliveries.sweep` in a thread of each worker process, from its start and then
+    every `sweep_every` seconds, and wakes what it finds."""
+
+    def __init__(self):
+        self._stops: dict[int, threading.Event] = {}
+
+    def after_worker_boot(self, broker, worker):
+        stop = threading.Event()
+        self._stops[id(worker)] = stop
+        threading.Thread(target=self._run, args=(stop,), name="delivery-sweeper", daemon=True).start()
+
+    def before_worker_shutdown(self, broker, worker):
+        stop = self._stops.pop(id(worker), None)
+        if stop is not None:
+            stop.set()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                for delivery_id, request_id in deliveries.sweep(database()):
+                    deliver.send(delivery_id, request_id)
+            except Exception:
+                # The database or Redis is down: the next pass tries again.
+                log.exception("delivery sweep failed")
+            stop.wait(recovery().sweep_every)
+
+
+deliver.broker.add_middleware(DeliverySweeper())

@@ -5,7 +5,7 @@ from services.notifications.api import deliveries as deliveries_api
 from services.notifications.api import me as me_api
 from services.notifications.commands import blueprint as commands
 from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, mailbox_page_enabled
-from services.notifications.web import mailbox, unsubscribe
+from services.notifications.web import home, mailbox, unsubscribe
 from shared.web.pages import register_pages
 from shared.accounts.app import init_accounts
 from shared.web.service_app import create_service_app
@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Not a CSRF-protected page blueprint: mail clients post the one-click link themselves.
     api.register_blueprint(unsubscribe.blp)
     app.register_blueprint(commands)
+    register_pages(app, home.blp)
     if mailbox_page_enabled():
         register_pages(app, mailbox.blp)
     return app

@@ -42,6 +42,7 @@ def smtp_settings() -> SmtpSettings:
         username=env.get("SMTP_USERNAME") or None,
         password=env.get("SMTP_PASSWORD") or None,
         timeout=float(env.get("SMTP_TIMEOUT_SECONDS", 10)),
+        data_timeout=float(env.get("SMTP_DATA_TIMEOUT_SECONDS", 60)),
         ca_file=env.get("SMTP_CA_FILE") or None,
     )
 
@@ -71,6 +72,36 @@ def retry_policy() -> RetryPolicy:
         max_attempts=max(int(env.get("DELIVERY_MAX_ATTEMPTS", 10)), 1),
         first_backoff=float(env.get("DELIVERY_BACKOFF_SECONDS", 30)),
         max_backoff=float(env.get("DELIVERY_MAX_BACKOFF_SECONDS", 3600)),
+    )
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How deliveries left behind by a dead worker, or by a lost queue message, get sent.
+
+    lease: how long a worker may hold a delivery it is sending (status `sending`); its SMTP
+    exchange is cut 10 seconds before (a quarter of a short lease), so a lease runs out only
+    when its worker is gone. sweep_every: how often each worker process looks for deliveries left behind.
+    stale_after: how long a due delivery may wait for its queue message before the sweep
+    wakes it again.
+    """
+
+    lease: float
+    sweep_every: float
+    stale_after: float
+
+    @property
+    def smtp_time_limit(self) -> float:
+        # The time left after it is to record the outcome before the lease runs out.
+        return self.lease - min(10.0, self.lease / 4)
+
+
+def recovery() -> Recovery:
+    env = os.environ
+    return Recovery(
+        lease=float(env.get("DELIVERY_LEASE_SECONDS", 120)),
+        sweep_every=float(env.get("DELIVERY_SWEEP_SECONDS", 30)),
+        stale_after=float(env.get("DELIVERY_STALE_SECONDS", 60)),
     )
 
 

@@ -3,11 +3,14 @@ delivery in the log to a message accepted by the mail server.
 
 Exactly once: the handlers below run inside the consumer's transaction (shared.core.consumer), so an
 event writes its Delivery rows once, as `queued`. Sending happens after that commit, one
-delivery at a time (`attempt_delivery`), under a lock on the row: a delivery already sent,
-failed or cancelled is left alone, so a message delivered twice to the worker sends nothing
-twice. The one gap left is the mail server accepting a message and the worker dying before the
-commit that marks it sent; the message is then sent again with the same Message-ID, which
-mail systems use to drop duplicates.
+delivery at a time (`attempt_delivery`): a worker takes the delivery in a short transaction
+(`sending`, with a lease), talks to the mail server outside any transaction, then records the
+outcome; a delivery already taken, sent, failed or cancelled is left alone, so a message
+delivered twice to the worker sends nothing twice. The one gap left is the mail server
+accepting a message and the worker dying before the commit that marks it sent; the message is
+then sent again with the same Message-ID, which mail systems use to drop duplicates.
+Deliveries a dead worker left behind are found by `sweep` (see actors.py) and docs/architecture.md
+("Faults").
 """
 from __future__ import annotations
 
@@ -16,17 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.notifications import config
+from services.notifications import config, smtp
 from services.notifications.models import Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
 from services.notifications.rendering import render_email
-from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError, send
+from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError
 from shared.core.clock import format_paris, utcnow
 from shared.core.db import Database
 from shared.core.outbox import publish
+from shared.core.refusal import Refusal
 
 log = logging.getLogger("tremplin.notifications.deliveries")
 
@@ -52,6 +56,7 @@ def _delivery(envelope: dict, kind: str, context: dict, **extra) -> Delivery:
         status="queued",
         attempts=0,
         request_id=envelope["request_id"],
+        woken_at=utcnow(),  # on_event asks a worker for it right after the commit
         **extra,
     )
 
@@ -266,60 +271,161 @@ def compose(delivery: Delivery) -> EmailMessage:
     return message
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """A delivery a worker has taken (status `sending`): its message and its attempt number,
+    which fences the outcome: a worker whose lease ran out records nothing over a newer one."""
+
+    delivery_id: int
+    attempts: int
+    attempted_at: datetime
+    message: EmailMessage
+    facts: dict
+
+
 def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
-    """Send one delivery if it is queued and due, and record what happened."""
+    """Send one delivery if it is queued and due, and record what happened.
+
+    Three short transactions, none open while the mail server is talked to: take the delivery
+    (`sending`, with a lease), send, record the outcome. A second worker given the same
+    delivery meanwhile finds it taken and comes back when the lease ends. A worker that dies
+    while sending leaves it `sending`; once the lease has run out, it is sent again (see
+    `sweep`). The mail server's "250" and the commit after it are the one window left in which
+    a crash sends a message twice, with the same Message-ID.
+    """
+    claim = _claim(db, delivery_id)
+    if isinstance(claim, Attempt):
+        return claim
+    recovery = config.recovery()
+    try:
+        with smtp.session(config.smtp_settings(), time_limit=recovery.smtp_time_limit) as server:
+            server.send(claim.message)
+            # Recorded before QUIT: a crash while saying goodbye sends nothing twice.
+            _settle(claim, db, status="sent", sent_at=utcnow(), due_at=None, last_error=None)
+            log.info("delivery sent", extra=claim.facts)
+            return Attempt("sent")
+    except PermanentDeliveryError as error:
+        _settle(claim, db, status="failed", due_at=None, last_error=error.reason[:2000])
+        log.warning("delivery failed", extra={**claim.facts, "last_error": error.reason})
+        return Attempt("failed")
+    except TemporaryDeliveryError as error:
+        policy = config.retry_policy()
+        if claim.attempts >= policy.max_attempts:
+            reason = f"gave up after {claim.attempts} attempts: {error.reason}"
+            _settle(claim, db, status="failed", due_at=None, last_error=reason[:2000])
+            log.warning("delivery failed", extra={**claim.facts, "last_error": reason})
+            return Attempt("failed")
+        delay = policy.backoff(claim.attempts)
+        _settle(
+            claim, db, status="queued", due_at=claim.attempted_at + timedelta(seconds=delay),
+            last_error=error.reason[:2000],
+        )
+        log.warning("delivery will be tried again", extra={**claim.facts, "retry_in": delay})
+        return Attempt("queued", retry_in=delay)
+
+
+def _claim(db: Database, delivery_id: int) -> _Claim | Attempt:
+    """Take a delivery that is queued and due (or whose last worker's lease ran out)."""
     with db.unit_of_work() as session:
-        # Locked until the outcome is committed: a second worker given the same delivery
-        # waits here, then finds it settled.
         if not db.is_postgresql:
-            # SQLite (make run) has no row locks: a write first takes the database's lock.
+            # SQLite (make run) has no row locks: a write first takes the database's lock, for
+            # the few milliseconds of this transaction.
             session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
         if delivery is None:
             return Attempt("missing")
-        if delivery.status != "queued":
-            return Attempt(delivery.status)
         now = utcnow()
-        if delivery.due_at is not None and delivery.due_at > now:
+        if delivery.status == "sending" and delivery.lease_until is not None and delivery.lease_until > now:
+            # Another worker is sending it: come back when its lease ends, in case it died.
+            return Attempt("sending", retry_in=(delivery.lease_until - now).total_seconds() + 1)
+        if delivery.status not in ("queued", "sending"):
+            return Attempt(delivery.status)
+        if delivery.status == "queued" and delivery.due_at is not None and delivery.due_at > now:
             return Attempt("queued", retry_in=(delivery.due_at - now).total_seconds())
+        if delivery.status == "sending":
+            # Its worker died between taking it and recording the outcome: whether the mail
+            # server got the message is unknown. Sent again, with the same Message-ID, because
+            # a confirmation link, a reset link or a receipt that never comes is worse than
+            # one that comes twice and that the receiving system can recognise.
+            log.warning("delivery lease ran out: sending again", extra=_facts(delivery))
 
         category = category_of(delivery.kind)
         if category and not is_subscribed(session, delivery.recipient_email, category):
             delivery.status = "skipped"
             delivery.last_error = f"unsubscribed from {category}"
             delivery.due_at = None
+            delivery.lease_until = None
             log.info("delivery skipped", extra=_facts(delivery))
             return Attempt("skipped")
-
+        try:
+            message = compose(delivery)
+        except ValueError as error:
+            _fail(delivery, str(error))
+            return Attempt("failed")
+        delivery.status = "sending"
         delivery.attempts += 1
         delivery.last_attempt_at = now
-        try:
-            send(config.smtp_settings(), compose(delivery))
-        except (PermanentDeliveryError, ValueError) as error:
-            _fail(delivery, getattr(error, "reason", None) or str(error))
-            return Attempt("failed")
-        except TemporaryDeliveryError as error:
-            policy = config.retry_policy()
-            if delivery.attempts >= policy.max_attempts:
-                _fail(delivery, f"gave up after {delivery.attempts} attempts: {error.reason}")
-                return Attempt("failed")
-            delay = policy.backoff(delivery.attempts)
-            delivery.last_error = error.reason[:2000]
-            delivery.due_at = now + timedelta(seconds=delay)
-            log.warning("delivery will be tried again", extra={**_facts(delivery), "retry_in": delay})
-            return Attempt("queued", retry_in=delay)
-        delivery.status = "sent"
-        delivery.sent_at = utcnow()
-        delivery.due_at = None
-        delivery.last_error = None
-        log.info("delivery sent", extra=_facts(delivery))
-        return Attempt("sent")
+        delivery.lease_until = now + timedelta(seconds=config.recovery().lease)
+        return _Claim(delivery.id, delivery.attempts, now, message, _facts(delivery))
+
+
+def _settle(claim: _Claim, db: Database, **outcome) -> None:
+    """Record an attempt's outcome, unless the delivery was taken over meanwhile."""
+    with db.unit_of_work() as session:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id == claim.delivery_id, Delivery.status == "sending", Delivery.attempts == claim.attempts)
+            .values(lease_until=None, **outcome)
+        )
+    if result.rowcount != 1:
+        log.warning("delivery taken over by another worker: outcome not recorded", extra={**claim.facts, **{
+            key: value for key, value in outcome.items() if key in ("status", "last_error")}})
+
+
+def sweep(db: Database) -> list[tuple[int, str | None]]:
+    """Deliveries left behind, to be woken (each once per `stale_after`): queued and due for
+    longer than `stale_after` without a worker asked for them since, and those whose worker's
+    lease ran out. Their queue messages were lost (Redis lost its data) or are held by a
+    worker that died; sending is idempotent, so waking one that was merely slow costs nothing."""
+    recovery = config.recovery()
+    now = utcnow()
+    stale = now - timedelta(seconds=recovery.stale_after)
+    not_woken_since = or_(Delivery.woken_at.is_(None), Delivery.woken_at <= stale)
+    query = (
+        select(Delivery)
+        .where(
+            or_(
+                and_(
+                    Delivery.status == "queued",
+                    or_(Delivery.due_at.is_(None), Delivery.due_at <= stale),
+                    not_woken_since,
+                ),
+                and_(Delivery.status == "sending", Delivery.lease_until <= now, not_woken_since),
+            )
+        )
+        .order_by(Delivery.id)
+        .limit(SWEEP_BATCH)
+    )
+    if db.is_postgresql:
+        query = query.with_for_update(skip_locked=True)  # a worker taking one now keeps it
+    with db.unit_of_work() as session:
+        rows = session.scalars(query).all()
+        for row in rows:
+            row.woken_at = now
+        left_behind = [(row.id, row.request_id) for row in rows]
+    if left_behind:
+        log.warning("deliveries left behind woken", extra={"count": len(left_behind)})
+    return left_behind
+
+
+SWEEP_BATCH = 500
 
 
 def _fail(delivery: Delivery, reason: str) -> None:
     delivery.status = "failed"
     delivery.last_error = reason[:2000]
     delivery.due_at = None
+    delivery.lease_until = None
     log.warning("delivery failed", extra=_facts(delivery))
 
 
@@ -334,14 +440,6 @@ def _facts(delivery: Delivery) -> dict:
 
 
 # --- What admins and people ask ----------------------------------------------------------------
-
-
-class DeliveryNotFound(LookupError):
-    pass
-
-
-class NotResendable(ValueError):
-    pass
 
 
 def list_deliveries(
@@ -365,25 +463,36 @@ def list_deliveries(
     return list(rows), total
 
 
+NO_SUCH_DELIVERY = "No delivery has this id."
+
+
 def get_delivery(session: Session, delivery_id: int) -> Delivery:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise DeliveryNotFound(delivery_id)
+        raise Refusal.not_found(NO_SUCH_DELIVERY)
     return delivery
 
 
 def resend(session: Session, delivery_id: int) -> Delivery:
-    """Put a failed delivery back in the queue, with fresh attempts, and wake the worker."""
+    """Put a failed delivery back in the queue, with fresh attempts, and wake the worker (in
+    the caller's unit of work, with the event that wakes it)."""
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
-        raise DeliveryNotFound(delivery_id)
+        raise Refusal.not_found(NO_SUCH_DELIVERY)
     if delivery.status != "failed":
-        raise NotResendable(delivery.status)
+        raise Refusal(
+            409,
+            "Only a failed delivery can be sent again; this one is %(status)s.",
+            values={"status": delivery.status},
+            details={"status": delivery.status},
+        )
+    now = utcnow()
     delivery.status = "queued"
     delivery.attempts = 0
     delivery.due_at = None
+    delivery.woken_at = now
     publish(session, config.SERVICE, RESEND_REQUESTED, {"delivery_id": delivery.id})
-    session.commit()
+    session.flush()
     return delivery
 
 

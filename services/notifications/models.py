@@ -12,10 +12,11 @@ from shared.core.db import UtcDateTime, service_base
 Base = service_base()
 
 # queued: waiting to be sent (now, at due_at, or after a temporary failure);
+# sending: a worker holds it until lease_until, talking to the mail server (see deliveries.py);
 # sent: the mail server accepted it; failed: refused for good or out of attempts (see last_error);
 # cancelled: no longer needed (a reminder for a draft since submitted);
 # skipped: the recipient unsubscribed from this category before it was sent.
-DELIVERY_STATUSES = ("queued", "sent", "failed", "cancelled", "skipped")
+DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "skipped")
 
 
 class Delivery(Base):
@@ -42,6 +43,11 @@ class Delivery(Base):
     # Not to be sent before: a reminder's time, or the next try after a temporary failure.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # While `sending`: the worker sending it holds it until then; past it, that worker is gone.
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When a worker was last asked to send it (a `deliver` message put on the queue), so that
+    # the sweep wakes a delivery left behind once, not at every pass.
+    woken_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, server_default=func.now(), onupdate=func.now()

@@ -14,16 +14,13 @@ from services.notifications.models import Preference
 from services.notifications.rendering import KINDS
 from shared.accounts.models import Account
 from shared.core import events
+from shared.core.refusal import Refusal
 
 # Each opt-out kind, and the category a person subscribes to or leaves.
 CATEGORY_OF_KIND = {"draft_reminder": "reminders", "campaign_news": "campaign_news"}
 CATEGORIES = ("reminders", "campaign_news")
 
 assert set(CATEGORY_OF_KIND) == {kind for kind, spec in KINDS.items() if not spec.transactional}
-
-
-class UnknownCategory(ValueError):
-    pass
 
 
 def category_of(kind: str) -> str | None:
@@ -56,7 +53,7 @@ def preferences_of(session: Session, email: str) -> dict[str, bool]:
 def set_preference(session: Session, email: str, category: str, subscribed: bool) -> None:
     """Record a choice (in the caller's transaction)."""
     if category not in CATEGORIES:
-        raise UnknownCategory(category)
+        raise Refusal.invalid(category, "Unknown category.")
     email = _normalised(email)
     row = session.scalar(
         select(Preference).where(Preference.email == email, Preference.category == category).with_for_update()
@@ -70,7 +67,7 @@ def set_preference(session: Session, email: str, category: str, subscribed: bool
 def update_preferences(session: Session, email: str, choices: dict[str, bool]) -> dict[str, bool]:
     for category, subscribed in choices.items():
         set_preference(session, email, category, subscribed)
-    session.commit()
+    session.flush()
     return preferences_of(session, email)
 
 
@@ -78,28 +75,31 @@ def unsubscribe_url(secret: str, public_url: str, email: str, category: str) -> 
     return f"{public_url}/unsubscribe/{unsubscribe.make_token(secret, email, category)}"
 
 
+INVALID_LINK = "This unsubscribe link is not valid: it was altered or made up."
+
+
 def read_unsubscribe_token(secret: str, token: str) -> tuple[str, str]:
-    """The address and category a link names; InvalidUnsubscribeToken if forged or unknown."""
-    email, category = unsubscribe.read_token(secret, token)
+    """The address and category a link names; a 404 refusal if forged or unknown."""
+    try:
+        email, category = unsubscribe.read_token(secret, token)
+    except unsubscribe.InvalidUnsubscribeToken as error:
+        raise Refusal.not_found(INVALID_LINK) from error
     if category not in CATEGORIES:
-        raise unsubscribe.InvalidUnsubscribeToken("unsubscribe link names no known category")
+        raise Refusal.not_found(INVALID_LINK)
     return email, category
 
 
 def unsubscribe_with_token(session: Session, secret: str, token: str) -> tuple[str, str]:
+    """Leave the category a signed link names (in the caller's unit of work)."""
     email, category = read_unsubscribe_token(secret, token)
     set_preference(session, email, category, False)
-    session.commit()
+    session.flush()
     return email, category
-
-
-class NoConfirmedAddress(LookupError):
-    pass
 
 
 def confirmed_address(session: Session, account_id: int) -> str:
     """The signed-in person's address, once they have proved it is theirs."""
     account = session.get(Account, account_id)
     if account is None or account.confirmed_at is None:
-        raise NoConfirmedAddress(account_id)
+        raise Refusal(403, "Confirm your email address first: we sent you a link.")
     return account.email

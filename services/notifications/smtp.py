@@ -3,14 +3,21 @@
 Failures come out as one of two errors so that the caller knows what to do with
 the message: TemporaryDeliveryError (try again later) or PermanentDeliveryError
 (the server said no for good; retrying would give the same answer).
+
+`session` lets the caller record a message as sent between the server's acceptance and the
+goodbye (QUIT), so that nothing but the server's own "250" and that record is left in the
+window where a crash sends a message twice.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Iterator
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,12 @@ class SmtpSettings:
     starttls: bool
     username: str | None
     password: str | None
+    # Seconds to wait for each answer of the server...
     timeout: float = 10
+    # ...except the answer to the end of a message: the server may be storing or scanning it,
+    # and a client that gives up then sends the message a second time when it tries again
+    # (RFC 5321 4.5.3.2.6 gives servers up to 10 minutes there).
+    data_timeout: float = 60
     # A CA bundle (PEM) to trust for STARTTLS instead of the system's, e.g. a private CA.
     # The certificate and its host name are verified either way.
     ca_file: str | None = None
@@ -40,40 +52,108 @@ class PermanentDeliveryError(DeliveryError):
     pass
 
 
-def send(settings: SmtpSettings, message: EmailMessage) -> None:
+class _Client(smtplib.SMTP):
+    """smtplib's client, waiting `data_timeout` for the answer to a message's end and
+    `timeout` for every other answer, and never past `deadline` (time.monotonic()) in all."""
+
+    def __init__(self, settings: SmtpSettings, deadline: float):
+        self._deadline = deadline
+        self._answer_timeout = settings.timeout
+        self._data_timeout = settings.data_timeout
+        super().__init__(timeout=settings.timeout)
+        self._host = settings.host  # the name STARTTLS verifies the certificate against
+
+    def _limit(self, seconds: float) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the SMTP exchange ran out of time")
+        if self.sock is not None:
+            self.sock.settimeout(min(seconds, remaining))
+
+    def send(self, s):
+        self._limit(self.timeout)
+        return super().send(s)
+
+    def getreply(self):
+        self._limit(self._answer_timeout)
+        return super().getreply()
+
+    def data(self, msg):
+        self._answer_timeout = self._data_timeout
+        try:
+            return super().data(msg)
+        finally:
+            self._answer_timeout = self.timeout
+
+
+class MailServer:
+    """An open, greeted (and signed-in) SMTP connection."""
+
+    def __init__(self, client: _Client, settings: SmtpSettings):
+        self._client = client
+        self._settings = settings
+
+    def send(self, message: EmailMessage) -> None:
+        """Returns once the server has accepted the message for every recipient."""
+        try:
+            refused = self._client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise _refused_recipients_error(error.recipients) from error
+        except smtplib.SMTPResponseException as error:
+            # Covers sender refused, data refused and HELO answers.
+            raise _answer_error(_stage(error), error.smtp_code, error.smtp_error) from error
+        except OSError as error:
+            # Every other smtplib error is an OSError too: disconnections, timeouts.
+            raise _conversation_error(self._settings, error) from error
+        if refused:
+            # Some recipients accepted, others not: the message went out, so retrying
+            # would send it twice to those who got it. Report, never retry.
+            raise _refused_recipients_error(refused, retryable=False)
+
+
+@contextmanager
+def session(settings: SmtpSettings, time_limit: float | None = None) -> Iterator[MailServer]:
+    """Connect, STARTTLS and sign in; QUIT when the block ends. The whole exchange, QUIT
+    aside, ends within `time_limit` seconds (a TemporaryDeliveryError past it)."""
+    deadline = time.monotonic() + (time_limit if time_limit is not None else float("inf"))
+    client = _Client(settings, deadline)
     try:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        code, answer = client.connect(settings.host, settings.port)
     except smtplib.SMTPResponseException as error:
+        _close(client)
         raise _answer_error("greeting", error.smtp_code, error.smtp_error) from error
     except OSError as error:
+        _close(client)
         raise TemporaryDeliveryError(
             f"cannot connect to {settings.host}:{settings.port}: {_describe(error)}"
         ) from error
-
     try:
-        if settings.starttls:
-            client.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
-        if settings.username:
-            client.login(settings.username, settings.password or "")
-        refused = client.send_message(message)
-    except smtplib.SMTPRecipientsRefused as error:
-        raise _refused_recipients_error(error.recipients) from error
-    except smtplib.SMTPResponseException as error:
-        # Covers sender refused, data refused, authentication and HELO answers.
-        raise _answer_error(_stage(error), error.smtp_code, error.smtp_error) from error
-    except OSError as error:
-        # Every other smtplib error is an OSError too: disconnections, timeouts,
-        # TLS failures, an extension the server does not offer.
-        raise TemporaryDeliveryError(
-            f"SMTP conversation with {settings.host}:{settings.port} failed: {_describe(error)}"
-        ) from error
+        if code != 220:
+            raise _answer_error("greeting", code, answer)
+        try:
+            if settings.starttls:
+                client.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+        except smtplib.SMTPResponseException as error:
+            raise _answer_error(_stage(error), error.smtp_code, error.smtp_error) from error
+        except OSError as error:
+            # TLS failures, an extension the server does not offer, disconnections, timeouts.
+            raise _conversation_error(settings, error) from error
+        yield MailServer(client, settings)
     finally:
         _close(client)
 
-    if refused:
-        # Some recipients accepted, others not: the message went out, so retrying
-        # would send it twice to those who got it. Report, never retry.
-        raise _refused_recipients_error(refused, retryable=False)
+
+def send(settings: SmtpSettings, message: EmailMessage) -> None:
+    with session(settings) as server:
+        server.send(message)
+
+
+def _conversation_error(settings: SmtpSettings, error: OSError) -> TemporaryDeliveryError:
+    return TemporaryDeliveryError(
+        f"SMTP conversation with {settings.host}:{settings.port} failed: {_describe(error)}"
+    )
 
 
 def _answer_error(stage: str, code: int, text: bytes | str) -> DeliveryError:
@@ -121,7 +201,9 @@ def _close(client: smtplib.SMTP) -> None:
     # The message is already accepted or already failed by now; a bad answer to
     # QUIT must not change that outcome.
     try:
-        client.quit()
+        if client.sock is not None:
+            client.sock.settimeout(client.timeout)
+            client.quit()
     except (smtplib.SMTPException, OSError):
         pass
     finally:

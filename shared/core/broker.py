@@ -3,6 +3,14 @@
 Imported before any actor module (`dramatiq shared.core.broker services.<name>.actors`), so every
 actor binds to this broker with explicit middleware: bounded retries with exponential backoff,
 a time limit per message and an age limit after which a message is dropped.
+
+A worker process that dies without shutting down (SIGKILL, out of memory) leaves the messages it
+had fetched in its own set in Redis. The broker gives them back to the queue during its
+"maintenance", once the dead worker's heartbeat is older than DRAMATIQ_HEARTBEAT_TIMEOUT_MS;
+dramatiq runs maintenance on one command in a thousand by default, which left messages stuck
+for many minutes. Here it runs on every command of a queue (two cheap sorted-set reads while no
+worker is dead), so a live worker polling that queue recovers them within the heartbeat timeout
+plus about a second.
 """
 from __future__ import annotations
 
@@ -39,7 +47,13 @@ def build_broker(redis_url: str, namespace: str) -> RedisBroker:
         ),
         CurrentMessage(),
     ]
-    return RedisBroker(url=redis_url, namespace=namespace, middleware=middleware)
+    return RedisBroker(
+        url=redis_url,
+        namespace=namespace,
+        middleware=middleware,
+        heartbeat_timeout=_int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 60_000),
+        maintenance_chance=_int("DRAMATIQ_MAINTENANCE_CHANCE", 1_000_000),  # out of a million
+    )
 
 
 broker = build_broker(

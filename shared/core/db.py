@@ -55,13 +55,31 @@ class CoreBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
-    # Several local processes (web, relay, worker) share one SQLite file under `make run`.
+# How long a SQLite transaction waits for another one's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_connect(dbapi_connection, _record):
+    # SQLAlchemy emits BEGIN itself (`_sqlite_begin`), not the sqlite3 module, which would
+    # begin only before an INSERT/UPDATE/DELETE and so leave every SELECT outside the
+    # transaction (SQLAlchemy's documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Several local processes (web, relay, worker) share one SQLite file under `make run`:
+    # WAL lets them read while one writes.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection):
+    # SQLite ignores SELECT ... FOR UPDATE. Taking the write lock when the transaction begins
+    # makes every transaction wait for the one before it to end, which is what the row locks
+    # give on PostgreSQL: two requests cannot both read "no draft yet" and both write one.
+    # A deferred BEGIN would not do: the second writer would fail with "database is locked"
+    # instead of waiting and reading the first one's work.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -70,7 +88,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -69,10 +69,19 @@ def configure_logging(service: str, json_lines: bool = True, level: int = loggin
     root = logging.getLogger()
     if any(getattr(h, "_tremplin", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    formatter = JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    # A dramatiq worker process has already called logging.basicConfig, whose handler writes to
+    # the same stream (sys.stderr is dramatiq's pipe there): a second handler of ours would write
+    # every line twice, so that handler takes our format instead.
+    handler = next((h for h in root.handlers if _writes_to_stderr(h)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        root.addHandler(handler)
     handler._tremplin = True
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
-    )
-    root.addHandler(handler)
+    handler.setFormatter(formatter)
     root.setLevel(level)
+
+
+def _writes_to_stderr(handler: logging.Handler) -> bool:
+    # Exactly a StreamHandler: a file handler or pytest's capture handler is someone else's.
+    return type(handler) is logging.StreamHandler and handler.stream is sys.stderr

@@ -1,4 +1,5 @@
-"""Money is a whole number of euro cents, with one way to show it."""
+"""Money is a whole number of euro cents, with one way to show it and one way to read what a
+person writes. No amount ever passes through a float."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,3 +74,38 @@ class Cents(fields.Integer):
         if value is not None and value > MAX_CENTS:
             raise ValidationError(TOO_LARGE)
         return value
+
+
+class Euros(fields.Field):
+    """An amount a person writes in euros on a page ("1250", "1 250,50", "1250.5 €"), loaded as
+    cents; the API's amounts are `Cents`."""
+
+    default_error_messages = {"invalid": "Enter an amount in euros, such as 1250 or 1250.50."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        text = str(value)
+        for ignored in (" ", "\u00a0", "\u202f", "€"):
+            text = text.replace(ignored, "")
+        try:
+            cents = Money.euros(text.replace(",", ".")).cents
+        except ValueError as error:
+            if str(error) == TOO_LARGE:
+                raise ValidationError(TOO_LARGE) from None
+            raise self.make_error("invalid") from None
+        if cents < 0:
+            raise ValidationError("Amounts cannot be negative.")
+        return cents
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else euros_text(value)
+
+
+def euros_text(cents: int | None, language: str = "en") -> str:
+    """Cents as a form shows them back for editing: "1250", or "1250,50" in French and
+    "1250.50" in English (no thousands separator, so the value reads back as written)."""
+    if cents is None:
+        return ""
+    whole, part = divmod(cents, 100)
+    if not part:
+        return str(whole)
+    return f"{whole}{',' if language == 'fr' else '.'}{part:02d}"

@@ -2,14 +2,25 @@
 
 Texts are written in English in the code and templates (`_("Save draft")`); French comes from
 gettext `.po` catalogs read with Babel (`<package>/translations/fr/*.po`, one file per area so
-that areas do not edit the same file). French is the default language; a person picks one with
-`?lang=en`, which is kept in a cookie, else their browser's Accept-Language decides.
+that areas do not edit the same file). A text that depends on a number is written with both
+English forms (`ngettext("%(count)s application", "%(count)s applications", n)`) and its
+catalog entry gives the French forms; gettext picks one with French's plural rule (1 is
+singular, and so is 0).
+
+Pages are in French, the platform's language, unless the person chose English with
+`?lang=en` (kept in a cookie). The browser's Accept-Language is not followed: many people here
+browse with an English browser, the calls are written in French first, and a page that changed
+language by itself would surprise them; the switch is on every page.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from babel.messages.catalog import Catalog as BabelCatalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask import Flask, g, request
 from markupsafe import Markup
 
@@ -21,8 +32,13 @@ SHARED_TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 class Catalog:
+    """The French translations of several packages, singular and plural forms."""
+
     def __init__(self, *directories: Path):
-        self.french: dict[str, str] = {}
+        # Starts from an empty catalog for French, which carries French's plural rule (Babel's
+        # CLDR data): the messages of each package are merged into it.
+        self._french = _compiled(BabelCatalog(locale="fr"))
+        self._known: set = set()
         for directory in directories:
             self.add(directory)
 
@@ -30,13 +46,34 @@ class Catalog:
         """Read the French catalogs of one package (`<directory>/fr/*.po`)."""
         for path in sorted((directory / "fr").glob("*.po")):
             with path.open("rb") as handle:
-                for message in read_po(handle, locale="fr"):
-                    if message.id and message.string and not message.fuzzy:
-                        self.french[message.id] = message.string
+                messages = read_po(handle, locale="fr")
+            self._french.merge(_compiled(messages))
+            self._known.update(m.id for m in messages if m.id and m.string and not m.fuzzy)
+
+    def knows(self, text: str) -> bool:
+        """Whether French is given for `text`, be it the same word ("Description")."""
+        return text in self._known
 
     def translate(self, text: str, language: str, **values) -> str:
-        translated = self.french.get(text, text) if language == "fr" else text
+        # gettext("") would be the catalog's header.
+        translated = self._french.gettext(text) if language == "fr" and text else text
         return translated % values if values else translated
+
+    def translate_plural(self, singular: str, plural: str, count: int, language: str, **values) -> str:
+        """The form for `count`; `%(count)s` in it is the number."""
+        if language == "fr":
+            chosen = self._french.ngettext(singular, plural, count)
+        else:
+            chosen = singular if count == 1 else plural
+        return chosen % {"count": count, **values}
+
+
+def _compiled(catalog: BabelCatalog) -> Translations:
+    """A catalog as gettext reads it; fuzzy and untranslated messages are left out."""
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def choose_language() -> str:
@@ -46,7 +83,7 @@ def choose_language() -> str:
     kept = request.cookies.get(COOKIE)
     if kept in LANGUAGES:
         return kept
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
@@ -63,7 +100,10 @@ def init_i18n(app: Flask, translations_dir: Path) -> Catalog:
         value = catalog.translate(text, current_language(), **values)
         return Markup(value) if isinstance(text, Markup) else value
 
-    app.jinja_env.globals.update(_=_, current_language=current_language, LANGUAGES=LANGUAGES)
+    def ngettext(singular: str, plural: str, count: int, **values) -> str:
+        return catalog.translate_plural(singular, plural, count, current_language(), **values)
+
+    app.jinja_env.globals.update(_=_, ngettext=ngettext, current_language=current_language, LANGUAGES=LANGUAGES)
 
     @app.after_request
     def _keep_choice(response):

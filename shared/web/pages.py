@@ -122,9 +122,13 @@ def refusal_message(refusal: Refusal) -> str:
     return refusal.text(translate, _locale())
 
 
-def refusal_errors(refusal: Refusal) -> dict:
-    """A refusal as a form shows it: the message on top ("form"), then the messages per field."""
-    errors = refusal.field_errors(translate, _locale())
+def refusal_errors(refusal: Refusal, form_names: dict[str, str] | None = None) -> dict:
+    """A refusal as a form shows it: the message on top ("form"), then the messages per field,
+    under the form's input names where they differ from the API's (`form_names`)."""
+    errors = {
+        (form_names or {}).get(field, field): messages
+        for field, messages in refusal.field_errors(translate, _locale()).items()
+    }
     errors.setdefault("form", []).insert(0, refusal_message(refusal))
     return errors
 

@@ -1,8 +1,10 @@
 """`make run`'s launcher starts the whole Procfile on SQLite files and an embedded Redis: every
 service answers /healthz, /readyz and /openapi.json, a sign-up ends as an email in the local
-mailbox, the demo call is open; SIGTERM stops everything."""
+mailbox, the demo call is open; a process that is killed is named, started again, and the rest
+goes on meanwhile; SIGTERM stops everything."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,19 @@ def _get(url):
             return response.status, response.read()
     except OSError:
         return None, b""
+
+
+def sign_up(grants: str, email: str) -> None:
+    request = urllib.request.Request(
+        f"{grants}/api/accounts", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"email": email, "name": "Newcomer", "password": "a long password"}).encode(),
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
+def started_pids(log, name: str) -> list[int]:
+    return [int(pid) for pid in re.findall(rf"\[supervisor\] {name} started \(pid (\d+)\)", log.read_text())]
 
 
 def test_launcher_starts_every_process_and_stops_them(tmp_path):
@@ -47,12 +62,7 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
             assert status == 200 and json.loads(body)["info"]["title"] == f"Tremplin {name}"
         # The whole chain on SQLite and the embedded Redis: a sign-up becomes an email in the mailbox.
         grants = f"http://127.0.0.1:{ports['grants']}"
-        request = urllib.request.Request(
-            f"{grants}/api/accounts", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"email": "newcomer@example.org", "name": "Newcomer", "password": "a long password"}).encode(),
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 201
+        sign_up(grants, "newcomer@example.org")
         mail = wait_until(lambda: list((tmp_path / "mail").glob("*.eml")), timeout=60, message="the confirmation email")
         assert b"newcomer@example.org" in mail[0].read_bytes()
         status, home = _get(f"{grants}/")
@@ -62,6 +72,22 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
         for name, port in ports.items():
             assert f"http://127.0.0.1:{port}" in output
         assert (tmp_path / "var" / "grants.db").exists()
+
+        # A worker killed: it is named with the signal and started again; the rest goes on.
+        run_log = tmp_path / "run.log"
+        [worker] = started_pids(run_log, "notifications-worker")
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: "[supervisor] notifications-worker died" in run_log.read_text(), timeout=30,
+                   message="the supervisor's word on the killed worker")
+        died = re.search(r"\[supervisor\] notifications-worker died after \d+ s: (.*)", run_log.read_text()).group(1)
+        assert "killed by SIGKILL" in died and "starting it again" in died
+        for name, port in ports.items():
+            assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, name
+        wait_until(lambda: len(started_pids(run_log, "notifications-worker")) == 2, timeout=30,
+                   message="the worker started again")
+        sign_up(grants, "second@example.org")
+        wait_until(lambda: any(b"second@example.org" in path.read_bytes() for path in (tmp_path / "mail").glob("*.eml")),
+                   timeout=90, message="an email sent by the worker started again")
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.grants import applications
 from services.grants.schemas.applications import (
@@ -13,15 +13,11 @@ from services.grants.schemas.applications import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("applications", __name__, url_prefix="/api", description="Applications to calls for projects")
 
 APPLICANT = "applicant"
-
-
-def refuse(refusal: applications.Refusal):
-    abort(refusal.status, message=refusal.text(), messages={"json": refusal.errors} if refusal.errors else {})
 
 
 def _me() -> int:
@@ -48,10 +44,8 @@ class Applications(MethodView):
         (409 without it); 409 once the call has closed.
         """
         call_id = data.pop("call_id")
-        try:
-            return applications.start_application(db_session(), _me(), call_id, utcnow(), data)
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return applications.start_application(session, _me(), call_id, utcnow(), data)
 
 
 @blp.route("/applications/<int:application_id>")
@@ -61,10 +55,7 @@ class ApplicationById(MethodView):
     @blp.response(200, ApplicationSchema)
     def get(self, application_id):
         """One of your applications."""
-        try:
-            return applications.get_own_application(db_session(), _me(), application_id)
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        return applications.get_own_application(db_session(), _me(), application_id)
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(APPLICANT)
@@ -75,10 +66,8 @@ class ApplicationById(MethodView):
 
         409 once submitted or withdrawn, or after the call's closing time.
         """
-        try:
-            return applications.update_draft(db_session(), _me(), application_id, changes, utcnow())
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return applications.update_draft(session, _me(), application_id, changes, utcnow())
 
 
 @blp.route("/applications/<int:application_id>/submit")
@@ -89,10 +78,8 @@ class Submit(MethodView):
     def post(self, application_id):
         """Submit: 422 with every missing field and every failing rule by name (`errors.json.rules`);
         on success the application is frozen, gets its receipt number and an acknowledgement email."""
-        try:
-            return applications.submit_application(db_session(), _me(), application_id, utcnow())
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return applications.submit_application(session, _me(), application_id, utcnow())
 
 
 @blp.route("/applications/<int:application_id>/withdraw")
@@ -102,7 +89,5 @@ class Withdraw(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, application_id):
         """Withdraw your application, at any time before the call's decision."""
-        try:
-            return applications.withdraw_application(db_session(), _me(), application_id, utcnow())
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return applications.withdraw_application(session, _me(), application_id, utcnow())

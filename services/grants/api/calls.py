@@ -6,7 +6,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.grants import calls
-from services.grants.api.funds import refuse
 from services.grants.schemas.calls import (
     CallChangesSchema,
     CallFilterSchema,
@@ -16,7 +15,7 @@ from services.grants.schemas.calls import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")
 
@@ -36,10 +35,8 @@ class Calls(MethodView):
     @blp.response(201, CallSchema)
     def post(self, data):
         """Create a call, in draft. Times: ISO 8601 with offset, or Paris time without one."""
-        try:
-            return calls.create_call(db_session(), data)
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return calls.create_call(session, data)
 
 
 @blp.route("/calls/<int:call_id>")
@@ -48,12 +45,9 @@ class CallById(MethodView):
     def get(self, call_id):
         """A call's page data (no sign-in needed); drafts only for the fund manager."""
         principal = current_principal()
-        try:
-            if principal is not None and principal.has_any(MANAGER):
-                return calls.get_call(db_session(), call_id)
-            return calls.get_public_call(db_session(), call_id)
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        if principal is not None and principal.has_any(MANAGER):
+            return calls.get_call(db_session(), call_id)
+        return calls.get_public_call(db_session(), call_id)
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(MANAGER)
@@ -61,10 +55,8 @@ class CallById(MethodView):
     @blp.response(200, CallSchema)
     def patch(self, changes, call_id):
         """Change a call. Once open, only changes that cannot hurt applicants are accepted (else 409)."""
-        try:
-            return calls.update_call(db_session(), call_id, changes)
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return calls.update_call(session, call_id, changes)
 
 
 @blp.route("/calls/<int:call_id>/status")
@@ -75,10 +67,8 @@ class CallStatus(MethodView):
     @blp.response(200, CallSchema)
     def post(self, data, call_id):
         """Move a call on: draft → open → closed → in_review → decided (409 when it cannot)."""
-        try:
-            return calls.move_call(db_session(), call_id, data["status"], utcnow())
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return calls.move_call(session, call_id, data["status"], utcnow())
 
 
 @blp.route("/manage/calls")

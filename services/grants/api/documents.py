@@ -6,11 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.grants import applications, config
-from services.grants.api.applications import refuse
 from services.grants.schemas.applications import ApplicationDocumentSchema, DocumentUploadSchema
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("documents", __name__, url_prefix="/api", description="Documents of applications (PDF)")
 
@@ -28,13 +27,11 @@ class DocumentByCode(MethodView):
         default; 413 above); 422 for a document the call does not ask for.
         """
         upload = files["file"]
-        try:
+        with unit_of_work() as session:
             return applications.attach_document(
-                db_session(), current_principal().account_id, application_id, code,
+                session, current_principal().account_id, application_id, code,
                 upload.stream, upload.filename, utcnow(), config.documents_dir(), config.max_document_bytes(),
             )
-        except applications.Refusal as refusal:
-            refuse(refusal)
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles()
@@ -42,10 +39,7 @@ class DocumentByCode(MethodView):
     def get(self, application_id, code):
         """Download a document: its applicant or a fund manager."""
         principal = current_principal()
-        try:
-            document, handle = applications.open_document(
-                db_session(), principal.account_id, principal.roles, application_id, code, config.documents_dir()
-            )
-        except applications.Refusal as refusal:
-            refuse(refusal)
+        document, handle = applications.open_document(
+            db_session(), principal.account_id, principal.roles, application_id, code, config.documents_dir()
+        )
         return send_file(handle, mimetype="application/pdf", as_attachment=True, download_name=document.filename)

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.grants import calls
 from services.grants.schemas.funds import FundInputSchema, FundSchema
 from shared.accounts.auth import require_roles
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("funds", __name__, url_prefix="/api", description="Funds: yearly envelopes for calls")
-
-
-def refuse(refusal: calls.Refusal):
-    abort(refusal.status, message=refusal.message, messages={"json": refusal.errors} if refusal.errors else {})
 
 
 @blp.route("/funds")
@@ -31,10 +27,8 @@ class Funds(MethodView):
     @blp.response(201, FundSchema)
     def post(self, data):
         """Create a fund for a year."""
-        try:
-            return calls.create_fund(db_session(), **data)
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        with unit_of_work() as session:
+            return calls.create_fund(session, **data)
 
 
 @blp.route("/funds/<int:fund_id>")
@@ -44,7 +38,4 @@ class FundById(MethodView):
     @blp.response(200, FundSchema)
     def get(self, fund_id):
         """One fund."""
-        try:
-            return calls.get_fund(db_session(), fund_id)
-        except calls.Refusal as refusal:
-            refuse(refusal)
+        return calls.get_fund(db_session(), fund_id)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.grants import profiles
 from services.grants.schemas.profiles import ProfileInputSchema, ProfileSchema
 from shared.accounts.auth import current_principal, require_roles
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("profile", __name__, url_prefix="/api", description="The applicant's organisation")
 
@@ -19,10 +19,7 @@ class Profile(MethodView):
     @blp.response(200, ProfileSchema)
     def get(self):
         """Your organisation (404 until you have described it)."""
-        try:
-            return profiles.get_profile(db_session(), current_principal().account_id)
-        except profiles.NoProfile as error:
-            abort(404, message=str(error))
+        return profiles.get_profile(db_session(), current_principal().account_id)
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles("applicant")
@@ -33,4 +30,5 @@ class Profile(MethodView):
 
         SIREN/SIRET are checked (Luhn, with La Poste's exception) and stored compact.
         """
-        return profiles.save_profile(db_session(), current_principal().account_id, data)
+        with unit_of_work() as session:
+            return profiles.save_profile(session, current_principal().account_id, data)

@@ -6,8 +6,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.grants import review
-from services.grants.api.funds import refuse
-from services.grants.calls import Refusal
 from services.grants.schemas.review import (
     ApplicationDetailSchema,
     ApplicationFilterSchema,
@@ -28,10 +26,7 @@ class CallApplications(MethodView):
     @blp.response(200, ApplicationSummarySchema(many=True))
     def get(self, filters, call_id):
         """A call's applications, filtered by status, sector (the organisation's) and eligibility."""
-        try:
-            return review.applications_of_call(db_session(), call_id, **filters)
-        except Refusal as refusal:
-            refuse(refusal)
+        return review.applications_of_call(db_session(), call_id, **filters)
 
 
 @blp.route("/calls/<int:call_id>/applications.csv")
@@ -44,10 +39,7 @@ class CallApplicationsCsv(MethodView):
     def get(self, query, call_id):
         """A call's applications as a spreadsheet (same filters), one row per application."""
         language = query.pop("lang")
-        try:
-            body = review.applications_csv(db_session(), call_id, language, **query)
-        except Refusal as refusal:
-            refuse(refusal)
+        body = review.applications_csv(db_session(), call_id, language, **query)
         return csv_response(body, call_id)
 
 
@@ -58,10 +50,7 @@ class ApplicationById(MethodView):
     @blp.response(200, ApplicationDetailSchema)
     def get(self, application_id):
         """One application in full; a submitted one with the snapshot frozen at submission."""
-        try:
-            return review.application_detail(db_session(), application_id)
-        except Refusal as refusal:
-            refuse(refusal)
+        return review.application_detail(db_session(), application_id)
 
 
 def csv_response(body: bytes, call_id: int) -> Response:

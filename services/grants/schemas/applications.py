@@ -2,18 +2,17 @@
 send them (amounts in euros)."""
 from __future__ import annotations
 
-from decimal import InvalidOperation
-
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.grants.applications import application_url, document_of, is_editable, required_documents
+from services.grants.applications import application_url, document_of, is_editable
+from services.grants.completeness import required_documents
 from services.grants.models import FUNDING_KINDS
 from services.grants.schemas.calls import ParisDateTime
 from services.grants.schemas.profiles import Trimmed
 from shared.core.clock import utcnow
 from shared.core.fields import Id
-from shared.core.money import Cents, Money
+from shared.core.money import Cents, Euros
 
 MAX_FUNDING_SOURCES = 20
 
@@ -120,35 +119,6 @@ class DocumentUploadSchema(Schema):
 
 
 # --- The pages' forms: euros, as people write them ------------------------------------------------
-
-
-class Euros(fields.Field):
-    """An amount a person writes in euros ("1250", "1 250,50", "1250.5 €"), loaded as cents."""
-
-    default_error_messages = {"invalid": "Enter an amount in euros, such as 1250 or 1250.50."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> int:
-        text = str(value)
-        for ignored in (" ", "\u00a0", "\u202f", "€"):
-            text = text.replace(ignored, "")
-        try:
-            cents = Money.euros(text.replace(",", ".")).cents
-        except (ValueError, InvalidOperation):
-            raise self.make_error("invalid") from None
-        if cents < 0:
-            raise ValidationError("Amounts cannot be negative.")
-        return cents
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else euros_text(value)
-
-
-def euros_text(cents: int | None) -> str:
-    """Cents as a form shows them back: "1250" or "1250.50"."""
-    if cents is None:
-        return ""
-    whole, part = divmod(cents, 100)
-    return f"{whole}.{part:02d}" if part else str(whole)
 
 
 class ApplicationFormSchema(ApplicationDraftSchema):

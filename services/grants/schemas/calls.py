@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from services.grants.organisations import (
     ORGANISATION_KINDS,
@@ -19,7 +19,7 @@ from services.grants.organisations import (
 )
 from shared.core.clock import parse_paris_input, to_paris
 from shared.core.fields import Id, Instant
-from shared.core.money import Cents
+from shared.core.money import Cents, Euros, euros_text
 
 _WALL_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 CHOICE = "Must be one of the choices offered."
@@ -170,3 +170,110 @@ class CallChangesSchema(CallInputSchema):
         # fields (marshmallow's partial=True would also let a criterion come without its code).
         kwargs["partial"] = tuple(CallInputSchema._declared_fields)
         super().__init__(*args, **kwargs)
+
+
+# --- The fund manager's call form: euros, Paris times, rows of documents and criteria ---------------
+
+_ROW_KEY = re.compile(r"^(document|criterion)-(\d+)-(\w+)$")
+_LEVEL = re.compile(r"^\s*(\d+)\s*:\s*(.*)$")
+DOCUMENT_INPUTS = ("code", "label_fr", "label_en")
+CRITERION_INPUTS = ("code", "label_fr", "label_en", "weight", "levels")
+
+
+class LevelsText(fields.Field):
+    """A criterion's levels as the form writes them: one a line, "score: description"; a line
+    without a score takes its position."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> list[dict]:
+        levels = []
+        for position, line in enumerate(line for line in str(value).splitlines() if line.strip()):
+            match = _LEVEL.match(line)
+            if match:
+                levels.append({"score": int(match.group(1)), "description": match.group(2).strip()})
+            else:
+                levels.append({"score": position, "description": line.strip()})
+        return LevelSchema(many=True).load(levels)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return "\n".join(f"{level['score']}: {level['description']}" for level in value or ())
+
+
+class DocumentRowSchema(RequiredDocumentSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CriterionRowSchema(CriterionSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    weight = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    levels = LevelsText(load_default=list)
+
+
+class CallFormSchema(CallInputSchema):
+    """The call form of the fund manager's pages, read as the API reads JSON: the maximum award in
+    euros, times as Paris wall-clock values, postal codes in one text, and the repeated rows of
+    required documents and scoring criteria (`document-<n>-code`, `criterion-<n>-weight`...)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    fund_id = Id(required=True, strict=False)
+    max_award_cents = Euros(data_key="max_award", required=True)
+    min_other_funding_share_percent = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    required_documents = fields.List(fields.Nested(DocumentRowSchema), load_default=list, validate=_unique_codes)
+    scoring_grid = fields.List(fields.Nested(CriterionRowSchema), load_default=list, validate=_unique_codes)
+
+    @pre_load
+    def _gather(self, form: dict, **kwargs) -> dict:
+        data = {key: value for key, value in form.items() if not _ROW_KEY.match(key)}
+        if "postal_codes" in data and isinstance(data["postal_codes"], str):
+            data["postal_codes"] = [code for code in re.split(r"[\s,;]+", data["postal_codes"]) if code]
+        data["required_documents"] = _rows(form, "document", DOCUMENT_INPUTS)
+        data["scoring_grid"] = _rows(form, "criterion", CRITERION_INPUTS)
+        # A form leaves out what a person emptied: an emptied input clears the value.
+        for key in ("postal_codes", "sectors", "organisation_kinds"):
+            data.setdefault(key, [])
+        for key in ("title_en", "description_en"):
+            data.setdefault(key, None)
+        data.setdefault("min_other_funding_share_percent", 0)
+        return data
+
+
+def _rows(form: dict, prefix: str, names: tuple[str, ...]) -> list[dict]:
+    """The filled rows of a repeated group of inputs, in their order; empty rows are the form's
+    spare ones."""
+    numbers = sorted({int(match.group(2)) for key in form if (match := _ROW_KEY.match(key)) and match.group(1) == prefix})
+    rows = []
+    for number in numbers:
+        row = {name: value for name in names if (value := str(form.get(f"{prefix}-{number}-{name}", "")).strip())}
+        if row:
+            rows.append(row)
+    return rows
+
+
+def call_form_values(call, language: str) -> dict:
+    """An existing call as its form shows it."""
+    values = {
+        "fund_id": call.fund_id, "title_fr": call.title_fr, "title_en": call.title_en or "",
+        "description_fr": call.description_fr, "description_en": call.description_en or "",
+        "opens_at": paris_input(call.opens_at), "closes_at": paris_input(call.closes_at),
+        "max_award": euros_text(call.max_award_cents, language),
+        "postal_codes": " ".join(call.postal_codes), "sectors": list(call.sectors),
+        "organisation_kinds": list(call.organisation_kinds),
+        "min_other_funding_share_percent": call.min_other_funding_share_percent,
+    }
+    for number, document in enumerate(call.required_documents):
+        for name in DOCUMENT_INPUTS:
+            values[f"document-{number}-{name}"] = document.get(name) or ""
+    for number, criterion in enumerate(call.scoring_grid):
+        for name in ("code", "label_fr", "label_en", "weight"):
+            values[f"criterion-{number}-{name}"] = criterion.get(name) or ("0" if name == "weight" else "")
+        values[f"criterion-{number}-levels"] = LevelsText()._serialize(criterion.get("levels"), None, None)
+    return values
+
+
+def paris_input(moment) -> str:
+    """A datetime-local input's value: the Paris wall-clock time to the minute."""
+    return to_paris(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""

@@ -7,21 +7,26 @@ person's language.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from marshmallow import ValidationError
 
-from services.grants import applications, calls, config, profiles
+from babel.numbers import format_decimal
+
+from services.grants import applications, calls, completeness, config, profiles
 from services.grants.models import FUNDING_KINDS
 from services.grants.organisations import ORGANISATION_KINDS, SECTORS
-from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema, euros_text
+from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema
 from services.grants.schemas.profiles import ProfileFormSchema
 from services.grants.web.public import DATE_LOCALES, page_helpers
 from shared.core.clock import utcnow
+from shared.core.money import euros_text
+from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.pages import load_form, page_account, page_requires, render_error
-from shared.web.service_app import db_session
+from shared.web.pages import load_form, page_account, page_requires, refusal_message
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("applicant_pages", __name__)
 
@@ -45,16 +50,12 @@ def _helpers():
         **page_helpers(),
         "funding_kind_name": lambda code: translate(FUNDING_KIND_NAMES.get(code, code)),
         "funding_kinds": FUNDING_KINDS,
-        "euros_text": euros_text,
+        "euros_text": lambda cents: euros_text(cents, current_language()),
     }
 
 
 def _me() -> int:
     return page_account().id
-
-
-def _refusal_text(refusal: applications.Refusal) -> str:
-    return refusal.text(DATE_LOCALES[current_language()], translate)
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -75,7 +76,8 @@ def profile():
         values = request.form
         data, errors = load_form(ProfileFormSchema(), request.form)
         if not errors:
-            profiles.save_profile(db_session(), _me(), data)
+            with unit_of_work() as session:
+                profiles.save_profile(session, _me(), data)
             flash(translate("Your organisation's profile is saved."))
             return redirect(_safe_next(request.args.get("next"), url_for("applicant_pages.my_applications")))
     elif organisation is not None:
@@ -109,27 +111,31 @@ def my_applications():
 def new_application():
     """The call's "Apply" link lands here: a button starts the draft (a link alone changes nothing)."""
     session = db_session()
-    try:
-        call = calls.get_public_call(session, request.args.get("call", type=int) or 0)
-    except calls.Refusal as refusal:
-        return render_error(refusal.status, refusal.message)
-    mine = next((a for a in applications.list_applications(session, _me()) if a.call_id == call.id), None)
-    if mine is not None:
-        return redirect(url_for("applicant_pages.application_page", application_id=mine.id))
-    if profiles.find_profile(session, _me()) is None:
-        flash(translate("Fill in your organisation's profile first."))
-        return redirect(url_for("applicant_pages.profile", next=request.full_path.rstrip("?")))
+    call = calls.get_public_call(session, request.args.get("call", type=int) or 0)
     if request.method == "POST":
         try:
-            application = applications.start_application(session, _me(), call.id, utcnow())
-        except applications.Refusal as refusal:
-            return render_template("applicant/new.html", call=call, refusal=_refusal_text(refusal)), refusal.status
+            with unit_of_work() as session:
+                application = applications.start_application(session, _me(), call.id, utcnow())
+        except Refusal as refusal:
+            return _start_refused(call, refusal)
         flash(translate("Your draft is started: save it as often as you like, and submit it before the call closes."))
         return redirect(url_for("applicant_pages.application_page", application_id=application.id))
-    refusal = None
-    if not calls.accepts_applications(call, utcnow()):
-        refusal = translate("This call is closed: applications are no longer accepted.")
-    return render_template("applicant/new.html", call=call, refusal=refusal)
+    refusal = applications.start_refusal(session, _me(), call, utcnow())
+    if refusal is not None:
+        return _start_refused(call, refusal)
+    return render_template("applicant/new.html", call=call, refusal=None)
+
+
+def _start_refused(call, refusal: Refusal):
+    """Where a person goes when they cannot start: their own application, the profile to fill
+    in first, or the call's page saying why."""
+    if "application_id" in refusal.details:
+        return redirect(url_for("applicant_pages.application_page", application_id=refusal.details["application_id"]))
+    if "profile" in refusal.errors:
+        flash(translate("Fill in your organisation's profile first."))
+        return redirect(url_for("applicant_pages.profile", next=request.full_path.rstrip("?")))
+    status = 200 if request.method == "GET" else refusal.status
+    return render_template("applicant/new.html", call=call, refusal=refusal_message(refusal)), status
 
 
 # --- The application form --------------------------------------------------------------------
@@ -185,28 +191,8 @@ def _read_form(form) -> tuple[dict, dict, list[dict]]:
 
 def _rule_messages(application, failures) -> list[tuple[str, str]]:
     """Each failing rule by name, with its message in the person's language."""
-    language = current_language()
-    call = application.call
-    shown = []
-    for failure in failures:
-        if failure.rule == "documents":
-            continue  # one line per missing document, below
-        if failure.rule == "min_other_funding_share":
-            message = translate(
-                "Other funding must cover at least %(percent)s%% of the project's total budget.",
-                percent=call.min_other_funding_share_percent,
-            )
-        else:
-            message = translate(failure.message)
-        shown.append((failure.rule, message))
-    if any(failure.rule == "documents" for failure in failures):
-        for document in applications.required_documents(call):
-            if applications.document_of(application, document["code"]) is None:
-                shown.append(("documents", translate(
-                    "A required document is missing: %(document)s.",
-                    document=applications.document_label(call, document["code"], language),
-                )))
-    return shown
+    messages = completeness.rule_messages(application.call, failures, current_language(), translate)
+    return [(rule, message) for rule, texts in messages.items() for message in texts]
 
 
 def _render_application(application, *, values=None, rows=None, errors=None, rules=None, message=None, status=200):
@@ -222,21 +208,26 @@ def _render_application(application, *, values=None, rows=None, errors=None, rul
         values=values if values is not None else _form_values(application),
         rows=rows, errors=errors or {}, rules=rules or [], message=message,
         closed=now >= call.closes_at,
-        can_withdraw=application.status != "withdrawn" and call.status != "decided",
+        can_withdraw=applications.can_withdraw(application),
         documents=[
-            {**document, "label": applications.document_label(call, document["code"], current_language()),
+            {**document, "label": completeness.document_label(call, document["code"], current_language()),
              "stored": applications.document_of(application, document["code"])}
-            for document in applications.required_documents(call)
+            for document in completeness.required_documents(call)
         ],
-        max_megabytes=round(config.max_document_bytes() / (1024 * 1024), 1),
+        max_megabytes=_megabytes(config.max_document_bytes()),
     ), status
+
+
+def _megabytes(size: int) -> str:
+    """10 485 760 bytes as "10" (not "10.0"), 1.5 MiB as "1,5" in French."""
+    return format_decimal(Decimal(size) / (1024 * 1024), format="#,##0.#", locale=DATE_LOCALES[current_language()])
 
 
 def _own(application_id):
     return applications.get_own_application(db_session(), _me(), application_id)
 
 
-def _page_errors(refusal: applications.Refusal) -> dict:
+def _page_errors(refusal: Refusal) -> dict:
     return {
         FORM_NAMES.get(field, field): [translate(message) for message in messages]
         for field, messages in refusal.errors.items()
@@ -247,29 +238,26 @@ def _page_errors(refusal: applications.Refusal) -> dict:
 @blp.route("/applications/<int:application_id>", methods=["GET", "POST"])
 @page_requires(APPLICANT)
 def application_page(application_id):
-    session = db_session()
-    try:
-        application = _own(application_id)
-    except applications.Refusal as refusal:
-        return render_error(refusal.status, refusal.message)
+    application = _own(application_id)
     if request.method == "GET":
         return _render_application(application)
 
     data, errors, rows = _read_form(request.form)
     if errors:
         return _render_application(application, values=request.form, rows=rows, errors=errors,
-                                   message=translate("The request has invalid fields; see errors."), status=422)
+                                   message=translate(INVALID), status=422)
     submitting = request.form.get("action") == "submit"
     try:
-        if submitting:
-            application = applications.submit_application(session, _me(), application_id, utcnow(), changes=data)
-        else:
-            application = applications.update_draft(session, _me(), application_id, data, utcnow())
-    except applications.Refusal as refusal:
+        with unit_of_work() as session:
+            if submitting:
+                application = applications.submit_application(session, _me(), application_id, utcnow(), changes=data)
+            else:
+                application = applications.update_draft(session, _me(), application_id, data, utcnow())
+    except Refusal as refusal:
         application = _own(application_id)
         return _render_application(
             application, values=request.form, rows=rows, errors=_page_errors(refusal),
-            rules=_rule_messages(application, refusal.failures), message=_refusal_text(refusal),
+            rules=_rule_messages(application, refusal.details.get("failures", [])), message=refusal_message(refusal),
             status=refusal.status,
         )
     if submitting:
@@ -285,23 +273,20 @@ def application_page(application_id):
 @blp.post("/applications/<int:application_id>/documents/<code>")
 @page_requires(APPLICANT)
 def upload_document(application_id, code):
-    session = db_session()
-    try:
-        application = _own(application_id)
-    except applications.Refusal as refusal:
-        return render_error(refusal.status, refusal.message)
+    application = _own(application_id)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render_application(application, errors={f"document_{code}": [translate("Choose a PDF file.")]},
                                    message=translate("Choose a PDF file."), status=422)
     try:
-        applications.attach_document(
-            session, _me(), application_id, code, upload.stream, upload.filename, utcnow(),
-            config.documents_dir(), config.max_document_bytes(),
-        )
-    except applications.Refusal as refusal:
+        with unit_of_work() as session:
+            applications.attach_document(
+                session, _me(), application_id, code, upload.stream, upload.filename, utcnow(),
+                config.documents_dir(), config.max_document_bytes(),
+            )
+    except Refusal as refusal:
         errors = {f"document_{code}": [translate(m) for m in refusal.errors.get("file", refusal.errors.get("code", []))]}
-        return _render_application(_own(application_id), errors=errors, message=_refusal_text(refusal),
+        return _render_application(_own(application_id), errors=errors, message=refusal_message(refusal),
                                    status=refusal.status)
     flash(translate("Document received."))
     return redirect(url_for("applicant_pages.application_page", application_id=application_id))
@@ -311,21 +296,16 @@ def upload_document(application_id, code):
 @page_requires(APPLICANT, "fund_manager")
 def download_document(application_id, code):
     account = page_account()
-    try:
-        document, handle = applications.open_document(
-            db_session(), account.id, account.roles, application_id, code, config.documents_dir()
-        )
-    except applications.Refusal as refusal:
-        return render_error(refusal.status, refusal.message)
+    document, handle = applications.open_document(
+        db_session(), account.id, account.roles, application_id, code, config.documents_dir()
+    )
     return send_file(handle, mimetype="application/pdf", as_attachment=True, download_name=document.filename)
 
 
 @blp.post("/applications/<int:application_id>/withdraw")
 @page_requires(APPLICANT)
 def withdraw(application_id):
-    try:
-        applications.withdraw_application(db_session(), _me(), application_id, utcnow())
-    except applications.Refusal as refusal:
-        return render_error(refusal.status, _refusal_text(refusal))
+    with unit_of_work() as session:
+        applications.withdraw_application(session, _me(), application_id, utcnow())
     flash(translate("Your application is withdrawn."))
     return redirect(url_for("applicant_pages.application_page", application_id=application_id))

@@ -8,7 +8,6 @@ from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABEL
 from shared.core.clock import format_paris, utcnow
 from shared.web.i18n import current_language, translate
 from shared.core.money import format_money
-from shared.web.pages import render_error
 from shared.web.service_app import db_session
 
 blp = Blueprint("public_pages", __name__)
@@ -54,10 +53,7 @@ def open_calls():
 
 @blp.get("/calls/<int:call_id>")
 def call_page(call_id):
-    try:
-        call = calls.get_public_call(db_session(), call_id)
-    except calls.Refusal as refusal:
-        return render_error(refusal.status, refusal.message)
+    call = calls.get_public_call(db_session(), call_id)
     now = utcnow()
     return render_template(
         "public/call.html", call=call, accepting=calls.accepts_applications(call, now),

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import abort
 
 from services.notifications import deliveries
 from services.notifications.schemas import DeliveryQuerySchema, DeliverySchema
 from shared.accounts.auth import require_roles
 from shared.web.blueprint import Blueprint
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint(
     "deliveries", __name__, url_prefix="/api/deliveries", description="The delivery log (admins)"
@@ -41,10 +40,7 @@ class DeliveryById(MethodView):
     @blp.response(200, DeliverySchema)
     def get(self, delivery_id):
         """One delivery, with its attempts and last error."""
-        try:
-            return deliveries.get_delivery(db_session(), delivery_id)
-        except deliveries.DeliveryNotFound:
-            abort(404, message="No delivery has this id.")
+        return deliveries.get_delivery(db_session(), delivery_id)
 
 
 @blp.route("/<int:delivery_id>/resend")
@@ -54,9 +50,5 @@ class Resend(MethodView):
     @blp.response(202, DeliverySchema)
     def post(self, delivery_id):
         """Send a failed delivery again: it goes back in the queue with fresh attempts."""
-        try:
-            return deliveries.resend(db_session(), delivery_id)
-        except deliveries.DeliveryNotFound:
-            abort(404, message="No delivery has this id.")
-        except deliveries.NotResendable as error:
-            abort(409, message=f"Only a failed delivery can be sent again; this one is {error}.")
+        with unit_of_work() as session:
+            return deliveries.resend(session, delivery_id)

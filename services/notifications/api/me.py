@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import abort
 
 from services.notifications import deliveries, preferences
 from services.notifications.schemas import MessageSchema, PreferencesSchema
 from shared.accounts.auth import current_principal, require_roles
 from shared.web.blueprint import Blueprint
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("me", __name__, url_prefix="/api/me", description="My messages and preferences")
 
 
 def _my_address() -> str:
-    try:
-        return preferences.confirmed_address(db_session(), current_principal().account_id)
-    except preferences.NoConfirmedAddress:
-        abort(403, message="Confirm your email address first: we sent you a link.")
+    return preferences.confirmed_address(db_session(), current_principal().account_id)
 
 
 @blp.route("/messages")
@@ -53,4 +49,5 @@ class MyPreferences(MethodView):
     @blp.response(200, PreferencesSchema)
     def patch(self, choices):
         """Subscribe to or leave categories of optional messages; categories not sent are unchanged."""
-        return preferences.update_preferences(db_session(), _my_address(), choices)
+        with unit_of_work() as session:
+            return preferences.update_preferences(session, _my_address(), choices)

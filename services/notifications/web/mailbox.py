@@ -5,9 +5,10 @@ every message to everyone who can reach the service.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
 from services.notifications import config, devsmtp
+from shared.core.refusal import Refusal
 
 blp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
 
@@ -22,8 +23,8 @@ def messages():
 def message(message_id: str):
     try:
         stored = devsmtp.read_message(config.mailbox_dir(), message_id)
-    except (ValueError, FileNotFoundError):
-        abort(404)
+    except (ValueError, FileNotFoundError) as error:
+        raise Refusal.not_found("No message has this id.") from error
     text = stored.get_body(("plain",))
     html = stored.get_body(("html",))
     return render_template(

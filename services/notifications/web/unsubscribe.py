@@ -12,8 +12,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.notifications import preferences
-from services.notifications.unsubscribe import InvalidUnsubscribeToken
-from shared.web.service_app import db_session
+from shared.core.refusal import Refusal
+from shared.web.service_app import unit_of_work
 
 blp = Blueprint(
     "unsubscribe", __name__, url_prefix="/unsubscribe",
@@ -40,8 +40,9 @@ def _page(email: str, category: str, done: bool):
     )
 
 
-def _not_valid():
-    return render_template("pages/unsubscribe_invalid.html"), 404
+def _not_valid(refusal: Refusal):
+    # Not the JSON answer of the API: whoever follows the link is a person (or their mail client).
+    return render_template("pages/unsubscribe_invalid.html"), refusal.status
 
 
 @blp.route("/<token>")
@@ -51,8 +52,8 @@ class Unsubscribe(MethodView):
         """The page the link opens: it asks to confirm (French, or English with ?lang=en)."""
         try:
             email, category = preferences.read_unsubscribe_token(_secret(), token)
-        except InvalidUnsubscribeToken:
-            return _not_valid()
+        except Refusal as refusal:
+            return _not_valid(refusal)
         return _page(email, category, done=False)
 
     @blp.doc(
@@ -64,7 +65,8 @@ class Unsubscribe(MethodView):
     def post(self, token):
         """Unsubscribe in one click (RFC 8058), or from the confirmation page's button."""
         try:
-            email, category = preferences.unsubscribe_with_token(db_session(), _secret(), token)
-        except InvalidUnsubscribeToken:
-            return _not_valid()
+            with unit_of_work() as session:
+                email, category = preferences.unsubscribe_with_token(session, _secret(), token)
+        except Refusal as refusal:
+            return _not_valid(refusal)
         return _page(email, category, done=True)

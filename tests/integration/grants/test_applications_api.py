@@ -153,9 +153,9 @@ def test_submission_names_every_missing_field_and_document(grants_app, grants):
     for field in ("summary", "description", "requested_cents", "total_budget_cents", "jobs_expected", "timeline"):
         assert errors[field] == ["Required before submitting."], field
     assert "project_title" not in errors
-    # Amount rules wait for the amounts; the missing documents are named.
-    assert errors["rules"] == {"documents": ["A required document is missing: budget.",
-                                             "A required document is missing: presentation."]}
+    # Amount rules wait for the amounts; the missing documents are named by their label, not their code.
+    assert errors["rules"] == {"documents": ["A required document is missing: Provisional budget.",
+                                             "A required document is missing: Project presentation."]}
     assert grants.get(f"/api/applications/{draft['id']}", headers=headers).get_json()["status"] == "draft"
     assert events(grants_app, "application.submitted") == []
 

@@ -133,11 +133,16 @@ def test_opening_needs_a_complete_call(grants, manager):
     assert set(refused.get_json()["errors"]["json"]) == {"max_award_cents", "scoring_grid"}
     assert grants.get(f"/api/calls/{draft['id']}", headers=manager).get_json()["status"] == "draft"
 
+    # A maximum award above the fund's envelope is refused when it is written, with the field named.
     above_envelope = grants.patch(f"/api/calls/{draft['id']}", headers=manager, json={
         "max_award_cents": 600_000, "scoring_grid": call_payload(fund_id)["scoring_grid"]})
-    assert above_envelope.status_code == 200
-    refused = grants.post(f"/api/calls/{draft['id']}/status", json={"status": "open"}, headers=manager)
-    assert refused.get_json()["errors"]["json"] == {"max_award_cents": ["The maximum award is above the fund's envelope."]}
+    assert above_envelope.status_code == 422
+    assert above_envelope.get_json()["errors"]["json"] == {
+        "max_award_cents": ["The maximum award is above the fund's envelope."]}
+    assert grants.get(f"/api/calls/{draft['id']}", headers=manager).get_json()["scoring_grid"] == []
+    created_above = grants.post("/api/calls", json=call_payload(fund_id, max_award_cents=500_001), headers=manager)
+    assert created_above.status_code == 422
+    assert set(created_above.get_json()["errors"]["json"]) == {"max_award_cents"}
 
     past = grants.post("/api/calls", json=call_payload(fund_id, max_award_cents=100, opens_at="2026-10-01T09:00",
                                                        closes_at="2026-10-25T02:30"), headers=manager).get_json()

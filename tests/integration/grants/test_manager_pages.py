@@ -78,7 +78,7 @@ def test_create_a_fund_from_its_page(grants_app, manager):
     assert refused.status_code == 422
     body = text(refused)
     assert "Ce champ est obligatoire." in body and "Nombre entier attendu." in body
-    assert "Indiquez un montant en euros, par exemple 1500 ou 1500,50." in body
+    assert "Saisissez un montant en euros, par exemple 1250 ou 1250,50." in body
     assert body.count("Ce champ est obligatoire.") == 1  # the name; the envelope says what is wrong with it
     assert _count(grants_app, Fund) == 0
 

@@ -137,6 +137,15 @@ def test_csv_export_for_french_excel(setting):
     assert [row["Status"] for row in rows] == ["Submitted", "Submitted"] and rows[0]["Sector"] == "Music"
 
 
+def test_csv_export_keeps_a_siret_as_text(setting):
+    client, manager, call_id = setting["client"], setting["manager"], setting["call"]["id"]
+    body = client.get(f"/api/manage/calls/{call_id}/applications.csv", headers=manager).data.decode("utf-8-sig")
+    # As the file holds it: a formula Excel shows as the 14 digits, not as 7,33E+13.
+    assert ';"=""73282932000074""";' in body
+    rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
+    assert rows[0]["SIREN/SIRET"] == '="73282932000074"' and rows[1]["SIREN/SIRET"] == ""  # an association
+
+
 MANAGER_ROUTES = [
     ("get", "/api/funds", None),
     ("post", "/api/funds", {"name": "X", "year": 2026, "envelope_cents": 100}),

@@ -133,3 +133,27 @@ def test_mailbox_page_is_served_only_where_mail_stays_local(mailbox, monkeypatch
     finally:
         app.extensions["db"].dispose()
 
+
+
+@pytest.mark.parametrize("environment, mailbox_link", [({}, True), ({"MAILBOX_PAGE": "0"}, False)])
+def test_the_home_page_links_to_the_mailbox_when_served_and_to_the_sites(monkeypatch, environment, mailbox_link):
+    from services.notifications.app import create_app
+
+    for name, value in {**environment, "GRANTS_PUBLIC_URL": "https://aides.example.org"}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app({"TESTING": True})
+    try:
+        page = app.test_client().get("/", headers={"Accept": "text/html"})
+    finally:
+        app.extensions["db"].dispose()
+
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Les e-mails de Tremplin" in text(page) and 'href="https://aides.example.org/"' in text(page)
+    assert ('href="/mailbox"' in text(page)) is mailbox_link
+
+
+def test_the_mailbox_logo_leads_to_a_page(mailbox, notifications_app):
+    client = notifications_app.test_client()
+    assert 'class="brand" href="/"' in text(client.get("/mailbox"))
+    home = client.get("/")
+    assert home.status_code == 200 and "Ouvrir la boîte aux lettres" in text(home)

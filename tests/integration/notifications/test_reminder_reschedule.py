@@ -70,7 +70,7 @@ def test_queued_reminders_of_the_call_move_and_settled_ones_stay(db, inbox):
     with db.unit_of_work() as session:
         session.get(Delivery, queued.id).due_at = datetime.now(timezone.utc)
     assert attempt_delivery(db, queued.id).status == "sent"
-    assert _words(inbox.messages[-1]["Subject"]).endswith(_words(format_paris(new_closes_at, "en")))
+    assert _words(inbox.messages[-1]["Subject"]).endswith(_words(format_paris(new_closes_at, "en") + " (Paris time)"))
 
 
 def test_a_redelivered_or_older_extension_changes_nothing_more(db):

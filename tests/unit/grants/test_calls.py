@@ -6,7 +6,7 @@ from sqlalchemy import select
 from services.grants.calls import _widens, accepts_applications, call_rules, effective_status
 from services.grants.eligibility import ApplicationFacts, failing_rules
 from services.grants.models import Base, Call, Fund
-from services.grants.review import euros, neutralise
+from services.grants.review import digits_as_text, euros, neutralise
 from shared.core.db import CoreBase, Database
 
 OPENS = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
@@ -65,3 +65,12 @@ def test_spreadsheet_cells_neutralise_formulas_and_amounts_use_a_decimal_comma()
     assert [neutralise(v) for v in ("=1+1", "+33", "-2", "@SUM", "\tx", "ok", None, 5)] == [
         "'=1+1", "'+33", "'-2", "'@SUM", "'\tx", "ok", "", "5"]
     assert (euros(123456), euros(5), euros(0), euros(None)) == ("1234,56", "0,05", "0,00", "")
+
+
+
+def test_a_siret_is_a_text_cell_that_excel_shows_as_its_digits():
+    assert digits_as_text("73282932000074") == '="73282932000074"'
+    assert digits_as_text("732829320") == '="732829320"'
+    # Anything but digits is an ordinary cell, neutralised as the others.
+    assert [digits_as_text(v) for v in (None, "", "=1+1", '1"+HYPERLINK("x")', "７３２")] == [
+        "", "", "'=1+1", '1"+HYPERLINK("x")', "７３２"]

@@ -230,3 +230,24 @@ def test_unusable_recipient_is_a_value_error(recipient):
 def test_name_that_would_inject_a_header_is_refused():
     with pytest.raises(ValueError):
         render("event_recorded", recipient_name="Ana\r\nBcc: eve@example.org")
+
+
+PARIS_TIME = {"fr": "(heure de Paris)", "en": "(Paris time)"}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(kind for kind, spec in KINDS.items() if any(k.endswith("_at") for k in spec.context_keys)))
+def test_every_time_in_an_email_says_it_is_paris_time(kind, language):
+    # Instants reach the templates already written in Paris time (deliveries.compose); a reader
+    # elsewhere (overseas, abroad) must be told which clock that is.
+    instants = [key for key in KINDS[kind].context_keys if key.endswith("_at")]
+    context = {**CONTEXTS[kind], **{key: f"<{key}>" for key in instants}}
+    message = render(kind, language, context)
+    text, html = parts(message)
+    html = html.replace("&lt;", "<").replace("&gt;", ">").replace("</strong>", "")
+    for written in (message["Subject"], text, html):
+        words = " ".join(written.split())
+        for key in instants:
+            assert words.count(f"<{key}> {PARIS_TIME[language]}") == words.count(f"<{key}>"), written
+    for key in instants:
+        assert f"<{key}>" in text and f"<{key}>" in html

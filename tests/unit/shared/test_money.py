@@ -44,3 +44,26 @@ def test_cents_field_refuses_what_the_database_cannot_hold():
     with pytest.raises(ValidationError) as error:
         Amount().load({"amount": 3_000_000_000})
     assert error.value.messages == {"amount": ["Amounts above €20,000,000 are not accepted."]}
+
+
+def test_a_form_shows_euros_back_as_the_language_writes_them():
+    from shared.core.money import euros_text
+
+    assert euros_text(1_250_050, "fr") == "12500,50"
+    assert euros_text(1_250_050, "en") == "12500.50"
+    assert euros_text(1_250_000, "fr") == "12500"
+    assert euros_text(None, "fr") == ""
+
+
+def test_euros_written_by_a_person_are_read_without_a_float():
+    from shared.core.money import Euros
+
+    class Form(Schema):
+        amount = Euros()
+
+    for written, cents in (("12500,50", 1_250_050), ("12 500,50 €", 1_250_050), ("1250.5", 125_050),
+                           ("0,10", 10), ("20000000", 2_000_000_000)):
+        assert Form().load({"amount": written}) == {"amount": cents}, written
+    for wrong in ("douze", "1,234,5", "0,001", "Infinity", "-3", "20000000,01"):
+        with pytest.raises(ValidationError):
+            Form().load({"amount": wrong})

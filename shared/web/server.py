@@ -1,0 +1,77 @@
+"""How gunicorn serves each service: `gunicorn --config python:shared.web.server ...`.
+
+The Procfile (`make run`) and docker-compose.yml start the web processes with this module, so
+both run the same worker model with the same `WEB_CONCURRENCY`.
+
+A client that opens a connection and stalls must not starve a service. gunicorn's threaded
+worker reads each request in a thread of its own, so:
+- each worker has several threads, and there are several workers: a few stalled clients leave
+  threads free for everyone else;
+- a client that stops sending its request, or stops reading the answer, for
+  `WEB_CLIENT_TIMEOUT_SECONDS` is dropped and its thread freed at once. A client still
+  sending, however slowly, is not cut off: the timeout is per read and per write.
+"""
+import errno
+import os
+import socket
+
+from gunicorn.workers import gthread
+
+# Threads and processes, not gevent: SQLite (make run) waits for its lock inside C, which
+# would freeze every greenlet of the process while one waits.
+worker_class = "shared.web.server.ThreadWorker"
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))
+threads = int(os.environ.get("WEB_THREADS", 8))
+CLIENT_TIMEOUT_SECONDS = float(os.environ.get("WEB_CLIENT_TIMEOUT_SECONDS", 10))
+# Files are sent with ordinary writes, which the client timeout bounds.
+sendfile = False
+# `gunicornc` is not used; its socket would be one more file shared by every service.
+control_socket_disable = True
+
+
+class ClientSocket(socket.socket):
+    """A client's connection whose blocking reads and writes give up after the client timeout.
+
+    gunicorn sets a connection blocking before a thread reads it: that becomes the timeout.
+    A stalled client then looks like one that went away: gunicorn closes the connection
+    quietly, without waiting (in its main loop) for a peer that will not answer.
+    """
+
+    @classmethod
+    def adopt(cls, sock: socket.socket) -> "ClientSocket":
+        return cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(CLIENT_TIMEOUT_SECONDS)
+        else:
+            super().setblocking(False)
+
+    def recv(self, *args) -> bytes:
+        try:
+            return super().recv(*args)
+        except TimeoutError:
+            self._give_up()
+            return b""
+
+    def sendall(self, *args) -> None:
+        try:
+            super().sendall(*args)
+        except TimeoutError:
+            self._give_up()
+            raise BrokenPipeError(errno.EPIPE, "the client stopped reading") from None
+
+    def _give_up(self) -> None:
+        try:
+            self.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class ThreadWorker(gthread.ThreadWorker):
+    """gunicorn's threaded worker, with the client timeout on every connection."""
+
+    def enqueue_req(self, conn):
+        if not isinstance(conn.sock, ClientSocket):
+            conn.sock = ClientSocket.adopt(conn.sock)
+        super().enqueue_req(conn)
