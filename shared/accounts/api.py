@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.web.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.accounts import models as accounts
@@ -23,7 +23,21 @@ class SignUpSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
     language = fields.String(load_default="fr", validate=validate.OneOf(LANGUAGES))
-    role = fields.String(load_default=None)
+
+
+def sign_up_schema(self_service_roles: tuple[str, ...]) -> type[SignUpSchema]:
+    """SignUpSchema with the roles a service lets people choose: an enum in its OpenAPI document,
+    the first one by default."""
+    return type(
+        "SignUpSchema",
+        (SignUpSchema,),
+        {
+            "role": fields.String(
+                load_default=self_service_roles[0],
+                validate=validate.OneOf(self_service_roles, error="Choose one of the roles offered."),
+            )
+        },
+    )
 
 
 class AccountSchema(Schema):
@@ -69,7 +83,7 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
 
     @blp.route("/accounts")
     class Accounts(MethodView):
-        @blp.arguments(SignUpSchema)
+        @blp.arguments(sign_up_schema(self_service_roles))
         @blp.response(201, AccountSchema)
         @blp.alt_response(429, description=LIMITED)
         @blp.alt_response(503, description=UNAVAILABLE)
@@ -79,9 +93,7 @@ def accounts_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             The password must be hard to guess (zxcvbn); names lose control characters; an address
             must be deliverable without SMTPUTF8 (ASCII before the @; an internationalised domain
             is kept in its IDNA form)."""
-            role = data.pop("role") or self_service_roles[0]
-            if role not in self_service_roles:
-                raise Refusal.invalid("role", "Must be one of: %(roles)s.", roles=", ".join(self_service_roles))
+            role = data.pop("role")
             check_email(data["email"])
             with unit_of_work() as session:
                 return accounts.create_account(session, current_app.config["SETTINGS"], roles=[role], **data)

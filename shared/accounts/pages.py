@@ -7,13 +7,13 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from shared.accounts import models as accounts
-from shared.web.service_app import db_session, unit_of_work
-from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, SignUpSchema
-from shared.web.i18n import current_language, translate
-from shared.core.refusal import Refusal
-from shared.accounts.sessions import page_account, sign_in_page, sign_out_page
-from shared.web.pages import load_form, refusal_errors, refusal_message
+from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, sign_up_schema
 from shared.accounts.ratelimit import check_email, check_sign_in
+from shared.accounts.sessions import page_account, sign_in_page, sign_out_page
+from shared.core.refusal import Refusal
+from shared.web.i18n import current_language, translate
+from shared.web.pages import load_form, refusal_errors, refusal_message
+from shared.web.service_app import db_session, unit_of_work
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,26 +29,25 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
     def _settings():
         return current_app.config["SETTINGS"]
 
+    sign_up_form = sign_up_schema(self_service_roles)
+
     @blp.route("/signup", methods=["GET", "POST"])
     def sign_up():
         errors, values, status = {}, {}, 200
         if request.method == "POST":
             values = request.form
-            data, errors = load_form(SignUpSchema(), request.form)
+            data, errors = load_form(sign_up_form(), request.form)
             if not errors:
-                role = data.pop("role") or self_service_roles[0]
-                if role not in self_service_roles:
-                    errors = {"role": [translate("Choose one of the roles offered.")]}
+                role = data.pop("role")
+                try:
+                    check_email(data["email"])
+                    with unit_of_work() as session:
+                        accounts.create_account(session, _settings(), roles=[role], **data)
+                except Refusal as refusal:
+                    errors, status = refusal_errors(refusal), refusal.status
                 else:
-                    try:
-                        check_email(data["email"])
-                        with unit_of_work() as session:
-                            accounts.create_account(session, _settings(), roles=[role], **data)
-                    except Refusal as refusal:
-                        errors, status = refusal_errors(refusal), refusal.status
-                    else:
-                        flash(translate("Account created: open the link we sent you by email to confirm your address."))
-                        return redirect(url_for("accounts_pages.sign_in"))
+                    flash(translate("Account created: open the link we sent you by email to confirm your address."))
+                    return redirect(url_for("accounts_pages.sign_in"))
         return render_template(
             "accounts/sign_up.html", errors=errors, values=values, roles=self_service_roles,
             default_language=current_language(),

@@ -18,7 +18,10 @@ from shared.web.i18n import current_language, init_i18n, translate
 
 _csrf = CSRFProtect()
 
-core = Blueprint("pages_core", __name__, template_folder="templates")
+# Its static files are served under /shared-assets (e.g. the script that starts Swagger UI).
+core = Blueprint(
+    "pages_core", __name__, template_folder="templates", static_folder="static", static_url_path="/shared-assets"
+)
 
 
 def init_pages(app: Flask, translations_dir) -> None:
