@@ -1,5 +1,5 @@
-"""Bring every service's database to the latest migration, then seed the grants demo
-(a fund, an open call and a fund manager) so that `make run` has something to apply to."""
+"""Bring every service's database to the latest migration, then seed the demo (a fund manager's
+account, a fund and an open call) so that `make run` has something to apply to."""
 from __future__ import annotations
 
 import importlib
@@ -13,22 +13,24 @@ def prepare() -> None:
     for service in SERVICES:
         config = importlib.import_module(f"services.{service}.config")
         upgrade(config.MIGRATIONS_DIR, load_settings(service).database_url)
-    seed_grants_demo()
+    seed_demo()
 
 
-def seed_grants_demo() -> None:
-    from services.grants import demo
+def seed_demo() -> None:
+    from services.accounts import demo as accounts_demo
+    from services.grants import demo as grants_demo
 
-    settings = load_settings("grants")
-    database = Database(settings.database_url)
-    try:
-        with database.unit_of_work() as session:
-            demo.seed(session, settings)
-    finally:
-        database.dispose()
+    for service, seed in (("accounts", accounts_demo.seed), ("grants", grants_demo.seed)):
+        settings = load_settings(service)
+        database = Database(settings.database_url)
+        try:
+            with database.unit_of_work() as session:
+                seed(session, settings) if service == "accounts" else seed(session)
+        finally:
+            database.dispose()
     print(
-        f"Demo fund manager (local demo only): sign in at {settings.public_url}/signin "
-        f"as {demo.MANAGER_EMAIL}, password {demo.MANAGER_PASSWORD}"
+        f"Demo fund manager (local demo only): sign in at {load_settings('accounts').public_url}/signin "
+        f"as {accounts_demo.MANAGER_EMAIL}, password {accounts_demo.MANAGER_PASSWORD}"
     )
 
 

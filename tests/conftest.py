@@ -11,10 +11,11 @@ import os
 import socket
 import time
 import uuid
+from pathlib import Path
 
 RUN_ID = uuid.uuid4().hex[:8]
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 DB_NAMES = {service: f"tremplin_test_{service}_{RUN_ID}" for service in SERVICES}
 _base = PG_ADMIN_URL.rsplit("/", 1)[0]
 for _service, _name in DB_NAMES.items():
@@ -32,6 +33,25 @@ os.environ["SMTP_PORT"] = "1"
 os.environ["DELIVERY_BACKOFF_SECONDS"] = "0.2"
 os.environ["DELIVERY_MAX_BACKOFF_SECONDS"] = "1"
 os.environ["DELIVERY_MAX_ATTEMPTS"] = "3"
+# The platform's tokens: the accounts service signs with a key made for this run, and the other
+# services read its public keys from a JWKS file rather than from a running accounts service.
+KEYS = os.path.join(os.environ["TREMPLIN_VAR"], "keys")
+os.environ["ACCOUNTS_SIGNING_KEY_FILE"] = os.path.join(KEYS, "accounts-signing.pem")
+os.environ["JWKS_URL"] = "file://" + os.path.join(KEYS, "jwks.json")
+
+
+def _make_keys() -> None:
+    import json
+
+    from shared.accounts.tokens import Signer, generate_key_file
+
+    if not os.path.exists(os.environ["ACCOUNTS_SIGNING_KEY_FILE"]):
+        generate_key_file(Path(os.environ["ACCOUNTS_SIGNING_KEY_FILE"]))
+    with open(os.path.join(KEYS, "jwks.json"), "w") as handle:
+        json.dump(Signer.from_environment().jwks(), handle)
+
+
+_make_keys()
 
 # The integration and end-to-end levels' fixtures (databases, Redis, apps, workers): requested
 # there, never by a unit test, so unit tests run with PostgreSQL and Redis stopped.

@@ -84,6 +84,11 @@ def notifications_app():
 
 
 @pytest.fixture
+def accounts_app():
+    yield from _service_app("accounts")
+
+
+@pytest.fixture
 def grants(grants_app):
     return grants_app.test_client()
 

@@ -7,12 +7,13 @@ from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
 from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
-from services.grants.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, max_document_bytes
+from services.grants.models import Account
+from services.grants.config import MIGRATIONS_DIR, SERVICE, max_document_bytes
 from services.grants.web import applicant as applicant_pages
 from services.grants.web import manager as manager_pages
 from services.grants.web import public as public_pages
 from shared.web.pages import register_pages
-from shared.accounts.app import init_accounts
+from shared.accounts.app import init_people
 from shared.web.service_app import create_service_app
 
 
@@ -20,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     # A request may carry one document and a form: the request limit follows the document limit.
     config = {"MAX_CONTENT_LENGTH": max_document_bytes() + 2 * 1024 * 1024, **(config or {})}
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
-    init_accounts(app, api, SELF_SERVICE_ROLES)
+    init_people(app, Account)
     api.register_blueprint(funds_api.blp)
     api.register_blueprint(calls_api.blp)
     api.register_blueprint(review_api.blp)

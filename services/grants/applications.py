@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.grants import calls, completeness, documents
 from services.grants.completeness import document_label, required_documents
-from services.grants.models import Application, Call, Document, FundingSource
+from services.grants.models import Account, Application, Call, Document, FundingSource
 from services.grants.profiles import NO_PROFILE, find_profile
-from shared.accounts.models import Account
 from shared.core.clock import to_paris
 from shared.core.config import service_public_url
 from shared.core.outbox import publish

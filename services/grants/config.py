@@ -6,8 +6,6 @@ from shared.core.config import VAR, load_settings
 
 SERVICE = "grants"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# Roles a person may take by signing up alone; others are given by an admin or the command line.
-SELF_SERVICE_ROLES: tuple[str, ...] = ("applicant",)
 
 
 def settings():

@@ -1,9 +1,6 @@
-"""A demo for `make run`: a fund, one open call and a fund manager, so that a newcomer can
-apply in the browser at once. Running it again changes nothing.
-
-The manager's password is written here on purpose: it is for a local demo only, on a
-database under var/. Never run this against a real deployment.
-"""
+"""A demo for `make run`: a fund and one open call, so that a newcomer can apply in the browser
+at once (the demo fund manager's account is the accounts service's demo). Running it again
+changes nothing."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -14,20 +11,16 @@ from sqlalchemy.orm import Session
 from services.grants import calls
 from services.grants.models import Call, Fund
 from services.grants.organisations import ORGANISATION_KINDS, SECTORS
-from shared.accounts.models import create_account, find_by_email
 from shared.core.clock import paris_to_utc, to_paris, utcnow
-from shared.core.config import Settings
 
 FUND_NAME = "Fonds réactif des industries créatives"
 CALL_TITLE_FR = "Aide à la création et au développement"
-MANAGER_EMAIL = "manager@tremplin.local"
-MANAGER_PASSWORD = "tremplin-demo"  # local demo only
 # A few postal codes of Clermont Auvergne Métropole.
 POSTAL_CODES = ["63000", "63100", "63110", "63170", "63400", "63800", "63830", "63540", "63118", "63122"]
 
 
-def seed(session: Session, settings: Settings, now: datetime | None = None) -> dict:
-    """Create what is missing of the demo; returns the ids of the fund, the call and the manager."""
+def seed(session: Session, now: datetime | None = None) -> dict:
+    """Create what is missing of the demo; returns the ids of the fund and the call."""
     now = now or utcnow()
     year = to_paris(now).year
     fund = session.scalar(select(Fund).where(Fund.name == FUND_NAME, Fund.year == year))
@@ -37,13 +30,7 @@ def seed(session: Session, settings: Settings, now: datetime | None = None) -> d
     if call is None:
         call = calls.create_call(session, _call(fund.id, now))
         calls.open_call(session, call.id, now)
-    manager = find_by_email(session, MANAGER_EMAIL)
-    if manager is None:
-        manager = create_account(
-            session, settings, email=MANAGER_EMAIL, name="Gestionnaire du fonds (démo)",
-            password=MANAGER_PASSWORD, roles=["fund_manager"], language="fr", confirmed=True,
-        )
-    return {"fund_id": fund.id, "call_id": call.id, "manager_id": manager.id}
+    return {"fund_id": fund.id, "call_id": call.id}
 
 
 def _call(fund_id: int, now: datetime) -> dict:

@@ -1,4 +1,4 @@
-"""The grants service's tables (the outbox, processed events and accounts come from shared).
+"""The grants service's tables (the outbox and processed events come from shared).
 
 Money is integer cents; times are aware and stored in UTC.
 """
@@ -19,10 +19,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.accounts.models import Account
+from shared.accounts.projection import PersonColumns
 from shared.core.db import UtcDateTime, service_base
 
 Base = service_base()
+
+
+class Account(PersonColumns, Base):
+    """The service's copy of a platform account (see shared.accounts.projection)."""
+
+    __tablename__ = "accounts"
 
 CALL_STATUSES = ("draft", "open", "closed", "in_review", "decided")
 APPLICATION_STATUSES = ("draft", "submitted", "withdrawn")

@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.grants.calls import get_call
-from services.grants.models import Application, Organisation
+from services.grants.models import Account, Application, Organisation
 from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
-from shared.accounts.models import Account
 from shared.core.refusal import Refusal
 from shared.core.clock import to_paris
 

@@ -4,16 +4,17 @@ from flask import Flask
 from services.notifications.api import deliveries as deliveries_api
 from services.notifications.api import me as me_api
 from services.notifications.commands import blueprint as commands
-from services.notifications.config import MIGRATIONS_DIR, SELF_SERVICE_ROLES, SERVICE, mailbox_page_enabled
+from services.notifications.models import Account
+from services.notifications.config import MIGRATIONS_DIR, SERVICE, mailbox_page_enabled
 from services.notifications.web import home, mailbox, unsubscribe
 from shared.web.pages import register_pages
-from shared.accounts.app import init_accounts
+from shared.accounts.app import init_people
 from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
-    init_accounts(app, api, SELF_SERVICE_ROLES)
+    init_people(app, Account)
     api.register_blueprint(deliveries_api.blp)
     api.register_blueprint(me_api.blp)
     # Not a CSRF-protected page blueprint: mail clients post the one-click link themselves.

@@ -15,8 +15,6 @@ from shared.core.config import ROOT, load_settings
 
 SERVICE = "notifications"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# Roles a person may take by signing up alone; others are given by an admin or the command line.
-SELF_SERVICE_ROLES: tuple[str, ...] = ("applicant", "backer")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -23,12 +23,13 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
-from services.notifications.models import Delivery
+from services.notifications.models import Account, Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
 from services.notifications.rendering import render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError
 from shared.core.clock import format_paris, utcnow
 from shared.core.db import Database
+from shared.accounts import projection
 from shared.core.events import Event
 from shared.core.logs import current_request_id
 from shared.core.outbox import publish
@@ -85,6 +86,29 @@ def record_account_registered(session: Session, event: Event) -> None:
 
 def record_password_reset_requested(session: Session, event: Event) -> None:
     session.add(_delivery(event, "password_reset", {"reset_url": event.payload["reset_url"]}))
+
+
+def record_sign_up_attempted(session: Session, event: Event) -> None:
+    payload = event.payload
+    session.add(_delivery(event, "sign_up_attempted",
+                          {"sign_in_url": payload["sign_in_url"], "reset_url": payload["reset_url"]}))
+
+
+ROLE_NAMES = {
+    "juror": {"fr": "membre du jury", "en": "jury member"},
+    "referent": {"fr": "référent·e des financements alternatifs", "en": "alternative funding referent"},
+    "fund_manager": {"fr": "gestionnaire du fonds", "en": "fund manager"},
+}
+
+
+def record_invited(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    roles_text = ", ".join(ROLE_NAMES.get(role, {}).get(language, role) for role in payload["roles"])
+    session.add(_delivery(event, "invitation", {
+        "invited_by": payload["invited_by"], "roles_text": roles_text,
+        "organisation": payload["organisation"], "accept_url": payload["accept_url"],
+    }))
 
 
 def record_draft_started(session: Session, event: Event) -> None:
@@ -194,6 +218,9 @@ def _nothing_more(session: Session, event: Event) -> None:
 HANDLERS = {
     ("account.registered", 1): record_account_registered,
     ("account.password_reset_requested", 1): record_password_reset_requested,
+    ("account.sign_up_attempted", 1): record_sign_up_attempted,
+    ("account.invited", 1): record_invited,
+    ("account.updated", 1): projection.record_event(Account),
     ("application.draft_started", 1): record_draft_started,
     ("application.submitted", 1): record_application_submitted,
     ("application.withdrawn", 1): record_application_withdrawn,

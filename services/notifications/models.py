@@ -1,4 +1,4 @@
-"""The notifications service's tables (the outbox, processed events and accounts come from shared)."""
+"""The notifications service's tables (the outbox and processed events come from shared)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,10 +6,16 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.accounts.models import Account  # noqa: F401  (its table is in this database too)
+from shared.accounts.projection import PersonColumns
 from shared.core.db import UtcDateTime, service_base
 
 Base = service_base()
+
+
+class Account(PersonColumns, Base):
+    """The service's copy of a platform account (see shared.accounts.projection)."""
+
+    __tablename__ = "accounts"
 
 # queued: waiting to be sent (now, at due_at, or after a temporary failure);
 # sending: a worker holds it until lease_until, talking to the mail server (see deliveries.py);

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notifications import unsubscribe
-from services.notifications.models import Preference
+from services.notifications.models import Account, Preference
 from services.notifications.rendering import KINDS
-from shared.accounts.models import Account
 from shared.core import events
 from shared.core.refusal import Refusal
 

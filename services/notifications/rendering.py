@@ -33,6 +33,8 @@ class EmailKind:
 KINDS: dict[str, EmailKind] = {
     "account_confirmation": EmailKind(transactional=True, context_keys=("confirm_url",)),
     "password_reset": EmailKind(transactional=True, context_keys=("reset_url",)),
+    "sign_up_attempted": EmailKind(transactional=True, context_keys=("sign_in_url", "reset_url")),
+    "invitation": EmailKind(transactional=True, context_keys=("invited_by", "roles_text", "organisation", "accept_url")),
     "application_received": EmailKind(
         transactional=True,
         context_keys=("call_title", "project_title", "receipt_number", "submitted_at"),

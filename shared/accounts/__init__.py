@@ -1,6 +1,7 @@
-"""The accounts area: accounts and their tokens, sign-up, confirmation, sign-in, password reset,
-the sign-in limits, and their API and pages.
+"""People on every service: who is calling (tokens signed by the accounts service, checked with
+its public keys), the signed-in person on pages (the platform's session cookie), and each
+service's copy of the people it knows, kept up to date from `account.*` events.
 
-It may import `shared.core` and `shared.web`; neither imports it. A service adds it to its app
-with `shared.accounts.app.init_accounts`.
+The accounts themselves (passwords, sign-up, sign-in...) live in the accounts service
+(`services/accounts/`). This package may import `shared.core` and `shared.web`; neither imports it.
 """

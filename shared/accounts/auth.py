@@ -1,87 +1,80 @@
-"""Access tokens and role checks, the same for every service.
-
-Each service keeps its own accounts; a token is signed for one service (its audience) and is
-refused by the others. A token carries the account's roles and its session version: a token
-issued before the account's sessions ended (sign-out, new password) is refused.
+"""Who is calling: the API's bearer token and the pages' session cookie, both signed by the
+accounts service and checked here with its public keys (`shared.accounts.tokens`), then against
+the service's copy of the person (`shared.accounts.projection`): a token issued before the
+person's sessions ended (sign-out, new password) is refused, on every service, as soon as the
+`account.updated` event that says so has arrived, and in any case when the token expires.
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import jwt
 from flask import current_app, g, request
 
-from shared.accounts.models import Account
+from shared.accounts import projection
+from shared.accounts.tokens import Claims, InvalidToken, Verifier
 from shared.core.refusal import Refusal
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, unit_of_work
+
+SESSION_COOKIE = "tremplin_session"
 
 
 @dataclass(frozen=True)
 class Principal:
     account_id: int
     roles: tuple[str, ...]
-    session_version: int = 0
+    name: str = ""
+    email: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.account_id
 
     def has_any(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
 
 
-class InvalidToken(Exception):
-    pass
+def verifier() -> Verifier:
+    found = current_app.extensions.get("token_verifier")
+    if found is None:
+        found = current_app.extensions["token_verifier"] = Verifier(current_app.config["SETTINGS"].jwks_url)
+    return found
 
 
-def issue_token(secret: str, audience: str, account_id: int, roles, ttl_seconds: int, session_version: int = 0) -> str:
-    now = datetime.now(timezone.utc)
-    claims = {
-        "sub": str(account_id),
-        "roles": list(roles),
-        "sv": session_version,
-        "aud": audience,
-        "iat": now,
-        "exp": now + timedelta(seconds=ttl_seconds),
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+def person_of(claims: Claims) -> Principal | None:
+    """The person a valid token names, as this service knows them; None when their sessions
+    ended after the token was issued."""
+    model = current_app.extensions["people"]
+    person = db_session().get(model, claims.account_id)
+    if person is not None and person.session_version > claims.session_version:
+        return None
+    if person is None or person.session_version < claims.session_version:
+        # First seen here, or the token knows of a newer session than the copy: record it now
+        # rather than wait for the event.
+        facts = {"account_id": claims.account_id, "email": claims.email, "name": claims.name,
+                 "language": claims.language, "roles": claims.roles, "session_version": claims.session_version}
+        with unit_of_work() as session:
+            projection.record(session, model, facts, _issued(claims))
+        person = db_session().get(model, claims.account_id)
+    return Principal(account_id=person.id, roles=tuple(person.roles), name=person.name, email=person.email)
 
 
-def read_token(secret: str, audience: str, token: str) -> Principal:
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=audience, options={"require": ["exp", "aud", "sub"]}
-        )
-    except jwt.PyJWTError as error:
-        raise InvalidToken(str(error)) from None
-    return Principal(
-        account_id=int(claims["sub"]), roles=tuple(claims.get("roles", ())), session_version=int(claims.get("sv", 0))
-    )
-
-
-def token_for(settings, account: Account) -> str:
-    """An API access token for the account, carrying its current session version."""
-    return issue_token(
-        settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds,
-        account.session_version,
-    )
+def _issued(claims: Claims) -> datetime:
+    return datetime.fromtimestamp(claims.issued_at, timezone.utc)
 
 
 def current_principal() -> Principal | None:
-    """The bearer token's account, or None; a token issued before the account's sessions ended
-    (sign-out, new password) is refused, as is one whose account no longer exists."""
+    """The bearer token's person, or None."""
     if "principal" in g:
         return g.principal
     header = request.headers.get("Authorization", "")
     principal = None
     if header.startswith("Bearer "):
-        settings = current_app.config["SETTINGS"]
         try:
-            principal = read_token(settings.secret_key, settings.token_audience, header[7:].strip())
+            principal = person_of(verifier().verify(header[7:].strip(), "access"))
         except InvalidToken:
             principal = None
-        if principal is not None:
-            account = db_session().get(Account, principal.account_id)
-            if account is None or account.session_version != principal.session_version:
-                principal = None
     g.principal = principal
     return principal
 

@@ -1,90 +1,73 @@
-"""The signed-in person on people's pages: a signed session cookie that can be ended.
+"""The signed-in person on people's pages: one session cookie for the whole platform.
 
-The cookie carries the account's id, name and roles, its session version, when it was issued
-and when it was last used. It is refused when:
-- the account's session version moved on: signing out and changing or resetting the password
-  end every session and token issued before (`models.end_sessions`);
-- it was idle longer than `SESSION_IDLE_SECONDS` (30 minutes by default);
-- it is older than `SESSION_LIFETIME_SECONDS` (12 hours by default), however active.
+The accounts service sets it at sign-in (`tremplin_session`, path `/`, HttpOnly, SameSite=Lax,
+Secure behind https): a session token it signed, which every service checks as it checks API
+tokens (`shared.accounts.auth`). It is refused when:
+- the person's sessions ended after it was issued (sign-out, new password);
+- it was not renewed for `SESSION_IDLE_SECONDS` (30 minutes by default): while the person is
+  active, a page asks the accounts service to renew it once half of that is gone;
+- it is older than `SESSION_LIFETIME_SECONDS` (12 hours by default) since sign-in, however active.
 """
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request
 
-from shared.accounts.models import Account
-from shared.web.pages import render_error
-from shared.web.service_app import db_session
-
-# The last-use time is written back at most this often, so a busy page does not re-sign the
-# cookie on every request.
-SEEN_RESOLUTION_SECONDS = 60
+from shared.accounts.auth import SESSION_COOKIE, Principal, person_of, verifier
+from shared.accounts.tokens import Claims, InvalidToken
+from shared.web.pages import is_page_request, render_error
 
 
-@dataclass(frozen=True)
-class PageAccount:
-    id: int
-    name: str
-    roles: tuple[str, ...]
-
-    def has_any(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
-
-
-def sign_in_page(account: Account) -> None:
-    now = int(time.time())
-    session.clear()
-    session["account"] = {
-        "id": account.id, "name": account.name, "roles": list(account.roles),
-        "sv": account.session_version, "issued": now, "seen": now,
-    }
-    session.permanent = True
+def _session_claims() -> Claims | None:
+    if "session_claims" not in g:
+        g.session_claims = None
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            try:
+                claims = verifier().verify(token, "session")
+            except InvalidToken:
+                claims = None
+            settings = current_app.config["SETTINGS"]
+            if claims is not None and time.time() - claims.auth_time <= settings.session_lifetime_seconds:
+                g.session_claims = claims
+    return g.session_claims
 
 
-def sign_out_page() -> None:
-    session.clear()
-
-
-def page_account() -> PageAccount | None:
+def page_account() -> Principal | None:
     """The signed-in person, or None when there is none or their session has ended."""
     if "page_account" not in g:
-        g.page_account = _current()
+        claims = _session_claims()
+        g.page_account = person_of(claims) if claims is not None else None
     return g.page_account
 
 
-def _current() -> PageAccount | None:
-    data = session.get("account")
-    if not data:
-        return None
+def accounts_url(path: str, **query) -> str:
+    base = current_app.config["SETTINGS"].public_url_of("accounts")
+    return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def here() -> str:
+    """This page's address on the platform, for the accounts service to send the person back."""
     settings = current_app.config["SETTINGS"]
-    now = int(time.time())
-    issued, seen = data.get("issued", 0), data.get("seen", 0)
-    account = db_session().get(Account, data.get("id"))
-    if (
-        account is None
-        or account.session_version != data.get("sv")
-        or now - seen > settings.session_idle_seconds
-        or now - issued > settings.session_lifetime_seconds
-    ):
-        session.clear()
-        return None
-    if now - seen >= SEEN_RESOLUTION_SECONDS:
-        session["account"] = {**data, "seen": now}
-    return PageAccount(id=account.id, name=account.name, roles=tuple(account.roles))
+    return settings.public_url + request.full_path.rstrip("?")
+
+
+def sign_in_url() -> str:
+    return accounts_url("/signin", next=here())
 
 
 def page_requires(*roles: str):
-    """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
+    """Send a visitor to the platform's sign-in page; show 403 to a signed-in person without the role."""
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             account = page_account()
             if account is None:
-                return redirect(url_for("accounts_pages.sign_in", next=request.full_path))
+                return redirect(sign_in_url())
             if roles and not account.has_any(*roles):
                 return render_error(403, "Your role does not allow this action.")
             return view(*args, **kwargs)
@@ -92,3 +75,17 @@ def page_requires(*roles: str):
         return wrapper
 
     return decorate
+
+
+def renew_when_due():
+    """Before a page is shown: an active person's session is renewed by the accounts service
+    once half of the idle time is gone (a GET only, so no form is lost)."""
+    if request.method != "GET" or not is_page_request():
+        return None
+    claims = _session_claims()
+    if claims is None or page_account() is None:
+        return None
+    idle = current_app.config["SETTINGS"].session_idle_seconds
+    if claims.expires_at - time.time() > idle / 2:
+        return None
+    return redirect(accounts_url("/session", next=here()))

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("TREMPLIN_VAR", ROOT / "var"))
 
-DEFAULT_PORTS = {"grants": 8001, "crowdfunding": 8002, "notifications": 8003}
+DEFAULT_PORTS = {"grants": 8001, "crowdfunding": 8002, "notifications": 8003, "accounts": 8004}
 SERVICES = tuple(DEFAULT_PORTS)
 
 
@@ -35,6 +35,7 @@ class Settings:
     log_json: bool
     session_idle_seconds: int = 1800
     session_lifetime_seconds: int = 12 * 3600
+    jwks_url: str = ""
 
     @property
     def token_audience(self) -> str:
@@ -71,6 +72,8 @@ def load_settings(service: str, **overrides) -> Settings:
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
         session_idle_seconds=int(env.get("SESSION_IDLE_SECONDS", 1800)),
         session_lifetime_seconds=int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
+        # Where the services read the accounts' public keys; the accounts service's own port by default.
+        jwks_url=env.get("JWKS_URL", f"http://127.0.0.1:{service_port('accounts')}/.well-known/jwks.json"),
         log_json=_flag("LOG_JSON", True),
     )
     values.update(overrides)

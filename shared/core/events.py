@@ -162,6 +162,39 @@ class PasswordResetRequestedV1(_Recipient):
     reset_url = fields.Url(required=True, require_tld=False)
 
 
+@event_type("account.updated", 1, consumers=("grants", "crowdfunding", "notifications"))
+class AccountUpdatedV1(_Recipient):
+    """What every service keeps about a person, as it is now (sent on every change: sign-up,
+    confirmation, roles, name, language, and the session version that sign-out moves on)."""
+
+    account_id = fields.Integer(required=True, strict=True)
+    roles = fields.List(fields.String(), required=True)
+    session_version = fields.Integer(required=True, strict=True)
+
+
+@event_type("account.sign_up_attempted", 1, consumers=("notifications",))
+class SignUpAttemptedV1(_Recipient):
+    """Someone signed up with an address that has an account: its owner is told, the sign-up
+    itself answers as for a new address (nobody learns who has an account)."""
+
+    account_id = fields.Integer(required=True, strict=True)
+    sign_in_url = fields.Url(required=True, require_tld=False)
+    reset_url = fields.Url(required=True, require_tld=False)
+
+
+@event_type("account.invited", 1, consumers=("notifications",))
+class AccountInvitedV1(_Recipient):
+    """A juror, a referent or a fund manager is invited; the recipient is the invited person
+    (language: the inviter's, until they choose)."""
+
+    invitation_id = fields.Integer(required=True, strict=True)
+    roles = fields.List(fields.String(), required=True)
+    organisation = fields.String(load_default=None, allow_none=True)
+    siren = fields.String(load_default=None, allow_none=True)
+    invited_by = fields.String(required=True)
+    accept_url = fields.Url(required=True, require_tld=False)
+
+
 class _ApplicationRef(_Recipient):
     """The applicant is the recipient; the call and application are named for the message."""
 

@@ -70,6 +70,8 @@ def _run(connection, target) -> None:
 
 
 def create_core_tables() -> None:
+    """The first migration's tables (before the platform had one account, each service kept its
+    own accounts; later migrations turn that table into the service's copy of people)."""
     from alembic import op
     import sqlalchemy as sa
 
@@ -85,6 +87,14 @@ def create_core_tables() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
     )
+    create_event_tables()
+
+
+def create_event_tables() -> None:
+    """The outbox and the processed events, which every service's database has."""
+    from alembic import op
+    import sqlalchemy as sa
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -114,9 +124,14 @@ def create_core_tables() -> None:
 def drop_core_tables() -> None:
     from alembic import op
 
+    drop_event_tables()
+    op.drop_table('accounts')
+
+
+def drop_event_tables() -> None:
+    from alembic import op
+
     op.drop_table('processed_events')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_sent_at'))
-
     op.drop_table('outbox')
-    op.drop_table('accounts')

@@ -1,7 +1,7 @@
 """What every service's Flask app has: settings, database, OpenAPI, JSON errors, request logs,
 health checks, pages and the command-line tools (migrate, relay).
 
-A service's `create_app` calls `create_service_app`, then `shared.accounts.init_accounts`, and
+A service's `create_app` calls `create_service_app`, then `shared.accounts.app.init_people`, and
 registers its own blueprints.
 """
 from __future__ import annotations

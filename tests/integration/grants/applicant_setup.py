@@ -6,8 +6,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from services.grants.models import Call
-from shared.accounts import auth
-from shared.accounts.models import find_by_email
 from tests.integration.grants.grants_manager_setup import account, call_payload, fund, open_call
 from tests.pdf import small_pdf  # noqa: F401  (the grants tests take it from here)
 
@@ -40,14 +38,8 @@ ANSWERS = {
 
 
 def manager(app) -> dict:
-    """The fund manager's Authorization header (the account is made the first time)."""
-    settings = app.config["SETTINGS"]
-    with app.extensions["db"].unit_of_work() as session:
-        existing = find_by_email(session, "manager@example.org")
-    if existing is None:
-        return account(app, "manager@example.org", ["fund_manager"], "Manon")[1]
-    token = auth.issue_token(settings.secret_key, settings.token_audience, existing.id, existing.roles, 600)
-    return {"Authorization": f"Bearer {token}"}
+    """The fund manager's Authorization header."""
+    return account(app, "manager@example.org", ["fund_manager"], "Manon")[1]
 
 
 def a_call(app, **overrides) -> dict:

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared.accounts import auth
-from shared.accounts.models import create_account
+from tests.people import bearer, person
 
 
 def account(app, email: str, roles: list[str], name: str = "Someone") -> tuple[int, dict]:
-    """A confirmed account and the Authorization header of a token for it."""
-    settings = app.config["SETTINGS"]
-    with app.extensions["db"].unit_of_work() as session:
-        created = create_account(session, settings, email=email, name=name, password="a long password",
-                                 roles=roles, confirmed=True)
-        account_id = created.id
-    token = auth.issue_token(settings.secret_key, settings.token_audience, account_id, roles, 600)
-    return account_id, {"Authorization": f"Bearer {token}"}
+    """A platform account as the service knows it, and the Authorization header of a token for it."""
+    someone = person(app, email, roles, name)
+    return someone.id, bearer(someone)
 
 
 def iso(moment: datetime) -> str:

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from services.grants.models import Application, Document, Organisation
-from shared.accounts.models import create_account
+from tests.people import person, sign_in
 from shared.core.outbox import OutboxMessage
 from tests.integration.grants.applicant_setup import PROFILE, a_call, in_seconds, set_closing_time, small_pdf
 from tests.pages import csrf_token, post_form, text
@@ -28,15 +28,12 @@ PROFILE_FORM = {**{k: v for k, v in PROFILE.items() if v is not None}, "head_cou
 
 
 def signed_in(app, email="ana@example.org", name="Ana", roles=("applicant",), language="fr", profile=True):
-    with app.extensions["db"].unit_of_work() as session:
-        account = create_account(session, app.config["SETTINGS"], email=email, name=name, password="a long password",
-                                 roles=list(roles), language=language, confirmed=True)
-        account_id = account.id
-        if profile and "applicant" in roles:
-            session.add(Organisation(account_id=account_id, **{**PROFILE, "siret": "73282932000074", "created_on": None}))
+    someone = person(app, email, roles, name, language)
+    if profile and "applicant" in roles:
+        with app.extensions["db"].unit_of_work() as session:
+            session.add(Organisation(account_id=someone.id, **{**PROFILE, "siret": "73282932000074", "created_on": None}))
     client = app.test_client()
-    response = post_form(client, "/signin", {"email": email, "password": "a long password"})
-    assert response.status_code == 302
+    sign_in(client, someone)
     return client
 
 
@@ -213,7 +210,7 @@ def test_who_may_see_what(grants_app):
     intruder = signed_in(grants_app, "eve@example.org", "Eve")
     assert intruder.get(page).status_code == 404
     assert intruder.get(f"{page}/documents/budget").status_code == 404
-    token = csrf_token(intruder, "/applications")
+    token = csrf_token(intruder, "/profile")
     assert intruder.post(f"{page}/withdraw", data={"csrf_token": token}).status_code == 404
     assert intruder.post(page, data={**FORM, "action": "save", "csrf_token": token}).status_code == 404
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from services.grants.models import Call, Fund
 from tests.integration.grants.grants_manager_setup import account, fund, open_call
 from tests.integration.grants.test_review_api import organisation, submitted
+from tests.people import person, sign_in
 from tests.pages import post_form, text
 
 MANAGER_PAGES = [
@@ -19,10 +20,8 @@ MANAGER_PAGES = [
 
 
 def _sign_in(app, email, roles, name="Manon"):
-    account(app, email, roles, name)
     client = app.test_client()
-    response = post_form(client, "/signin", {"email": email, "password": "a long password"})
-    assert response.status_code == 302
+    sign_in(client, person(app, email, roles, name))
     return client
 
 
@@ -61,7 +60,7 @@ def test_visitors_are_sent_to_sign_in_and_applicants_are_refused(grants_app):
         assert redirected.status_code == 302 and "/signin?next=" in redirected.headers["Location"], path
         refused = applicant.get(path)
         assert refused.status_code == 403 and "Votre rôle ne permet pas cette action." in text(refused), path
-    posted = post_form(applicant, "/manage/funds", {"name": "F", "year": "2026", "envelope": "100"}, form_path="/")
+    posted = post_form(applicant, "/manage/funds", {"name": "F", "year": "2026", "envelope": "100"}, form_path="/profile")
     assert posted.status_code == 403 and _count(grants_app, Fund) == 0
 
 

@@ -72,15 +72,14 @@ def test_a_call_past_its_closing_time_takes_no_more_applications(grants_app):
 
 
 def test_the_menu_leads_each_role_to_its_pages(grants_app):
-    from tests.pages import post_form
+    from tests.people import person, sign_in
 
     _setting(grants_app)
     visitor = text(grants_app.test_client().get("/"))
     assert 'href="/applications"' not in visitor and 'href="/manage/calls"' not in visitor
     for email, roles, shown, hidden in (("ana@example.org", ["applicant"], "/applications", "/manage/calls"),
                                         ("boss@example.org", ["fund_manager"], "/manage/calls", "/applications")):
-        account(grants_app, email, roles)
         client = grants_app.test_client()
-        assert post_form(client, "/signin", {"email": email, "password": "a long password"}).status_code == 302
+        sign_in(client, person(grants_app, email, roles))
         page = text(client.get("/"))
         assert f'href="{shown}"' in page and f'href="{hidden}"' not in page

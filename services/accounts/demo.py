@@ -1,0 +1,25 @@
+"""The demo fund manager for `make run`, so that a newcomer can manage calls (and later
+campaigns) in the browser at once. Running it again changes nothing.
+
+The password is written here on purpose: it is for a local demo only, on a database under var/.
+Never run this against a real deployment.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.accounts.accounts import create_account, find_by_email
+from shared.core.config import Settings
+
+MANAGER_EMAIL = "manager@tremplin.local"
+MANAGER_PASSWORD = "tremplin-demo"  # local demo only
+
+
+def seed(session: Session, settings: Settings) -> dict:
+    manager = find_by_email(session, MANAGER_EMAIL)
+    if manager is None:
+        manager = create_account(
+            session, settings, email=MANAGER_EMAIL, name="Gestionnaire du fonds (démo)",
+            password=MANAGER_PASSWORD, roles=["fund_manager"], language="fr", confirmed=True,
+        )
+    return {"manager_id": manager.id}

@@ -1,0 +1,45 @@
+"""People in tests: a platform account as a service knows it (its copy, as `account.updated`
+would leave it) and the tokens the accounts service would give them, signed with this run's key
+(tests/conftest.py makes it and publishes its JWKS file for the services)."""
+from __future__ import annotations
+
+import functools
+import itertools
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from shared.accounts import projection
+from shared.accounts.auth import SESSION_COOKIE
+from shared.accounts.tokens import Signer
+
+_ids = itertools.count(1001)
+
+
+@functools.cache
+def signer() -> Signer:
+    return Signer.from_environment()
+
+
+def person(app, email: str, roles, name: str = "Someone", language: str = "fr") -> SimpleNamespace:
+    """Someone the service `app` knows (its copy of their account), created the first time."""
+    model = app.extensions["people"]
+    with app.extensions["db"].unit_of_work() as session:
+        known = session.scalar(select(model).where(model.email == email))
+        account_id = known.id if known is not None else next(_ids)
+        facts = {"account_id": account_id, "email": email, "name": name, "language": language,
+                 "roles": list(roles), "session_version": known.session_version if known else 0}
+        projection.record(session, model, facts, datetime.now(timezone.utc))
+    return SimpleNamespace(id=account_id, email=email, name=name, language=language, roles=list(roles),
+                           session_version=facts["session_version"])
+
+
+def bearer(someone) -> dict:
+    """The Authorization header of an access token the accounts service would give them."""
+    return {"Authorization": f"Bearer {signer().mint(someone, 'access', 600)}"}
+
+
+def sign_in(client, someone) -> None:
+    """A browser (a Flask test client) with the platform's session cookie for them."""
+    client.set_cookie(SESSION_COOKIE, signer().mint(someone, "session", 1800), path="/")
