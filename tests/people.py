@@ -22,9 +22,22 @@ def signer() -> Signer:
     return Signer.from_environment()
 
 
+PASSWORD = "a long password"
+
+
 def person(app, email: str, roles, name: str = "Someone", language: str = "fr") -> SimpleNamespace:
-    """Someone the service `app` knows (its copy of their account), created the first time."""
+    """Someone the service `app` knows (its copy of their account), created the first time; on
+    the accounts service itself, a confirmed account with the password PASSWORD."""
     model = app.extensions["people"]
+    if app.config["SETTINGS"].service == "accounts":
+        from services.accounts.accounts import create_account, find_by_email
+
+        with app.extensions["db"].unit_of_work() as session:
+            account = find_by_email(session, email) or create_account(
+                session, app.config["SETTINGS"], email=email, name=name, password=PASSWORD, roles=list(roles),
+                language=language, confirmed=True)
+            return SimpleNamespace(id=account.id, email=account.email, name=account.name, language=account.language,
+                                   roles=list(account.roles), session_version=account.session_version)
     with app.extensions["db"].unit_of_work() as session:
         known = session.scalar(select(model).where(model.email == email))
         account_id = known.id if known is not None else next(_ids)

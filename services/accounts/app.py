@@ -28,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["signer"] = signer
     # The accounts service checks the tokens it signed with the keys it holds.
     app.extensions["token_verifier"] = Verifier.of_signer(signer)
-    init_people(app, Account)
+    init_people(app, Account, renews_by_redirect=False)
     app.jinja_env.globals.update(role_name=lambda role: ROLE_NAMES.get(role, role))
     api.register_blueprint(accounts_api.blp)
     register_pages(app, pages.blp)

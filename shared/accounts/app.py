@@ -7,8 +7,10 @@ from flask import Flask
 from shared.accounts.sessions import accounts_url, page_account, renew_when_due, sign_in_url
 
 
-def init_people(app: Flask, model) -> None:
-    """`model` is the service's copy of people (`PersonColumns` on its own models)."""
+def init_people(app: Flask, model, renews_by_redirect: bool = True) -> None:
+    """`model` is the service's copy of people (`PersonColumns` on its own models). The accounts
+    service renews sessions itself (`renews_by_redirect=False`); the others send the browser to it."""
     app.extensions["people"] = model
-    app.before_request(renew_when_due)
+    if renews_by_redirect:
+        app.before_request(renew_when_due)
     app.jinja_env.globals.update(page_account=page_account, sign_in_url=sign_in_url, accounts_url=accounts_url)

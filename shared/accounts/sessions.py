@@ -77,15 +77,20 @@ def page_requires(*roles: str):
     return decorate
 
 
-def renew_when_due():
-    """Before a page is shown: an active person's session is renewed by the accounts service
-    once half of the idle time is gone (a GET only, so no form is lost)."""
+def due_for_renewal() -> Claims | None:
+    """The session of an active person whose idle time is half gone, on a page's GET (so that no
+    form is lost), or None."""
     if request.method != "GET" or not is_page_request():
         return None
     claims = _session_claims()
     if claims is None or page_account() is None:
         return None
     idle = current_app.config["SETTINGS"].session_idle_seconds
-    if claims.expires_at - time.time() > idle / 2:
-        return None
-    return redirect(accounts_url("/session", next=here()))
+    return claims if claims.expires_at - time.time() <= idle / 2 else None
+
+
+def renew_when_due():
+    """Before a page is shown: the accounts service renews a session that is due."""
+    if due_for_renewal() is not None:
+        return redirect(accounts_url("/session", next=here()))
+    return None

@@ -16,11 +16,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from shared.accounts.auth import issue_token
-from shared.accounts.models import ROLES
-from shared.accounts.models import create_account
+from services.accounts.models import ROLES
+from tests.people import bearer, person
 
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 
 CONFIG = schemathesis.Config.from_path(Path(__file__).with_name("schemathesis.toml"))
 
@@ -44,18 +43,7 @@ def api_schema(service_app):
 @pytest.fixture
 def identities(service_app):
     """In turn: no Authorization header, then a token for a confirmed account of each role."""
-    settings_ = service_app.config["SETTINGS"]
-    headers = [{}]
-    with service_app.extensions["db"].unit_of_work() as session:
-        accounts = [
-            create_account(session, settings_, email=f"{role}@example.org", name=role, password="a long password",
-                           roles=[role], confirmed=True)
-            for role in ROLES
-        ]
-        session.flush()
-        for account in accounts:
-            token = issue_token(settings_.secret_key, settings_.token_audience, account.id, account.roles, 600)
-            headers.append({"Authorization": f"Bearer {token}"})
+    headers = [{}] + [bearer(person(service_app, f"{role}@example.org", [role], role)) for role in ROLES]
     return itertools.cycle(headers)
 
 

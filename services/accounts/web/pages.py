@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 
 from services.accounts import accounts
@@ -22,7 +22,7 @@ from services.accounts.api.accounts import (
 from services.accounts.config import SELF_ADDED_ROLES, SELF_SERVICE_ROLES
 from services.accounts.ratelimit import check_email, check_sign_in
 from shared.accounts.auth import SESSION_COOKIE
-from shared.accounts.sessions import _session_claims, page_account, page_requires
+from shared.accounts.sessions import _session_claims, due_for_renewal, page_account, page_requires
 from shared.core.events import LANGUAGES
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
@@ -73,6 +73,21 @@ def _set_session(response, account, auth_time: int):
 
 def _end_session(response):
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
+    return response
+
+
+@blp.before_app_request
+def _renew_when_due():
+    # Read before the view runs: a view that signs out or in sets its own cookie after.
+    g.renew = due_for_renewal()
+
+
+@blp.after_app_request
+def _renew(response):
+    """The accounts service renews an active person's session on its own pages, in place."""
+    claims = g.pop("renew", None)
+    if claims is not None and SESSION_COOKIE not in response.headers.get("Set-Cookie", ""):
+        _set_session(response, accounts.get_account(db_session(), claims.account_id), claims.auth_time)
     return response
 
 

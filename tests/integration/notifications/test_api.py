@@ -4,8 +4,11 @@ from sqlalchemy import select
 
 from services.notifications.deliveries import HANDLERS, RESEND_REQUESTED
 from services.notifications.models import Delivery, Preference
-from shared.accounts.models import Account, create_account
-from shared.accounts.auth import issue_token
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.notifications.models import Account
+from shared.accounts.tokens import Signer
+from tests.people import bearer, person
 from shared.core.consumer import consume
 from shared.core.outbox import OutboxMessage
 
@@ -14,16 +17,8 @@ from . import envelopes
 
 @pytest.fixture
 def sign_in(notifications_app):
-    settings = notifications_app.config["SETTINGS"]
-
-    def make(email, roles=("applicant",), confirmed=True):
-        with notifications_app.extensions["db"].unit_of_work() as session:
-            account = create_account(
-                session, settings, email=email, name=email.split("@")[0], password="a long password",
-                roles=list(roles), confirmed=confirmed,
-            )
-        token = issue_token(settings.secret_key, settings.token_audience, account.id, roles, 600)
-        return {"Authorization": f"Bearer {token}"}
+    def make(email, roles=("applicant",)):
+        return bearer(person(notifications_app, email, roles, email.split("@")[0]))
 
     return make
 
@@ -108,12 +103,13 @@ def test_admin_resends_a_failed_delivery_through_the_outbox(notifications_app, c
 def test_delivery_log_is_for_admins_only(notifications_app, client, sign_in, log, method, path):
     applicant = sign_in("ana@example.org", roles=("applicant",))
     backer = sign_in("carl@example.org", roles=("backer",))
-    other_service = issue_token(notifications_app.config["SETTINGS"].secret_key, "tremplin:grants", 1, ["admin"], 600)
+    admin = person(notifications_app, "root@example.org", ["admin"])
+    other_key = Signer(Ed25519PrivateKey.generate()).mint(admin, "access", 600)  # not the accounts service's key
 
     assert getattr(client, method)(path).status_code == 401
-    assert getattr(client, method)(path, headers={"Authorization": f"Bearer {other_service}"}).status_code == 401
-    for person in (applicant, backer):
-        refused = getattr(client, method)(path, headers=person)
+    assert getattr(client, method)(path, headers={"Authorization": f"Bearer {other_key}"}).status_code == 401
+    for headers in (applicant, backer):
+        refused = getattr(client, method)(path, headers=headers)
         assert refused.status_code == 403
         assert refused.get_json()["message"] == "Your role does not allow this action."
     with notifications_app.extensions["db"].unit_of_work() as session:

@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def accounts(accounts_app):
+    return accounts_app.test_client()
