@@ -1,4 +1,4 @@
-"""What people's pages share across services: the signed-in person (a session cookie), protection
+"""What people's pages share across services: the session cookie's settings, protection
 against cross-site request forgery on every page form, errors shown as pages, and forms read
 with the same marshmallow schemas as the API.
 
@@ -7,10 +7,7 @@ are not affected (they use bearer tokens, which a forged cross-site form cannot 
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
@@ -27,27 +24,22 @@ core = Blueprint(
 )
 
 
-@dataclass(frozen=True)
-class PageAccount:
-    id: int
-    name: str
-    roles: tuple[str, ...]
-
-    def has_any(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
-
-
 def init_pages(app: Flask, translations_dir) -> None:
     app.config.setdefault("PAGE_BLUEPRINTS", set())
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    # Behind HTTPS in production: the session cookie never travels in clear.
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SETTINGS"].public_url.startswith("https://"))
+    settings = app.config["SETTINGS"]
+    # Set, not setdefault: Flask defines these already, so a default would never apply.
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        # Behind HTTPS in production: the session cookie never travels in clear.
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        # A session lasts at most this long, however active; shorter when idle (shared.accounts.sessions).
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime_seconds,
+    )
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
-    app.jinja_env.globals.update(page_account=page_account)
 
     @app.before_request
     def _protect_forms():
@@ -72,41 +64,6 @@ def is_page_request() -> bool:
         and not request.path.startswith("/api/")
         and request.accept_mimetypes.best == "text/html"
     )
-
-
-def sign_in_page(account) -> None:
-    session.clear()
-    session["account"] = {"id": account.id, "name": account.name, "roles": list(account.roles)}
-    session.permanent = True
-
-
-def sign_out_page() -> None:
-    session.clear()
-
-
-def page_account() -> PageAccount | None:
-    data = session.get("account")
-    if not data:
-        return None
-    return PageAccount(id=data["id"], name=data["name"], roles=tuple(data["roles"]))
-
-
-def page_requires(*roles: str):
-    """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            account = page_account()
-            if account is None:
-                return redirect(url_for("accounts_pages.sign_in", next=request.full_path))
-            if roles and not account.has_any(*roles):
-                return render_error(403, "Your role does not allow this action.")
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def render_error(code: int, message: str):
@@ -134,7 +91,8 @@ def refusal_errors(refusal: Refusal, form_names: dict[str, str] | None = None) -
 
 
 def render_refusal(refusal: Refusal):
-    return render_template("error.html", code=refusal.status, message=refusal_message(refusal)), refusal.status
+    page = render_template("error.html", code=refusal.status, message=refusal_message(refusal))
+    return page, refusal.status, refusal.headers
 
 
 def load_form(schema: Schema, form: MultiDict, list_fields: tuple[str, ...] = ()) -> tuple[dict, dict]:

@@ -155,7 +155,9 @@ def register_error_handlers(app: Flask) -> None:
         if is_page_request():
             return render_refusal(refusal)
         errors = {"json": refusal.errors} if refusal.errors else {}
-        return error_response(refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors)
+        return error_response(
+            refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors, refusal.headers
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.grants.models import Application, Call
-from shared.accounts.auth import ROLES, issue_token
+from shared.accounts.auth import issue_token
+from shared.accounts.models import ROLES
 from shared.accounts.models import create_account
 from shared.core.fields import INT_MAX
 from tests.integration.grants.grants_manager_setup import call_payload, fund
