@@ -2,3 +2,4 @@
 CREATE DATABASE grants;
 CREATE DATABASE crowdfunding;
 CREATE DATABASE notifications;
+CREATE DATABASE accounts;

@@ -22,13 +22,13 @@ def _get(url):
         return None, b""
 
 
-def sign_up(grants: str, email: str) -> None:
+def sign_up(accounts: str, email: str) -> None:
     request = urllib.request.Request(
-        f"{grants}/api/accounts", method="POST", headers={"Content-Type": "application/json"},
+        f"{accounts}/api/accounts", method="POST", headers={"Content-Type": "application/json"},
         data=json.dumps({"email": email, "name": "Newcomer", "password": "a long password"}).encode(),
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
+        assert response.status == 202
 
 
 def started_pids(log, name: str) -> list[int]:
@@ -36,7 +36,7 @@ def started_pids(log, name: str) -> list[int]:
 
 
 def test_launcher_starts_every_process_and_stops_them(tmp_path):
-    ports = {name: free_port() for name in ("grants", "crowdfunding", "notifications")}
+    ports = {name: free_port() for name in ("grants", "crowdfunding", "notifications", "accounts")}
     env = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
     env.update(
         TREMPLIN_VAR=str(tmp_path / "var"),
@@ -62,7 +62,7 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
             assert status == 200 and json.loads(body)["info"]["title"] == f"Tremplin {name}"
         # The whole chain on SQLite and the embedded Redis: a sign-up becomes an email in the mailbox.
         grants = f"http://127.0.0.1:{ports['grants']}"
-        sign_up(grants, "newcomer@example.org")
+        sign_up(f"http://127.0.0.1:{ports['accounts']}", "newcomer@example.org")
         mail = wait_until(lambda: list((tmp_path / "mail").glob("*.eml")), timeout=60, message="the confirmation email")
         assert b"newcomer@example.org" in mail[0].read_bytes()
         status, home = _get(f"{grants}/")
@@ -85,7 +85,7 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
             assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, name
         wait_until(lambda: len(started_pids(run_log, "notifications-worker")) == 2, timeout=30,
                    message="the worker started again")
-        sign_up(grants, "second@example.org")
+        sign_up(f"http://127.0.0.1:{ports['accounts']}", "second@example.org")
         wait_until(lambda: any(b"second@example.org" in path.read_bytes() for path in (tmp_path / "mail").glob("*.eml")),
                    timeout=90, message="an email sent by the worker started again")
     finally:

@@ -1,6 +1,6 @@
 """Redis stops while events are written, then starts again: every event arrives once in effect.
 
-Runs the real processes of the platform: the grants relay (`flask ... relay`) and the
+Runs the real processes of the platform: the accounts relay (`flask ... relay`) and the
 notifications worker (`dramatiq shared.core.broker services.notifications.actors`), against a
 redis-server of the test's own that it stops and restarts.
 """
@@ -17,7 +17,7 @@ def _sign_up(client, start, count):
         response = client.post(
             "/api/accounts", json={"email": f"u{number}@example.org", "name": f"U{number}", "password": "a long password"}
         )
-        assert response.status_code == 201
+        assert response.status_code == 202
 
 
 def _delivered(app):
@@ -30,32 +30,33 @@ def _outbox(app):
         return session.scalars(select(OutboxMessage)).all()
 
 
-def test_events_written_during_a_redis_outage_arrive_once(tmp_path, grants_app, grants, notifications_app):
+def test_events_written_during_a_redis_outage_arrive_once(tmp_path, accounts_app, notifications_app):
+    accounts = accounts_app.test_client()
     server = RedisServer(tmp_path)
     server.start()
     env = {"REDIS_URL": server.url, "RELAY_MAX_BACKOFF_SECONDS": "1"}
-    relay = spawn([str(BIN / "flask"), "--app", "services.grants.app", "relay"], env, tmp_path / "relay.log")
+    relay = spawn([str(BIN / "flask"), "--app", "services.accounts.app", "relay"], env, tmp_path / "relay.log")
     worker = spawn(
         [str(BIN / "dramatiq"), "shared.core.broker", "services.notifications.actors", "--processes", "1", "--threads", "2"],
         env, tmp_path / "worker.log",
     )
     try:
-        _sign_up(grants, 0, 5)
+        _sign_up(accounts, 0, 5)
         wait_until(lambda: len(_delivered(notifications_app)) == 5, timeout=30, message="5 deliveries before the outage")
 
         server.stop()
-        _sign_up(grants, 5, 5)  # the grants service keeps working: its events wait in the outbox
-        # The relay tries, fails on the oldest pending event, and keeps all five.
+        _sign_up(accounts, 5, 5)  # the accounts service keeps working: its events wait in the outbox
+        # The relay tries, fails on the oldest pending event, and keeps all ten (two a sign-up).
         wait_until(
-            lambda: [row for row in _outbox(grants_app) if row.sent_at is None and row.last_error],
+            lambda: [row for row in _outbox(accounts_app) if row.sent_at is None and row.last_error],
             timeout=30, message="the relay to fail on the new events",
         )
-        assert sum(1 for row in _outbox(grants_app) if row.sent_at is None) == 5
+        assert sum(1 for row in _outbox(accounts_app) if row.sent_at is None) == 10
         assert len(_delivered(notifications_app)) == 5
 
         server.start()
         wait_until(lambda: len(_delivered(notifications_app)) == 10, timeout=60, message="10 deliveries after the outage")
-        wait_until(lambda: all(row.sent_at for row in _outbox(grants_app)), timeout=30, message="the outbox to empty")
+        wait_until(lambda: all(row.sent_at for row in _outbox(accounts_app)), timeout=30, message="the outbox to empty")
     finally:
         stop(relay)
         stop(worker)

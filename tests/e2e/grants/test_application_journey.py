@@ -14,6 +14,7 @@ from services.notifications.models import Delivery
 from shared.core.outbox import OutboxMessage, Relay
 from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import ANSWERS, PROFILE, a_call, applicant, in_seconds, set_closing_time, small_pdf
+from shared.accounts.auth import SESSION_COOKIE
 from tests.pages import post_form, text
 
 
@@ -49,17 +50,19 @@ def upload(client, headers, application_id, code):
 
 
 def test_journey_through_the_api_to_the_acknowledgement_email(
-    grants_app, grants, notifications_app, notifications_worker, broker, inbox
+    accounts_app, grants_app, grants, notifications_app, notifications_worker, broker, inbox
 ):
     call = a_call(grants_app)
+    accounts = accounts_app.test_client()
 
-    signed_up = grants.post("/api/accounts", json={"email": "nora@example.org", "name": "Nora",
-                                                   "password": "a long password", "language": "en"})
-    assert signed_up.status_code == 201
-    assert grants.post("/api/auth/token", json={"email": "nora@example.org", "password": "a long password"}).status_code == 403
-    confirm_url = last_event(grants_app, "account.registered")["confirm_url"]
-    assert grants.post("/api/accounts/confirm", json={"token": confirm_url.rsplit("/", 1)[1]}).status_code == 200
-    token = grants.post("/api/auth/token", json={"email": "nora@example.org", "password": "a long password"})
+    # One account for the platform, from the accounts service; its token works on grants.
+    signed_up = accounts.post("/api/accounts", json={"email": "nora@example.org", "name": "Nora",
+                                                     "password": "a long password", "language": "en"})
+    assert signed_up.status_code == 202
+    assert accounts.post("/api/auth/token", json={"email": "nora@example.org", "password": "a long password"}).status_code == 403
+    confirm_url = last_event(accounts_app, "account.registered")["confirm_url"]
+    assert accounts.post("/api/accounts/confirm", json={"token": confirm_url.rsplit("/", 1)[1]}).status_code == 200
+    token = accounts.post("/api/auth/token", json={"email": "nora@example.org", "password": "a long password"})
     headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
 
     assert grants.put("/api/profile", json={**PROFILE, "postal_code": "75011"}, headers=headers).status_code == 200
@@ -104,17 +107,21 @@ def test_journey_through_the_api_to_the_acknowledgement_email(
 
 
 def test_journey_through_the_pages_to_the_acknowledgement_email(
-    grants_app, notifications_app, notifications_worker, broker, inbox
+    accounts_app, grants_app, notifications_app, notifications_worker, broker, inbox
 ):
     call = a_call(grants_app)
     client = grants_app.test_client()
+    at_accounts = accounts_app.test_client()
 
-    signed_up = post_form(client, "/signup", {"name": "Ana", "email": "ana@example.org",
-                                              "password": "a long password", "language": "fr"})
+    signed_up = post_form(at_accounts, "/signup", {"name": "Ana", "email": "ana@example.org",
+                                                   "password": "a long password", "language": "fr"})
     assert signed_up.status_code == 302
-    confirm_url = last_event(grants_app, "account.registered")["confirm_url"]
-    assert "Votre adresse e-mail est confirmée" in text(client.get(urlparse(confirm_url).path, follow_redirects=True))
-    assert post_form(client, "/signin", {"email": "ana@example.org", "password": "a long password"}).status_code == 302
+    confirm_url = last_event(accounts_app, "account.registered")["confirm_url"]
+    assert "Votre adresse e-mail est confirmée" in text(at_accounts.get(urlparse(confirm_url).path, follow_redirects=True))
+    signed_in = post_form(at_accounts, "/signin", {"email": "ana@example.org", "password": "a long password"})
+    assert signed_in.status_code == 302
+    # The platform's session cookie, set by the accounts service, is the grants pages' too.
+    client.set_cookie(SESSION_COOKIE, at_accounts.get_cookie(SESSION_COOKIE).value)
 
     # The call's Apply link: the profile comes first, then back to the call.
     apply = client.get(f"/applications/new?call={call['id']}")

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from services.notifications.actors import MAX_HOP_SECONDS, deliver, on_event
 from services.notifications.deliveries import REMINDER_BEFORE_CLOSING
 from services.notifications.models import Delivery
-from shared.accounts.models import create_account
-from shared.accounts.auth import issue_token
+from tests.people import bearer, person
 from shared.core.outbox import Relay
 from tests.integration.notifications import envelopes
 from tests.conftest import free_port, wait_until
@@ -32,15 +31,15 @@ def _settled(app, count):
     return len(rows) == count and all(row.status not in ("queued", "sending") for row in rows) and rows
 
 
-def test_sign_up_becomes_one_email_in_the_persons_language(notifications_app, notifications_worker, broker, inbox):
-    client = notifications_app.test_client()
+def test_sign_up_becomes_one_email_in_the_persons_language(accounts_app, notifications_app, notifications_worker, broker, inbox):
+    client = accounts_app.test_client()
     signed_up = client.post(
         "/api/accounts", json={"email": "nora@example.org", "name": "Nora", "password": "a long password", "language": "en"}
     )
-    assert signed_up.status_code == 201
+    assert signed_up.status_code == 202
 
-    # The service's own outbox carries account.registered to its own worker.
-    assert Relay(notifications_app.extensions["db"], broker).relay_batch() == 1
+    # The accounts service's outbox carries account.registered (and account.updated) to the worker.
+    assert Relay(accounts_app.extensions["db"], broker).relay_batch() == 2
     [delivery] = wait_until(lambda: _settled(notifications_app, 1), message="the confirmation email")
 
     assert delivery.status == "sent"
@@ -58,7 +57,8 @@ def test_sign_up_becomes_one_email_in_the_persons_language(notifications_app, no
     token = confirm_url.rsplit("/", 1)[1]
     assert client.post("/api/accounts/confirm", json={"token": token}).get_json()["confirmed"] is True
     access = client.post("/api/auth/token", json={"email": "nora@example.org", "password": "a long password"})
-    history = client.get("/api/me/messages", headers={"Authorization": f"Bearer {access.get_json()['access_token']}"})
+    history = notifications_app.test_client().get(
+        "/api/me/messages", headers={"Authorization": f"Bearer {access.get_json()['access_token']}"})
     assert [(m["kind"], m["status"], m["language"]) for m in history.get_json()] == [("account_confirmation", "sent", "en")]
 
 
@@ -136,17 +136,13 @@ def test_permanent_failure_is_recorded_at_once_and_an_admin_sends_it_again(
     assert handler.messages == []
 
     handler.recipient_answer = None  # the address was fixed at the mail provider
-    settings = notifications_app.config["SETTINGS"]
-    with notifications_app.extensions["db"].unit_of_work() as session:
-        admin = create_account(session, settings, email="admin@example.org", name="Admin",
-                               password="a long password", roles=["admin"], confirmed=True)
-    token = issue_token(settings.secret_key, settings.token_audience, admin.id, ["admin"], 600)
+    admin = bearer(person(notifications_app, "admin@example.org", ["admin"], "Admin"))
     client = notifications_app.test_client()
-    failed = client.get("/api/deliveries?status=failed", headers={"Authorization": f"Bearer {token}"}).get_json()
+    failed = client.get("/api/deliveries?status=failed", headers=admin).get_json()
     assert [d["id"] for d in failed] == [row.id]
-    resent = client.post(f"/api/deliveries/{row.id}/resend", headers={"Authorization": f"Bearer {token}"})
+    resent = client.post(f"/api/deliveries/{row.id}/resend", headers=admin)
     assert resent.status_code == 202
-    Relay(notifications_app.extensions["db"], broker).relay_batch()  # admin@'s own account.registered is not sent: confirmed
+    Relay(notifications_app.extensions["db"], broker).relay_batch()
 
     wait_until(lambda: _deliveries(notifications_app, id=row.id)[0].status == "sent", message="the email sent again")
     [message] = handler.messages
