@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 
 from flask import current_app, request
@@ -22,8 +23,8 @@ log = logging.getLogger("tremplin.ratelimit")
 SIGN_IN_PER_ACCOUNT = parse("10/minute")
 SIGN_IN_PER_CLIENT = parse("30/minute")
 # Confirmation and reset emails: enough for a person who lost a message, not for a flood.
-EMAILS_PER_ADDRESS = parse("3/hour")
-EMAILS_PER_CLIENT = parse("20/hour")
+EMAILS_PER_ADDRESS = "3/hour"
+EMAILS_PER_CLIENT = "20/hour"
 
 TOO_MANY_ATTEMPTS = "Too many attempts: wait a minute and try again."
 TOO_MANY_EMAILS = "We already sent several emails for this request: wait a while before asking again."
@@ -72,5 +73,6 @@ def check_sign_in(email: str) -> None:
 
 def check_email(email: str) -> None:
     """Count one confirmation or reset email asked for this address, from this client."""
-    _hit(TOO_MANY_EMAILS, (EMAILS_PER_ADDRESS, "email", email.strip().lower()),
-         (EMAILS_PER_CLIENT, "email-client", _client()))
+    per_address = parse(os.environ.get("EMAILS_PER_ADDRESS", EMAILS_PER_ADDRESS))
+    per_client = parse(os.environ.get("EMAILS_PER_CLIENT", EMAILS_PER_CLIENT))
+    _hit(TOO_MANY_EMAILS, (per_address, "email", email.strip().lower()), (per_client, "email-client", _client()))

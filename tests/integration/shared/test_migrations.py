@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from shared.core.db import CoreBase
 from shared.core.migrations import alembic_config, upgrade
 
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 
 
 def _differences(url, service):

@@ -28,6 +28,10 @@ CONTEXTS = {
         "campaign_url": "https://tremplin.local/campaigns/criee",
     },
     "event_recorded": {"event_name": "Pledge captured"},
+    "sign_up_attempted": {"sign_in_url": "https://tremplin.local/comptes/signin",
+                          "reset_url": "https://tremplin.local/comptes/accounts/reset"},
+    "invitation": {"invited_by": "Manon Dupré", "roles_text": "membre du jury", "organisation": "Les Films du Puy",
+                   "accept_url": "https://tremplin.local/comptes/invitations/tok"},
 }
 UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
 
