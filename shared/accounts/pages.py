@@ -2,8 +2,6 @@
 confirmation, sign-in and sign-out, password reset. They call the same use cases as the API."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from shared.accounts import models as accounts
@@ -11,15 +9,10 @@ from shared.web.service_app import db_session, unit_of_work
 from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, SignUpSchema
 from shared.web.i18n import current_language, translate
 from shared.core.refusal import Refusal
-from shared.web.pages import load_form, page_account, refusal_errors, refusal_message, sign_in_page, sign_out_page
+from shared.web.pages import (
+    load_form, page_account, refusal_errors, refusal_message, safe_next, sign_in_page, sign_out_page,
+)
 from shared.accounts.ratelimit import sign_in_allowed
-
-
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never send a person elsewhere after signing in.
-    if target and urlparse(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
 
 
 def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
@@ -76,7 +69,7 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
                         errors, status = {"form": [refusal_message(refusal)]}, refusal.status
                     else:
                         sign_in_page(account)
-                        return redirect(_safe_next(request.args.get("next")))
+                        return redirect(safe_next(request.args.get("next")))
             else:
                 status = 422
         return render_template("accounts/sign_in.html", errors=errors, values=values), status
@@ -84,7 +77,7 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
     @blp.post("/signout")
     def sign_out():
         sign_out_page()
-        return redirect("/")
+        return redirect(safe_next(None))
 
     @blp.route("/accounts/reset", methods=["GET", "POST"])
     def reset_request():

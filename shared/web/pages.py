@@ -8,13 +8,16 @@ are not affected (they use bearer tokens, which a forged cross-site form cannot 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from shared.core.config import platform_public_url, service_public_url
 from shared.core.money import LOCALES
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, init_i18n, translate
@@ -39,12 +42,17 @@ def init_pages(app: Flask, translations_dir) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # The services share one host behind the proxy and keep their own accounts for now: each
+    # session cookie has the service's name, so that signing in to one does not sign out of another.
+    app.config.setdefault("SESSION_COOKIE_NAME", f"tremplin_{app.config['SETTINGS'].service}_session")
     # Behind HTTPS in production: the session cookie never travels in clear.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SETTINGS"].public_url.startswith("https://"))
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
-    app.jinja_env.globals.update(page_account=page_account)
+    app.jinja_env.globals.update(
+        page_account=page_account, service_url=service_url, signed_in_to=signed_in_to, platform_url=platform_public_url,
+    )
 
     @app.before_request
     def _protect_forms():
@@ -88,6 +96,26 @@ def page_account() -> PageAccount | None:
     return PageAccount(id=data["id"], name=data["name"], roles=tuple(data["roles"]))
 
 
+# --- The one header (templates/_header.html) ------------------------------------------------
+# A link into the service drawing the page follows the request (its path behind the proxy, or
+# none when the service is reached directly); a link into another service uses that service's
+# public address. While accounts are kept per service, the menu's personal entries come from
+# the roles of the person signed in to the service drawing the page.
+
+
+def service_url(service: str, path: str = "/") -> str:
+    """The address of `path` in `service`, as a link on the page being drawn."""
+    if service == current_app.config["SETTINGS"].service:
+        return request.script_root + path
+    return service_public_url(service) + path
+
+
+def signed_in_to(service: str, *roles: str) -> bool:
+    """Whether the person is signed in to `service`, the one drawing the page, with one of `roles`."""
+    account = page_account()
+    return account is not None and service == current_app.config["SETTINGS"].service and account.has_any(*roles)
+
+
 def page_requires(*roles: str):
     """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
 
@@ -96,7 +124,7 @@ def page_requires(*roles: str):
         def wrapper(*args, **kwargs):
             account = page_account()
             if account is None:
-                return redirect(url_for("accounts_pages.sign_in", next=request.full_path))
+                return redirect(url_for("accounts_pages.sign_in", next=here()))
             if roles and not account.has_any(*roles):
                 return render_error(403, "Your role does not allow this action.")
             return view(*args, **kwargs)
@@ -104,6 +132,30 @@ def page_requires(*roles: str):
         return wrapper
 
     return decorate
+
+
+def here() -> str:
+    """The page's path as the browser asked for it: with the service's path behind the proxy."""
+    return request.script_root + request.full_path.removesuffix("?")
+
+
+# Characters a browser drops or reads as "/" in an address: "/\\evil.example" or "/\t/evil.example"
+# would leave the site as "//evil.example" does.
+_NOT_IN_A_LOCAL_PATH = re.compile(r"[\\\x00-\x20\x7f]")
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Where to go after a form (signing in...): `target` when it is a path on this site, else
+    `default`, or the service's home (under its path behind the proxy). Never a page elsewhere."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not _NOT_IN_A_LOCAL_PATH.search(target)
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return default or request.script_root + "/"
 
 
 def render_error(code: int, message: str):

@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -58,8 +59,11 @@ def create_service_app(
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Swagger UI's files come from the swagger-ui-bundle package: the page works offline.
-        OPENAPI_SWAGGER_UI_URL="/docs-assets/",
+        # Relative to /docs, so that they are found under the service's path behind the proxy.
+        OPENAPI_SWAGGER_UI_URL="docs-assets/",
         API_SPEC_OPTIONS={
+            # The service's public address, path included: where "Try it out" sends requests.
+            "servers": [{"url": settings.public_url}],
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             }
@@ -85,7 +89,16 @@ def create_service_app(
         Blueprint("docs_assets", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs-assets")
     )
     _register_commands(app, service)
+    _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
+
+
+def _trust_the_proxy(app: Flask, count: int) -> None:
+    """Behind `count` proxies (Caddy), the client's address and scheme and the service's path
+    (X-Forwarded-Prefix, which becomes the script root: links and redirects carry it) come
+    from the proxy's headers; with none, those headers are ignored, as any client could send them."""
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
 
 
 def database() -> Database:
