@@ -40,13 +40,14 @@ class PageAccount:
 def init_pages(app: Flask, translations_dir) -> None:
     app.config.setdefault("PAGE_BLUEPRINTS", set())
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Set, not setdefault: Flask's defaults already hold these keys (SameSite none, "session").
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     # The services share one host behind the proxy and keep their own accounts for now: each
     # session cookie has the service's name, so that signing in to one does not sign out of another.
-    app.config.setdefault("SESSION_COOKIE_NAME", f"tremplin_{app.config['SETTINGS'].service}_session")
+    app.config["SESSION_COOKIE_NAME"] = f"tremplin_{app.config['SETTINGS'].service}_session"
     # Behind HTTPS in production: the session cookie never travels in clear.
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SETTINGS"].public_url.startswith("https://"))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["SETTINGS"].public_url.startswith("https://")
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
