@@ -38,7 +38,6 @@ class Settings:
     secret_key: str
     dramatiq_namespace: str
     public_url: str
-    path_prefix: str
     # How many proxies in front of the service set X-Forwarded-For, -Proto and -Prefix: 0 when
     # it is reached directly (the headers are then ignored), 1 behind the platform's Caddy.
     trusted_proxy_count: int
@@ -89,7 +88,6 @@ def load_settings(service: str, **overrides) -> Settings:
         secret_key=env.get("SECRET_KEY", "tremplin-local-development-secret-change-me"),
         dramatiq_namespace=env.get("DRAMATIQ_NAMESPACE", "tremplin"),
         public_url=service_public_url(service),
-        path_prefix=service_path_prefix(service),
         trusted_proxy_count=int(env.get("TRUSTED_PROXY_COUNT", 0)),
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
         log_json=_flag("LOG_JSON", True),
