@@ -80,8 +80,8 @@ def main() -> int:
     print(f"\nTremplin is starting at {address}/")
     for service in SERVICES:
         prefix = service_path_prefix(service)
-        print(f"  {service:<14} {prefix}/   (API docs: {prefix}/docs)")
-    print(f"  redis          {url}")
+        print(f"  {prefix + '/':<28} {service:<14} (API docs: {prefix}/docs)")
+    print(f"  {'redis':<28} {url}")
     print("Ctrl-C stops everything.\n", flush=True)
 
     # honcho prints each process's lines under its name and stops them all on Ctrl-C or SIGTERM.
