@@ -42,7 +42,7 @@ def run(count: int) -> None:
     started = time.perf_counter()
     for number in range(count):
         with grants.unit_of_work() as session:
-            publish(session, "grants", "account.registered", {
+            publish(session, "grants", "account.registered", 1, {
                 "account_id": number, "service": "grants", "email": f"b{number}@example.org",
                 "name": f"B{number}", "language": "fr", "roles": ["applicant"],
                 # No address to confirm: the consumer records the event and sends nothing, so

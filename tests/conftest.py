@@ -1,7 +1,9 @@
-"""Test infrastructure: real PostgreSQL databases (created and dropped here), real Redis.
+"""What every level of tests needs: the environment, a free port, waiting for a condition.
 
 The environment is set before any project module is imported, because the broker is built
 at import time (shared.core.broker) and each service reads its database URL from the environment.
+Nothing here connects to anything: the databases and Redis are used by the integration and
+end-to-end levels only (tests/real_services.py).
 """
 from __future__ import annotations
 
@@ -31,11 +33,9 @@ os.environ["DELIVERY_BACKOFF_SECONDS"] = "0.2"
 os.environ["DELIVERY_MAX_BACKOFF_SECONDS"] = "1"
 os.environ["DELIVERY_MAX_ATTEMPTS"] = "3"
 
-import pytest  # noqa: E402
-import redis  # noqa: E402
-from sqlalchemy import create_engine, inspect, text  # noqa: E402
-
-from shared.core.migrations import upgrade  # noqa: E402
+# The integration and end-to-end levels' fixtures (databases, Redis, apps, workers): requested
+# there, never by a unit test, so unit tests run with PostgreSQL and Redis stopped.
+pytest_plugins = ("tests.real_services",)
 
 
 def free_port() -> int:
@@ -53,93 +53,3 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def databases():
-    """Create one PostgreSQL database per service, migrate it, and drop it at the end."""
-    import importlib
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in DB_NAMES.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {service: os.environ[f"{service.upper()}_DATABASE_URL"] for service in SERVICES}
-    for service, url in urls.items():
-        upgrade(importlib.import_module(f"services.{service}.config").MIGRATIONS_DIR, url)
-    yield urls
-    with admin.connect() as connection:
-        for name in DB_NAMES.values():
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(autouse=True)
-def clean_state(databases):
-    """Every test starts with empty tables and an empty queue namespace."""
-    yield
-    for url in databases.values():
-        engine = create_engine(url)
-        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    keys = list(client.scan_iter(f"{os.environ['DRAMATIQ_NAMESPACE']}*"))
-    if keys:
-        client.delete(*keys)
-
-
-def _service_app(service):
-    import importlib
-
-    app = importlib.import_module(f"services.{service}.app").create_app({"TESTING": True})
-    yield app
-    app.extensions["db"].dispose()
-
-
-@pytest.fixture
-def grants_app():
-    yield from _service_app("grants")
-
-
-@pytest.fixture
-def crowdfunding_app():
-    yield from _service_app("crowdfunding")
-
-
-@pytest.fixture
-def notifications_app():
-    yield from _service_app("notifications")
-
-
-@pytest.fixture
-def grants(grants_app):
-    return grants_app.test_client()
-
-
-@pytest.fixture
-def broker():
-    from shared.core.broker import broker
-
-    return broker
-
-
-@pytest.fixture
-def relay(grants_app, broker):
-    from shared.core.outbox import Relay
-
-    return Relay(grants_app.extensions["db"], broker)
-
-
-@pytest.fixture
-def notifications_worker(broker):
-    """A real dramatiq worker consuming the notifications queue in this process."""
-    import dramatiq
-
-    import services.notifications.actors  # noqa: F401  (declares the actor and its queue)
-
-    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=2)
-    worker.start()
-    yield worker
-    worker.stop()

@@ -3,10 +3,10 @@ import functools
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.crowdfunding.config import settings
-from shared.core.consumer import event_actor
+from shared.core.consumer import Handlers, event_actor
 from shared.core.db import Database
 
-HANDLERS: dict = {}  # the crowdfunding service consumes no event yet
+HANDLERS: Handlers = {}  # the crowdfunding service consumes no event yet; keys are (name, version)
 
 
 @functools.cache

@@ -166,7 +166,7 @@ def start_application(session: Session, account_id: int, call_id: int, now: date
     session.add(application)
     session.flush()
     completeness.refresh_eligibility(application, organisation)
-    publish(session, SERVICE, "application.draft_started", {**_event_ref(account, application), "closes_at": call.closes_at})
+    publish(session, SERVICE, "application.draft_started", 1, {**_event_ref(account, application), "closes_at": call.closes_at})
     return application
 
 
@@ -295,7 +295,7 @@ def submit_application(
     application.snapshot = snapshot(application, organisation)
     account = session.get(Account, account_id)
     publish(
-        session, SERVICE, "application.submitted",
+        session, SERVICE, "application.submitted", 1,
         {**_event_ref(account, application), "receipt_number": application.receipt_number, "submitted_at": now},
     )
     return application
@@ -360,7 +360,7 @@ def withdraw_application(session: Session, account_id: int, application_id: int,
     application.status = "withdrawn"
     application.withdrawn_at = now
     account = session.get(Account, account_id)
-    publish(session, SERVICE, "application.withdrawn", {**_event_ref(account, application), "withdrawn_at": now})
+    publish(session, SERVICE, "application.withdrawn", 1, {**_event_ref(account, application), "withdrawn_at": now})
     return application
 
 

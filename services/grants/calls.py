@@ -182,7 +182,7 @@ def update_call(session: Session, call_id: int, changes: dict) -> Call:
     for field, value in changes.items():
         setattr(call, field, value)
     if extended:
-        publish(session, SERVICE, "call.closing_extended",
+        publish(session, SERVICE, "call.closing_extended", 1,
                 {"call_id": call.id, "call_title": call.title("fr"), "closes_at": call.closes_at})
     return call
 

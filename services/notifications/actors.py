@@ -19,7 +19,8 @@ import dramatiq
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, recovery, settings
-from shared.core.consumer import NOT_RETRIED, consume
+from shared.core import events
+from shared.core.consumer import NOT_RETRIED, Handlers, consume
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
 from shared.core.outbox import consumer_actor_name
@@ -31,6 +32,8 @@ MAX_HOP_SECONDS = 6 * 24 * 3600
 
 configure_logging(SERVICE)
 
+HANDLERS: Handlers = deliveries.HANDLERS  # what on_event handles, by (name, version)
+
 
 @functools.cache
 def database() -> Database:
@@ -39,9 +42,9 @@ def database() -> Database:
 
 @dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)
 def on_event(envelope: dict) -> None:
-    consume(database(), deliveries.HANDLERS, envelope)
+    consume(database(), HANDLERS, envelope)
     # Also after a repeated event: if enqueueing failed the first time, the retry does it.
-    for delivery_id in deliveries.queued_for_event(database(), envelope):
+    for delivery_id in deliveries.queued_for_event(database(), events.read_event(envelope)):
         deliver.send(delivery_id, envelope.get("request_id"))
 
 

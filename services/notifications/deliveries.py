@@ -29,6 +29,8 @@ from services.notifications.rendering import render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError
 from shared.core.clock import format_paris, utcnow
 from shared.core.db import Database
+from shared.core.events import Event
+from shared.core.logs import current_request_id
 from shared.core.outbox import publish
 from shared.core.refusal import Refusal
 
@@ -42,11 +44,11 @@ _INSTANTS = ("closes_at", "submitted_at")
 # --- From an event to deliveries ---------------------------------------------------------------
 
 
-def _delivery(envelope: dict, kind: str, context: dict, **extra) -> Delivery:
-    payload = envelope["payload"]
+def _delivery(event: Event, kind: str, context: dict, **extra) -> Delivery:
+    payload = event.payload
     return Delivery(
-        event_id=envelope["id"],
-        event_name=envelope["name"],
+        event_id=event.id,
+        event_name=event.name,
         kind=kind,
         channel="email",
         recipient_email=payload["email"].strip().lower(),
@@ -55,7 +57,7 @@ def _delivery(envelope: dict, kind: str, context: dict, **extra) -> Delivery:
         context=context,
         status="queued",
         attempts=0,
-        request_id=envelope["request_id"],
+        request_id=current_request_id(),  # the event's, set by the consumer
         woken_at=utcnow(),  # on_event asks a worker for it right after the commit
         **extra,
     )
@@ -74,20 +76,20 @@ def cancel_reminders(session: Session, topic: str) -> int:
     return result.rowcount
 
 
-def record_account_registered(session: Session, envelope: dict) -> None:
-    payload = envelope["payload"]
+def record_account_registered(session: Session, event: Event) -> None:
+    payload = event.payload
     if payload["confirm_url"] is None:
         return  # created already confirmed (command line): nothing to ask of the person
-    session.add(_delivery(envelope, "account_confirmation", {"confirm_url": payload["confirm_url"]}))
+    session.add(_delivery(event, "account_confirmation", {"confirm_url": payload["confirm_url"]}))
 
 
-def record_password_reset_requested(session: Session, envelope: dict) -> None:
-    session.add(_delivery(envelope, "password_reset", {"reset_url": envelope["payload"]["reset_url"]}))
+def record_password_reset_requested(session: Session, event: Event) -> None:
+    session.add(_delivery(event, "password_reset", {"reset_url": event.payload["reset_url"]}))
 
 
-def record_draft_started(session: Session, envelope: dict) -> None:
+def record_draft_started(session: Session, event: Event) -> None:
     """Schedule a reminder 48 hours before the call closes (nothing is polled: see actors.deliver)."""
-    payload = envelope["payload"]
+    payload = event.payload
     topic = _application_topic(payload)
     due_at = payload["closes_at"] - REMINDER_BEFORE_CLOSING
     # A draft started within the last 48 hours, or after closing, gets no reminder: the person
@@ -106,7 +108,7 @@ def record_draft_started(session: Session, envelope: dict) -> None:
     cancel_reminders(session, topic)
     session.add(
         _delivery(
-            envelope,
+            event,
             "draft_reminder",
             {
                 "call_id": payload["call_id"],  # so that a later closing time moves the reminder
@@ -136,14 +138,14 @@ def _closes_at(delivery: Delivery) -> datetime:
     return datetime.fromisoformat(delivery.context["closes_at"])
 
 
-def record_call_closing_extended(session: Session, envelope: dict) -> None:
+def record_call_closing_extended(session: Session, event: Event) -> None:
     """Move the call's reminders still to come to 48 hours before its new closing time.
 
     Only ever later: an extension handled after a further one (out of order) changes nothing.
     The worker is woken for them by `queued_for_event`; a delayed `deliver` message from the old
     time that arrives first finds the reminder not yet due and waits again.
     """
-    payload = envelope["payload"]
+    payload = event.payload
     closes_at = payload["closes_at"]
     due_at = closes_at - REMINDER_BEFORE_CLOSING
     reminders = session.scalars(_queued_reminders_of_call(payload["call_id"]).with_for_update()).all()
@@ -156,13 +158,13 @@ def record_call_closing_extended(session: Session, envelope: dict) -> None:
             reminder.due_at = due_at
 
 
-def record_application_submitted(session: Session, envelope: dict) -> None:
-    payload = envelope["payload"]
+def record_application_submitted(session: Session, event: Event) -> None:
+    payload = event.payload
     topic = _application_topic(payload)
     cancel_reminders(session, topic)
     session.add(
         _delivery(
-            envelope,
+            event,
             "application_received",
             {
                 "call_title": payload["call_title"],
@@ -175,8 +177,8 @@ def record_application_submitted(session: Session, envelope: dict) -> None:
     )
 
 
-def record_application_withdrawn(session: Session, envelope: dict) -> None:
-    cancel_reminders(session, _application_topic(envelope["payload"]))
+def record_application_withdrawn(session: Session, event: Event) -> None:
+    cancel_reminders(session, _application_topic(event.payload))
 
 
 # The service's message to itself when an admin asks for a failed delivery to be sent again: it
@@ -184,22 +186,23 @@ def record_application_withdrawn(session: Session, envelope: dict) -> None:
 RESEND_REQUESTED = "delivery.resend_requested"  # contract in shared/core/events.py
 
 
-def _nothing_more(session: Session, envelope: dict) -> None:
+def _nothing_more(session: Session, event: Event) -> None:
     """The row was put back in the queue by `resend`; the worker only needs waking."""
 
 
+# Keyed by (name, version): each version of a contract the service understands has its handler.
 HANDLERS = {
-    "account.registered": record_account_registered,
-    "account.password_reset_requested": record_password_reset_requested,
-    "application.draft_started": record_draft_started,
-    "application.submitted": record_application_submitted,
-    "application.withdrawn": record_application_withdrawn,
-    CALL_CLOSING_EXTENDED: record_call_closing_extended,
-    RESEND_REQUESTED: _nothing_more,
+    ("account.registered", 1): record_account_registered,
+    ("account.password_reset_requested", 1): record_password_reset_requested,
+    ("application.draft_started", 1): record_draft_started,
+    ("application.submitted", 1): record_application_submitted,
+    ("application.withdrawn", 1): record_application_withdrawn,
+    (CALL_CLOSING_EXTENDED, 1): record_call_closing_extended,
+    (RESEND_REQUESTED, 1): _nothing_more,
 }
 
 
-def queued_for_event(db: Database, envelope: dict) -> list[int]:
+def queued_for_event(db: Database, event: Event) -> list[int]:
     """Deliveries an event put in the queue and not yet settled.
 
     Asked after every consumption, including a repeated one, so that a worker that died
@@ -208,23 +211,19 @@ def queued_for_event(db: Database, envelope: dict) -> list[int]:
     with db.unit_of_work() as session:
         ids = list(
             session.scalars(
-                select(Delivery.id).where(Delivery.event_id == envelope["id"], Delivery.status == "queued")
+                select(Delivery.id).where(Delivery.event_id == event.id, Delivery.status == "queued")
             )
         )
-        if envelope.get("name") == RESEND_REQUESTED:
-            delivery = session.get(Delivery, (envelope.get("payload") or {}).get("delivery_id"))
+        if event.name == RESEND_REQUESTED:
+            delivery = session.get(Delivery, event.payload["delivery_id"])
             if delivery is not None and delivery.status == "queued":
                 ids.append(delivery.id)
-        if envelope.get("name") == CALL_CLOSING_EXTENDED:
+        if event.name == CALL_CLOSING_EXTENDED:
             # The reminders this event moved belong to older events: found by call and closing time.
-            payload = envelope.get("payload") or {}
-            closes_at = payload.get("closes_at")
-            if isinstance(closes_at, str):
-                closes_at = datetime.fromisoformat(closes_at)
             ids.extend(
                 reminder.id
-                for reminder in session.scalars(_queued_reminders_of_call(payload.get("call_id")))
-                if _closes_at(reminder) == closes_at
+                for reminder in session.scalars(_queued_reminders_of_call(event.payload["call_id"]))
+                if _closes_at(reminder) == event.payload["closes_at"]
             )
     return ids
 
@@ -491,7 +490,7 @@ def resend(session: Session, delivery_id: int) -> Delivery:
     delivery.attempts = 0
     delivery.due_at = None
     delivery.woken_at = now
-    publish(session, config.SERVICE, RESEND_REQUESTED, {"delivery_id": delivery.id})
+    publish(session, config.SERVICE, RESEND_REQUESTED, 1, {"delivery_id": delivery.id})
     session.flush()
     return delivery
 

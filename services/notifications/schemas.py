@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from services.notifications.models import DELIVERY_STATUSES
 from services.notifications.preferences import CATEGORIES
+from shared.core.fields import StrictBoolean
 
 
 class DeliverySchema(Schema):
@@ -49,8 +50,8 @@ class MessageSchema(Schema):
 class PreferencesSchema(Schema):
     """Opt-out categories and whether the address receives them; transactional messages always arrive."""
 
-    reminders = fields.Boolean(metadata={"description": "Reminders, e.g. a draft before the call closes."})
-    campaign_news = fields.Boolean(metadata={"description": "News from campaigns the person backs."})
+    reminders = StrictBoolean(metadata={"description": "Reminders, e.g. a draft before the call closes."})
+    campaign_news = StrictBoolean(metadata={"description": "News from campaigns the person backs."})
 
 
 # One field per category: a category added in preferences.py must be added here too.

@@ -1,7 +1,8 @@
-"""Passwords, access tokens and role checks, the same for every service.
+"""Access tokens and role checks, the same for every service.
 
 Each service keeps its own accounts; a token is signed for one service (its audience) and is
-refused by the others. Roles are carried in the token so a check needs no query.
+refused by the others. A token carries the account's roles and its session version: a token
+issued before the account's sessions ended (sign-out, new password) is refused.
 """
 from __future__ import annotations
 
@@ -10,34 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 
+from shared.accounts.models import Account
 from shared.core.refusal import Refusal
-
-ROLES = ("applicant", "juror", "fund_manager", "campaign_owner", "backer", "admin")
-
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so that sign-in takes as long either way.
-_DUMMY_HASH = _hasher.hash("tremplin-dummy-password")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+from shared.web.service_app import db_session
 
 
 @dataclass(frozen=True)
 class Principal:
     account_id: int
     roles: tuple[str, ...]
+    session_version: int = 0
 
     def has_any(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -47,11 +32,12 @@ class InvalidToken(Exception):
     pass
 
 
-def issue_token(secret: str, audience: str, account_id: int, roles, ttl_seconds: int) -> str:
+def issue_token(secret: str, audience: str, account_id: int, roles, ttl_seconds: int, session_version: int = 0) -> str:
     now = datetime.now(timezone.utc)
     claims = {
         "sub": str(account_id),
         "roles": list(roles),
+        "sv": session_version,
         "aud": audience,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_seconds),
@@ -66,10 +52,22 @@ def read_token(secret: str, audience: str, token: str) -> Principal:
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
-    return Principal(account_id=int(claims["sub"]), roles=tuple(claims.get("roles", ())))
+    return Principal(
+        account_id=int(claims["sub"]), roles=tuple(claims.get("roles", ())), session_version=int(claims.get("sv", 0))
+    )
+
+
+def token_for(settings, account: Account) -> str:
+    """An API access token for the account, carrying its current session version."""
+    return issue_token(
+        settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds,
+        account.session_version,
+    )
 
 
 def current_principal() -> Principal | None:
+    """The bearer token's account, or None; a token issued before the account's sessions ended
+    (sign-out, new password) is refused, as is one whose account no longer exists."""
     if "principal" in g:
         return g.principal
     header = request.headers.get("Authorization", "")
@@ -80,6 +78,10 @@ def current_principal() -> Principal | None:
             principal = read_token(settings.secret_key, settings.token_audience, header[7:].strip())
         except InvalidToken:
             principal = None
+        if principal is not None:
+            account = db_session().get(Account, principal.account_id)
+            if account is None or account.session_version != principal.session_version:
+                principal = None
     g.principal = principal
     return principal
 

@@ -6,19 +6,21 @@ roles may sign up by themselves (`SELF_SERVICE_ROLES`). Creating an account anno
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.accounts import auth
+from shared.accounts.passwords import hash_password, password_problem, verify_password
 from shared.core import events
 from shared.core.config import Settings
 from shared.core.db import CoreBase, UtcDateTime
 from shared.core.outbox import publish
 from shared.core.refusal import Refusal
 
+ROLES = ("applicant", "juror", "fund_manager", "campaign_owner", "backer", "admin")
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 
 
@@ -33,10 +35,59 @@ class Account(CoreBase):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # Carried by every session and token; moving it on ends all of them at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+NOT_ASCII_ADDRESS = (
+    "Write the part before @ with plain letters, digits and . _ + -: our emails cannot reach "
+    "internationalised addresses."
+)
+
+
+def deliverable_email(email: str) -> str:
+    """The address as our SMTP server can send to it, or a refusal naming the field.
+
+    We do not send with SMTPUTF8, so the part before @ must be ASCII; an internationalised
+    domain is written in its ASCII form (IDNA, "xn--..."), which every mail server accepts.
+    """
+    address = normalise_email(email)
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or any(unicodedata.category(c)[0] in "CZ" for c in address):
+        raise Refusal.invalid("email", "Not a valid email address.")
+    if not local.isascii():
+        raise Refusal.invalid("email", NOT_ASCII_ADDRESS)
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise Refusal.invalid("email", "Not a valid email address.") from None
+    return f"{local}@{domain}"
+
+
+def clean_name(name: str) -> str:
+    """A name as it can go in a mail header: no control or invisible format characters (a CR/LF
+    in a name would break the message), spaces collapsed."""
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+                   for c in name if unicodedata.category(c) != "Cf")
+    cleaned = " ".join(kept.split())
+    if not cleaned:
+        raise Refusal.invalid("name", "Give your name.")
+    return cleaned
+
+
+def _check_password(password: str, *hints: str) -> None:
+    problem = password_problem(password, *hints)
+    if problem is not None:
+        raise Refusal.invalid("password", problem)
+
+
+def end_sessions(account: Account) -> None:
+    """End every session and token of the account issued until now (sign-out, new password)."""
+    account.session_version = (account.session_version or 0) + 1
 
 
 def find_by_email(session: Session, email: str) -> Account | None:
@@ -62,15 +113,18 @@ def create_account(
     language: str = "fr",
     confirmed: bool = False,
 ) -> Account:
-    unknown = [role for role in roles if role not in auth.ROLES]
+    unknown = [role for role in roles if role not in ROLES]
     if unknown:
         raise Refusal.about("roles", 422, "Unknown role: %(roles)s.", roles=", ".join(unknown))
+    email = deliverable_email(email)
+    name = clean_name(name)
+    _check_password(password, name, email)
     if find_by_email(session, email) is not None:
         raise Refusal.about("email", 409, "An account already uses this email address.")
     account = Account(
-        email=normalise_email(email),
-        name=name.strip(),
-        password_hash=auth.hash_password(password),
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
         roles=list(roles),
         language=language,
         confirmed_at=events.utcnow() if confirmed else None,
@@ -83,7 +137,7 @@ def create_account(
     publish(
         session,
         settings.service,
-        "account.registered",
+        "account.registered", 1,
         {
             "account_id": account.id,
             "service": settings.service,
@@ -112,16 +166,32 @@ def confirm_email(session: Session, settings: Settings, token: str) -> Account:
     return account
 
 
-def sign_in(session: Session, settings: Settings, email: str, password: str) -> tuple[Account, str]:
+def sign_in(session: Session, email: str, password: str) -> Account:
     account = find_by_email(session, email)
-    if not auth.verify_password(account.password_hash if account else None, password):
+    if not verify_password(account.password_hash if account else None, password):
         raise Refusal(401, "Wrong email address or password.")
     if account.confirmed_at is None:
         raise Refusal.about("email", 403, "Confirm your email address first: we sent you a link.")
-    token = auth.issue_token(
-        settings.secret_key, settings.token_audience, account.id, account.roles, settings.token_ttl_seconds
-    )
-    return account, token
+    return account
+
+
+def sign_out(session: Session, account_id: int) -> None:
+    """Sign out everywhere: the session cookies and API tokens issued so far no longer work."""
+    account = session.get(Account, account_id, with_for_update=True)
+    if account is not None:
+        end_sessions(account)
+
+
+def change_password(session: Session, account_id: int, current_password: str, new_password: str) -> Account:
+    account = session.get(Account, account_id, with_for_update=True)
+    if account is None:
+        raise Refusal.not_found("This account no longer exists.")
+    if not verify_password(account.password_hash, current_password):
+        raise Refusal.about("current_password", 422, "This is not your current password.")
+    _check_password(new_password, account.name, account.email)
+    account.password_hash = hash_password(new_password)
+    end_sessions(account)
+    return account
 
 
 RESET_MAX_AGE = 2 * 3600
@@ -145,7 +215,7 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     publish(
         session,
         settings.service,
-        "account.password_reset_requested",
+        "account.password_reset_requested", 1,
         {
             "account_id": account.id,
             "service": settings.service,
@@ -167,7 +237,10 @@ def reset_password(session: Session, settings: Settings, token: str, new_passwor
     account = session.get(Account, data.get("id"))
     if account is None or _reset_fingerprint(account) != data.get("fp"):
         raise Refusal.about("token", 404, "This reset link is not valid.")
-    account.password_hash = auth.hash_password(new_password)
+    _check_password(new_password, account.name, account.email)
+    account.password_hash = hash_password(new_password)
+    # Whoever held the old password may hold a session too: it ends here.
+    end_sessions(account)
     # Following the link proves the address too.
     if account.confirmed_at is None:
         account.confirmed_at = events.utcnow()

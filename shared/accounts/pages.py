@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from shared.accounts import models as accounts
-from shared.web.service_app import db_session, unit_of_work
-from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, SignUpSchema
-from shared.web.i18n import current_language, translate
+from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, sign_up_schema
+from shared.accounts.ratelimit import check_email, check_sign_in
+from shared.accounts.sessions import page_account, sign_in_page, sign_out_page, signed_in_to
 from shared.core.refusal import Refusal
-from shared.web.pages import (
-    load_form, page_account, refusal_errors, refusal_message, safe_next, sign_in_page, sign_out_page,
-)
-from shared.accounts.ratelimit import sign_in_allowed
+from shared.web.i18n import current_language, translate
+from shared.web.pages import load_form, refusal_errors, refusal_message, safe_next
+from shared.web.service_app import db_session, unit_of_work
 
 
 def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
@@ -21,29 +20,29 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
     def _settings():
         return current_app.config["SETTINGS"]
 
+    sign_up_form = sign_up_schema(self_service_roles)
+
     @blp.route("/signup", methods=["GET", "POST"])
     def sign_up():
-        errors, values = {}, {}
+        errors, values, status = {}, {}, 200
         if request.method == "POST":
             values = request.form
-            data, errors = load_form(SignUpSchema(), request.form)
+            data, errors = load_form(sign_up_form(), request.form)
             if not errors:
-                role = data.pop("role") or self_service_roles[0]
-                if role not in self_service_roles:
-                    errors = {"role": [translate("Choose one of the roles offered.")]}
+                role = data.pop("role")
+                try:
+                    check_email(data["email"])
+                    with unit_of_work() as session:
+                        accounts.create_account(session, _settings(), roles=[role], **data)
+                except Refusal as refusal:
+                    errors, status = refusal_errors(refusal), refusal.status
                 else:
-                    try:
-                        with unit_of_work() as session:
-                            accounts.create_account(session, _settings(), roles=[role], **data)
-                    except Refusal as refusal:
-                        errors = refusal_errors(refusal)
-                    else:
-                        flash(translate("Account created: open the link we sent you by email to confirm your address."))
-                        return redirect(url_for("accounts_pages.sign_in"))
+                    flash(translate("Account created: open the link we sent you by email to confirm your address."))
+                    return redirect(url_for("accounts_pages.sign_in"))
         return render_template(
             "accounts/sign_up.html", errors=errors, values=values, roles=self_service_roles,
             default_language=current_language(),
-        ), (422 if errors else 200)
+        ), (status if status != 200 else 422) if errors else 200
 
     @blp.get("/accounts/confirm/<token>")
     def confirm(token):
@@ -60,22 +59,25 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             values = request.form
             data, errors = load_form(SignInSchema(), request.form)
             if not errors:
-                if not sign_in_allowed(data["email"]):
-                    errors, status = {"form": [translate("Too many attempts: wait a minute and try again.")]}, 429
+                try:
+                    check_sign_in(data["email"])
+                    account = accounts.sign_in(db_session(), data["email"], data["password"])
+                except Refusal as refusal:
+                    errors, status = {"form": [refusal_message(refusal)]}, refusal.status
                 else:
-                    try:
-                        account, _token = accounts.sign_in(db_session(), _settings(), data["email"], data["password"])
-                    except Refusal as refusal:
-                        errors, status = {"form": [refusal_message(refusal)]}, refusal.status
-                    else:
-                        sign_in_page(account)
-                        return redirect(safe_next(request.args.get("next")))
+                    sign_in_page(account)
+                    return redirect(safe_next(request.args.get("next")))
             else:
                 status = 422
         return render_template("accounts/sign_in.html", errors=errors, values=values), status
 
     @blp.post("/signout")
     def sign_out():
+        account = page_account()
+        if account is not None:
+            # Every copy of this session's cookie stops working, not only the browser's own.
+            with unit_of_work() as session:
+                accounts.sign_out(session, account.id)
         sign_out_page()
         return redirect(safe_next(None))
 
@@ -85,6 +87,7 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         if request.method == "POST":
             data, errors = load_form(ResetRequestSchema(), request.form)
             if not errors:
+                check_email(data["email"])
                 with unit_of_work() as session:
                     accounts.request_password_reset(session, _settings(), data["email"])
                 flash(translate("If an account uses this address, we sent it a link to choose a new password."))
@@ -97,11 +100,18 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         if request.method == "POST":
             data, errors = load_form(ResetSchema(), {**request.form, "token": token})
             if not errors:
-                with unit_of_work() as session:
-                    accounts.reset_password(session, _settings(), token, data["password"])
-                flash(translate("Your password is changed: you can sign in."))
-                return redirect(url_for("accounts_pages.sign_in"))
+                try:
+                    with unit_of_work() as session:
+                        accounts.reset_password(session, _settings(), token, data["password"])
+                except Refusal as refusal:
+                    if refusal.status != 422:
+                        raise
+                    errors = refusal_errors(refusal)
+                else:
+                    flash(translate("Your password is changed: you can sign in."))
+                    return redirect(url_for("accounts_pages.sign_in"))
         return render_template("accounts/reset.html", errors=errors, token=token), (422 if errors else 200)
 
     blp.add_app_template_global(page_account)
+    blp.add_app_template_global(signed_in_to)
     return blp

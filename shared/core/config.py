@@ -43,6 +43,8 @@ class Settings:
     trusted_proxy_count: int
     token_ttl_seconds: int
     log_json: bool
+    session_idle_seconds: int = 1800
+    session_lifetime_seconds: int = 12 * 3600
 
     @property
     def token_audience(self) -> str:
@@ -90,6 +92,8 @@ def load_settings(service: str, **overrides) -> Settings:
         public_url=service_public_url(service),
         trusted_proxy_count=int(env.get("TRUSTED_PROXY_COUNT", 0)),
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
+        session_idle_seconds=int(env.get("SESSION_IDLE_SECONDS", 1800)),
+        session_lifetime_seconds=int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
         log_json=_flag("LOG_JSON", True),
     )
     values.update(overrides)

@@ -1,13 +1,22 @@
 """Idempotent consumption of events.
 
-Every consuming service has one actor, `<service>.on_event`, on a queue named after it. The
-event id is recorded in the consumer's database in the same transaction as the handler's
-effect, so a redelivered event (the relay sent it twice, or dramatiq retried after the commit)
-finds its id and does nothing.
+Every consuming service has one actor, `<service>.on_event`, on a queue named after it, and
+one handler per (name, version) of event it understands. A handler is called with the session
+and an `events.Event` (the payload validated against that version's contract), never the raw
+envelope. The event id is recorded in the consumer's database in the same transaction as the
+handler's effect, so a redelivered event (the relay sent it twice, or dramatiq retried after the
+commit) finds its id and does nothing.
+
+An event the service has no handler for is an error, not a success: it is logged, its id is not
+recorded, and `UnhandledEvent` is raised, which dramatiq does not retry but moves to the queue's
+dead-letter set (kept a week in Redis), where it can be found and requeued once a handler
+exists. The contract test (tests/unit/shared/test_event_contracts.py) keeps it from happening to
+an event a contract says the service consumes.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Callable
 
@@ -23,10 +32,19 @@ from shared.core.outbox import consumer_actor_name
 
 log = logging.getLogger("tremplin.consumer")
 
-Handler = Callable[[Session, dict], None]
+Handler = Callable[[Session, events.Event], None]
+Handlers = Mapping[tuple[str, int], Handler]  # keyed by (event name, version)
 
-# An event that breaks its contract fails the same way every time: retrying it is pointless.
-NOT_RETRIED = (events.EventContractError,)
+
+class UnhandledEvent(LookupError):
+    def __init__(self, event: events.Event):
+        super().__init__(f"no handler for event {event.name} v{event.version}")
+        self.event = event
+
+
+# An event that breaks its contract, or that the service has no handler for, fails the same way
+# every time: retrying it is pointless.
+NOT_RETRIED = (events.EventContractError, UnhandledEvent)
 
 
 class ProcessedEvent(CoreBase):
@@ -37,31 +55,33 @@ class ProcessedEvent(CoreBase):
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-def consume(db: Database, handlers: dict[str, Handler], data: dict) -> bool:
+def consume(db: Database, handlers: Handlers, data: dict) -> bool:
     """Apply an event once. Returns False when it had already been applied."""
     envelope = events.read_envelope(data)
-    with request_id_context(envelope.get("request_id")):
-        handler = handlers.get(envelope["name"])
+    event = events.Event.of(envelope)
+    with request_id_context(envelope["request_id"]):
+        facts = {"event_id": event.id, "event": event.name, "version": event.version}
+        handler = handlers.get(event.key)
+        if handler is None:
+            log.error("event has no handler", extra=facts)
+            raise UnhandledEvent(event)
         try:
             with db.unit_of_work() as session:
-                if session.get(ProcessedEvent, envelope["id"]) is not None:
-                    log.info("event already processed", extra={"event_id": envelope["id"], "event": envelope["name"]})
+                if session.get(ProcessedEvent, event.id) is not None:
+                    log.info("event already processed", extra=facts)
                     return False
-                session.add(
-                    ProcessedEvent(event_id=envelope["id"], name=envelope["name"], processed_at=events.utcnow())
-                )
+                session.add(ProcessedEvent(event_id=event.id, name=event.name, processed_at=events.utcnow()))
                 # Flushed first so that two deliveries racing each other meet on the primary key.
                 session.flush()
-                if handler is not None:
-                    handler(session, envelope)
+                handler(session, event)
         except IntegrityError:
-            log.info("event processed concurrently", extra={"event_id": envelope["id"]})
+            log.info("event processed concurrently", extra=facts)
             return False
-        log.info("event processed", extra={"event_id": envelope["id"], "event": envelope["name"]})
+        log.info("event processed", extra=facts)
         return True
 
 
-def event_actor(service: str, handlers: dict[str, Handler], database: Callable[[], Database]):
+def event_actor(service: str, handlers: Handlers, database: Callable[[], Database]):
     """Declare the service's event actor on the broker built by shared.core.broker."""
     configure_logging(service)
 

@@ -6,11 +6,19 @@ service that drifts from the contract fails loudly on its own side.
 
 The envelope carries the event id (the key of idempotent consumption), the request id of the
 request that caused it (for logs across services) and when it happened.
+
+A producer names the version it publishes; a consumer has one handler per (name, version) it
+understands, and is given an `Event`: the event's identity and its payload as validated against
+that version's contract, never the envelope itself.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -92,6 +100,38 @@ def read_envelope(data: dict) -> dict:
         raise EventContractError(str(data.get("name")), data.get("version") or 0, error.messages) from None
     envelope["payload"] = validate_payload(envelope["name"], envelope["version"], envelope["payload"])
     return envelope
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a consumer's handler is given: which event, and its payload loaded by its contract."""
+
+    id: str
+    name: str
+    version: int
+    occurred_at: datetime
+    payload: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    @classmethod
+    def of(cls, envelope: dict) -> Event:
+        """The event of an envelope that `read_envelope` has validated."""
+        return cls(
+            id=envelope["id"],
+            name=envelope["name"],
+            version=envelope["version"],
+            occurred_at=envelope["occurred_at"],
+            # Read-only: a handler reads the event, it does not change it for the next one.
+            payload=MappingProxyType(envelope["payload"]),
+        )
+
+
+def read_event(data: dict) -> Event:
+    """The event in an envelope received from the queue, validated (EventContractError if not)."""
+    return Event.of(read_envelope(data))
 
 
 # --- The contracts ------------------------------------------------------------------------

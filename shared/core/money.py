@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
@@ -56,10 +56,15 @@ def format_money(cents: int, language: str = "fr") -> str:
 
 
 class Cents(fields.Integer):
-    """An API amount: integer cents, never negative."""
+    """An API amount: integer cents, from 0 to MAX_CENTS (documented as such in OpenAPI)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("strict", True)
+        # The bounds as validators too, so that the OpenAPI document states them (minimum, maximum);
+        # `_validated` below refuses first, with one message.
+        given = kwargs.pop("validate", None)
+        given = [] if given is None else [given] if callable(given) else list(given)
+        kwargs["validate"] = [validate.Range(min=0, max=MAX_CENTS), *given]
         super().__init__(**kwargs)
 
     def _validated(self, value):

@@ -1,10 +1,10 @@
 """Transactional outbox.
 
-A use case calls `publish(session, ...)` beside its own writes; the event row commits or rolls
-back with them. A relay process then moves unsent rows to dramatiq on Redis, one message per
-consuming service, and marks them sent. If Redis is down the rows stay unsent and the relay
-tries again with backoff; a row sent twice (a crash between sending and marking) is harmless
-because consumers are idempotent.
+A use case calls `publish(session, producer, name, version, payload)` beside its own writes;
+the event row commits or rolls back with them. A relay process then moves unsent rows to
+dramatiq on Redis, one message per consuming service, and marks them sent. If Redis is down
+the rows stay unsent and the relay tries again with backoff; a row sent twice (a crash between
+sending and marking) is harmless because consumers are idempotent.
 """
 from __future__ import annotations
 
@@ -51,9 +51,12 @@ class OutboxMessage(CoreBase):
         }
 
 
-def publish(session: Session, producer: str, name: str, payload: dict, version: int | None = None) -> str:
-    """Write an event in the caller's transaction. Returns its id."""
-    version = version or events.latest_version(name)
+def publish(session: Session, producer: str, name: str, version: int, payload: dict) -> str:
+    """Write an event in the caller's transaction. Returns its id.
+
+    The producer names the version it writes: a newer version of the contract is published by a
+    change to the producer, never by the contract's registration alone.
+    """
     row = OutboxMessage(
         event_id=events.new_event_id(),
         name=name,

@@ -35,12 +35,14 @@ class Refusal(Exception):
         *,
         values: dict | None = None,
         details: dict | None = None,
+        headers: dict | None = None,
     ):
         self.status = status
         self.message = message
         self.errors = errors or {}
         self.values = values or {}
         self.details = details or {}
+        self.headers = headers or {}  # such as Retry-After with a 429 or a 503
         super().__init__(self.text())
 
     @classmethod

@@ -1,4 +1,4 @@
-"""What people's pages share across services: the signed-in person (a session cookie), protection
+"""What people's pages share across services: the session cookie's settings, protection
 against cross-site request forgery on every page form, errors shown as pages, and forms read
 with the same marshmallow schemas as the API.
 
@@ -7,12 +7,10 @@ are not affected (they use bearer tokens, which a forged cross-site form cannot 
 """
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
@@ -24,36 +22,32 @@ from shared.web.i18n import current_language, init_i18n, translate
 
 _csrf = CSRFProtect()
 
-core = Blueprint("pages_core", __name__, template_folder="templates")
-
-
-@dataclass(frozen=True)
-class PageAccount:
-    id: int
-    name: str
-    roles: tuple[str, ...]
-
-    def has_any(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
+# Its static files are served under /shared-assets (e.g. the script that starts Swagger UI).
+core = Blueprint(
+    "pages_core", __name__, template_folder="templates", static_folder="static", static_url_path="/shared-assets"
+)
 
 
 def init_pages(app: Flask, translations_dir) -> None:
     app.config.setdefault("PAGE_BLUEPRINTS", set())
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for page blueprints only
-    # Set, not setdefault: Flask's defaults already hold these keys (SameSite none, "session").
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    # The services share one host behind the proxy and keep their own accounts for now: each
-    # session cookie has the service's name, so that signing in to one does not sign out of another.
-    app.config["SESSION_COOKIE_NAME"] = f"tremplin_{app.config['SETTINGS'].service}_session"
-    # Behind HTTPS in production: the session cookie never travels in clear.
-    app.config["SESSION_COOKIE_SECURE"] = app.config["SETTINGS"].public_url.startswith("https://")
+    settings = app.config["SETTINGS"]
+    # Set, not setdefault: Flask defines these already, so a default would never apply.
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        # Behind HTTPS in production: the session cookie never travels in clear.
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        # The services share one host behind the proxy and keep their own accounts for now: each
+        # session cookie has the service's name, so that signing in to one does not sign out of another.
+        SESSION_COOKIE_NAME=f"tremplin_{settings.service}_session",
+        # A session lasts at most this long, however active; shorter when idle (shared.accounts.sessions).
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime_seconds,
+    )
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
-    app.jinja_env.globals.update(
-        page_account=page_account, service_url=service_url, signed_in_to=signed_in_to, platform_url=platform_public_url,
-    )
+    app.jinja_env.globals.update(service_url=service_url, platform_url=platform_public_url)
 
     @app.before_request
     def _protect_forms():
@@ -80,59 +74,14 @@ def is_page_request() -> bool:
     )
 
 
-def sign_in_page(account) -> None:
-    session.clear()
-    session["account"] = {"id": account.id, "name": account.name, "roles": list(account.roles)}
-    session.permanent = True
-
-
-def sign_out_page() -> None:
-    session.clear()
-
-
-def page_account() -> PageAccount | None:
-    data = session.get("account")
-    if not data:
-        return None
-    return PageAccount(id=data["id"], name=data["name"], roles=tuple(data["roles"]))
-
-
-# --- The one header (templates/_header.html) ------------------------------------------------
-# A link into the service drawing the page follows the request (its path behind the proxy, or
-# none when the service is reached directly); a link into another service uses that service's
-# public address. While accounts are kept per service, the menu's personal entries come from
-# the roles of the person signed in to the service drawing the page.
-
-
 def service_url(service: str, path: str = "/") -> str:
-    """The address of `path` in `service`, as a link on the page being drawn."""
+    """The address of `path` in `service`, as a link on the page being drawn (the one header,
+    templates/_header.html): into the service drawing the page, it follows the request (its
+    path behind the proxy, or none when reached directly); into another, that service's
+    public address."""
     if service == current_app.config["SETTINGS"].service:
         return request.script_root + path
     return service_public_url(service) + path
-
-
-def signed_in_to(service: str, *roles: str) -> bool:
-    """Whether the person is signed in to `service`, the one drawing the page, with one of `roles`."""
-    account = page_account()
-    return account is not None and service == current_app.config["SETTINGS"].service and account.has_any(*roles)
-
-
-def page_requires(*roles: str):
-    """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            account = page_account()
-            if account is None:
-                return redirect(url_for("accounts_pages.sign_in", next=here()))
-            if roles and not account.has_any(*roles):
-                return render_error(403, "Your role does not allow this action.")
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def here() -> str:
@@ -184,7 +133,8 @@ def refusal_errors(refusal: Refusal, form_names: dict[str, str] | None = None) -
 
 
 def render_refusal(refusal: Refusal):
-    return render_template("error.html", code=refusal.status, message=refusal_message(refusal)), refusal.status
+    page = render_template("error.html", code=refusal.status, message=refusal_message(refusal))
+    return page, refusal.status, refusal.headers
 
 
 def load_form(schema: Schema, form: MultiDict, list_fields: tuple[str, ...] = ()) -> tuple[dict, dict]:

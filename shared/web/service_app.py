@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 import redis
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
@@ -29,8 +29,11 @@ from shared.core.logs import configure_logging
 from shared.core.migrations import upgrade
 from shared.core.refusal import Refusal
 from shared.web import health
+from shared.web.converters import init_converters
 from shared.web.pages import init_pages, is_page_request, render_error, render_refusal
+from shared.web.request_checks import init_request_checks
 from shared.web.request_logs import init_request_logging
+from shared.web.security_headers import init_security_headers
 
 log = logging.getLogger("tremplin.app")
 
@@ -57,10 +60,6 @@ def create_service_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        # Swagger UI's files come from the swagger-ui-bundle package: the page works offline.
-        # Relative to /docs, so that they are found under the service's path behind the proxy.
-        OPENAPI_SWAGGER_UI_URL="docs-assets/",
         API_SPEC_OPTIONS={
             # The service's public address, path included: where "Try it out" sends requests.
             "servers": [{"url": settings.public_url}],
@@ -77,17 +76,18 @@ def create_service_app(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
 
+    init_converters(app)
     api = Api(app)
     register_error_handlers(app)
+    init_security_headers(app)
     init_request_logging(app)
     _init_request_session(app)
     _refuse_unknown_body_types(app)
+    init_request_checks(app)
 
     init_pages(app, migrations_dir.parent / "translations")
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(
-        Blueprint("docs_assets", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs-assets")
-    )
+    app.register_blueprint(_api_docs_blueprint(service))
     _register_commands(app, service)
     _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
@@ -99,6 +99,18 @@ def _trust_the_proxy(app: Flask, count: int) -> None:
     from the proxy's headers; with none, those headers are ignored, as any client could send them."""
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+
+
+def _api_docs_blueprint(service: str) -> Blueprint:
+    """Swagger UI on /docs, from the swagger-ui-bundle package's files (the page works offline)
+    and a start script of ours, as the Content-Security-Policy allows no inline script."""
+    blueprint = Blueprint("api_docs", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs-assets")
+
+    @blueprint.get("/docs")
+    def docs():
+        return render_template("api_docs.html", title=f"Tremplin {service} API", spec_url=url_for("api-docs.openapi_json"))
+
+    return blueprint
 
 
 def database() -> Database:
@@ -155,7 +167,9 @@ def register_error_handlers(app: Flask) -> None:
         if is_page_request():
             return render_refusal(refusal)
         errors = {"json": refusal.errors} if refusal.errors else {}
-        return error_response(refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors)
+        return error_response(
+            refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors, refusal.headers
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

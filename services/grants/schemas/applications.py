@@ -11,6 +11,7 @@ from services.grants.models import FUNDING_KINDS
 from services.grants.schemas.calls import ParisDateTime
 from services.grants.schemas.profiles import Trimmed
 from shared.core.clock import utcnow
+from shared.core.fields import Id
 from shared.core.money import Cents, Euros
 
 MAX_FUNDING_SOURCES = 20
@@ -42,7 +43,7 @@ class ApplicationDraftSchema(Schema):
 
 
 class ApplicationStartSchema(ApplicationDraftSchema):
-    call_id = fields.Integer(required=True, strict=True)
+    call_id = Id(required=True)
 
 
 class ApplicationDocumentSchema(Schema):

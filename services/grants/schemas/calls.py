@@ -18,6 +18,7 @@ from services.grants.organisations import (
     check_postal_code,
 )
 from shared.core.clock import parse_paris_input, to_paris
+from shared.core.fields import Id, Instant
 from shared.core.money import Cents, Euros, euros_text
 
 _WALL_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
@@ -25,10 +26,12 @@ CHOICE = "Must be one of the choices offered."
 CODE = validate.Regexp(r"^[a-z0-9_]{1,60}$", error="Use 1 to 60 lowercase letters, digits or underscores.")
 
 
-class ParisDateTime(fields.DateTime):
+class ParisDateTime(Instant):
     """An aware ISO 8601 instant, or a Paris wall-clock time; loaded as aware UTC."""
 
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+    default_error_messages = {"naive": "Give a time with its offset, or a Paris time as YYYY-MM-DDTHH:MM."}
+
+    def _read(self, value, attr, data, **kwargs) -> datetime:
         if isinstance(value, str) and _WALL_CLOCK.fullmatch(value.strip()):
             try:
                 return parse_paris_input(value)
@@ -36,10 +39,7 @@ class ParisDateTime(fields.DateTime):
                 raise ValidationError(
                     "This time does not exist in Europe/Paris: clocks skip that hour when summer time starts."
                 ) from None
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValidationError("Give a time with its offset, or a Paris time as YYYY-MM-DDTHH:MM.")
-        return moment.astimezone(timezone.utc)
+        return super()._read(value, attr, data, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -91,7 +91,7 @@ class CriterionSchema(Schema):
 class CallInputSchema(Schema):
     """A call as the fund manager writes it (all fields on creation; any of them on edit)."""
 
-    fund_id = fields.Integer(required=True, strict=True)
+    fund_id = Id(required=True)
     title_fr = fields.String(required=True, validate=validate.Length(min=1, max=300))
     title_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     description_fr = fields.String(required=True, validate=validate.Length(min=1, max=20000))
@@ -163,8 +163,13 @@ class CallFilterSchema(Schema):
 
 
 class CallChangesSchema(CallInputSchema):
-    """Changes to a call: any of CallInputSchema's fields (use with partial=True)."""
+    """Changes to a call: any of CallInputSchema's fields, each given whole."""
 
+    def __init__(self, *args, **kwargs):
+        # Partial at the top only: a required document or a criterion sent keeps its required
+        # fields (marshmallow's partial=True would also let a criterion come without its code).
+        kwargs["partial"] = tuple(CallInputSchema._declared_fields)
+        super().__init__(*args, **kwargs)
 
 
 # --- The fund manager's call form: euros, Paris times, rows of documents and criteria ---------------
@@ -214,7 +219,7 @@ class CallFormSchema(CallInputSchema):
     class Meta:
         unknown = EXCLUDE
 
-    fund_id = fields.Integer(required=True)
+    fund_id = Id(required=True, strict=False)
     max_award_cents = Euros(data_key="max_award", required=True)
     min_other_funding_share_percent = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
     required_documents = fields.List(fields.Nested(DocumentRowSchema), load_default=list, validate=_unique_codes)

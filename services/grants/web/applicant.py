@@ -24,7 +24,8 @@ from shared.core.clock import utcnow
 from shared.core.money import euros_text
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.pages import here, load_form, page_account, page_requires, refusal_message, safe_next
+from shared.accounts.sessions import page_account, page_requires
+from shared.web.pages import here, load_form, refusal_message, safe_next
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("applicant_pages", __name__)

@@ -22,7 +22,8 @@ from services.grants.web.public import STATUS_NAMES, page_helpers
 from shared.core.clock import utcnow
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.pages import load_form, page_requires, refusal_errors
+from shared.accounts.sessions import page_requires
+from shared.web.pages import load_form, refusal_errors
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("manager_pages", __name__, url_prefix="/manage")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.notifications import deliveries
 from services.notifications.schemas import DeliveryQuerySchema, DeliverySchema
 from shared.accounts.auth import require_roles
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint(

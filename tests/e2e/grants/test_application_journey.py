@@ -8,7 +8,6 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlparse
 
-import pytest
 from sqlalchemy import select
 
 from services.notifications.models import Delivery
@@ -16,11 +15,6 @@ from shared.core.outbox import OutboxMessage, Relay
 from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import ANSWERS, PROFILE, a_call, applicant, in_seconds, set_closing_time, small_pdf
 from tests.pages import post_form, text
-
-
-@pytest.fixture(autouse=True)
-def documents_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
 
 
 def last_event(app, name) -> dict:

@@ -14,9 +14,9 @@ from services.notifications.models import Delivery
 from shared.accounts.models import create_account
 from shared.accounts.auth import issue_token
 from shared.core.outbox import Relay
-from tests.conftest import wait_until
 from tests.integration.notifications import envelopes
-from tests.integration.notifications.conftest import Inbox, free_port
+from tests.conftest import free_port, wait_until
+from tests.real_services import Inbox
 
 
 def _deliveries(app, **where):

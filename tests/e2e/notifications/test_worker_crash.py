@@ -153,9 +153,13 @@ def test_worker_killed_between_two_sends_loses_nothing_and_sends_nothing_twice(
 
     wait_until(lambda: server.waiting == 2, timeout=60, message="both worker threads in a conversation")
     _kill_worker(first)
+    # Both threads may pass the hold together when the 5th message is accepted, so 5 or 6 went
+    # through; each one the server accepted is recorded as sent, since a thread records its
+    # message before it starts the next conversation.
+    accepted = sum(server.accepted.values())
     rows = _deliveries(notifications_app)
-    assert len(rows) == 15
-    assert sum(row.status == "sent" for row in rows) == 5
+    assert len(rows) == 15 and accepted in (5, 6)
+    assert sum(row.status == "sent" for row in rows) == accepted
     assert sum(row.status == "sending" for row in rows) == 2  # what the dead worker was sending
 
     server.released = True

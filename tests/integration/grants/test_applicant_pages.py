@@ -4,7 +4,6 @@ request; CSRF, closing time and who may see what."""
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
 from services.grants.models import Application, Document, Organisation
@@ -26,11 +25,6 @@ FORM = {
     "source_description": ["Fonds propres", "Prêt", ""],
 }
 PROFILE_FORM = {**{k: v for k, v in PROFILE.items() if v is not None}, "head_count": "4"}
-
-
-@pytest.fixture(autouse=True)
-def documents_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
 
 
 def signed_in(app, email="ana@example.org", name="Ana", roles=("applicant",), language="fr", profile=True):

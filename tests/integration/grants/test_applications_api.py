@@ -3,7 +3,6 @@ the snapshot and receipt, withdrawal, the closing time to the second, and who ma
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import func, select, update
 
 from services.grants.models import Application, Call
@@ -20,12 +19,6 @@ from tests.integration.grants.applicant_setup import (
     set_closing_time,
     small_pdf,
 )
-
-
-@pytest.fixture(autouse=True)
-def documents_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
-    return tmp_path / "documents"
 
 
 def events(app, name):

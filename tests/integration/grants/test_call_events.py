@@ -1,16 +1,10 @@
 """What the grants service announces when a call changes: a later closing time of an open call."""
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from shared.core.outbox import OutboxMessage
-from tests.integration.grants.grants_manager_setup import account, call_payload, fund, iso, open_call
-
-
-@pytest.fixture
-def manager(grants_app):
-    return account(grants_app, "manager@example.org", ["fund_manager"], "Manon")[1]
+from tests.integration.grants.grants_manager_setup import call_payload, fund, iso, open_call
 
 
 def _events(app):

@@ -9,11 +9,6 @@ from tests.integration.grants.grants_manager_setup import account, call_payload,
 
 
 @pytest.fixture
-def manager(grants_app):
-    return account(grants_app, "manager@example.org", ["fund_manager"], "Manon")[1]
-
-
-@pytest.fixture
 def applicant(grants_app):
     return account(grants_app, "applicant@example.org", ["applicant"], "Ana")[1]
 

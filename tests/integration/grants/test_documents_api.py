@@ -10,12 +10,6 @@ from tests.integration.grants.applicant_setup import a_call, applicant, manager,
 from tests.integration.grants.grants_manager_setup import account
 
 
-@pytest.fixture(autouse=True)
-def documents_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
-    return tmp_path / "documents"
-
-
 @pytest.fixture
 def draft(grants_app, grants):
     call = a_call(grants_app)

@@ -1,14 +1,8 @@
 """The fund manager's eligibility filter follows drafts as applicants fill them in."""
 import io
 
-import pytest
 
 from tests.integration.grants.applicant_setup import ANSWERS, PROFILE, a_call, applicant, manager, small_pdf
-
-
-@pytest.fixture(autouse=True)
-def documents_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
 
 
 def _eligible_ids(app, call_id, value):

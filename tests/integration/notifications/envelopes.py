@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from shared.core import events
 
 
-def envelope(name: str, payload: dict, request_id: str | None = "req1") -> dict:
+def envelope(name: str, version: int, payload: dict, request_id: str | None = "req1") -> dict:
     data = {
         "id": events.new_event_id(),
         "name": name,
-        "version": events.latest_version(name),
+        "version": version,
         "producer": "grants",
         "occurred_at": datetime.now(timezone.utc).isoformat(),
         "request_id": request_id,
@@ -29,11 +29,11 @@ def account_registered(email="ana@example.org", language="fr", **changes) -> dic
         **person(email, language=language), "account_id": 1, "service": "grants", "roles": ["applicant"],
         "confirm_url": f"http://127.0.0.1:8001/accounts/confirm/token-for-{email}",
     }
-    return envelope("account.registered", {**payload, **changes})
+    return envelope("account.registered", 1, {**payload, **changes})
 
 
 def password_reset(email="ana@example.org", language="fr") -> dict:
-    return envelope("account.password_reset_requested", {
+    return envelope("account.password_reset_requested", 1, {
         **person(email, language=language), "account_id": 1, "service": "grants",
         "reset_url": "http://127.0.0.1:8001/accounts/reset/tok",
     })
@@ -51,26 +51,26 @@ def draft_started(
     application_id=7, email="ana@example.org", language="fr", closes_in=timedelta(days=30), call_id=3
 ) -> dict:
     closes_at = datetime.now(timezone.utc) + closes_in
-    return envelope("application.draft_started", {
+    return envelope("application.draft_started", 1, {
         **_application(application_id, email, language, call_id), "closes_at": closes_at.isoformat(),
     })
 
 
 def closing_extended(closes_at: datetime, call_id=3) -> dict:
-    return envelope("call.closing_extended", {
+    return envelope("call.closing_extended", 1, {
         "call_id": call_id, "call_title": "Aide à l'écriture 2027", "closes_at": closes_at.isoformat(),
     })
 
 
 def submitted(application_id=7, email="ana@example.org", language="fr") -> dict:
-    return envelope("application.submitted", {
+    return envelope("application.submitted", 1, {
         **_application(application_id, email, language), "receipt_number": f"AP-2027-{application_id:05d}",
         "submitted_at": datetime(2027, 3, 3, 13, 5, tzinfo=timezone.utc).isoformat(),
     })
 
 
 def withdrawn(application_id=7, email="ana@example.org", language="fr") -> dict:
-    return envelope("application.withdrawn", {
+    return envelope("application.withdrawn", 1, {
         **_application(application_id, email, language),
         "withdrawn_at": datetime.now(timezone.utc).isoformat(),
     })

@@ -13,11 +13,6 @@ from . import envelopes
 
 
 @pytest.fixture
-def client(notifications_app):
-    return notifications_app.test_client()
-
-
-@pytest.fixture
 def sign_in(notifications_app):
     settings = notifications_app.config["SETTINGS"]
 

@@ -9,13 +9,10 @@ from services.notifications.deliveries import HANDLERS, REMINDER_BEFORE_CLOSING,
 from services.notifications.models import Delivery
 from shared.core.consumer import consume
 
+from tests.conftest import free_port
+from tests.real_services import Inbox
+
 from . import envelopes
-from .conftest import Inbox, free_port
-
-
-@pytest.fixture
-def db(notifications_app):
-    return notifications_app.extensions["db"]
 
 
 def _rows(db):

@@ -17,9 +17,9 @@ from shared.core.consumer import consume
 from shared.core.db import Database
 from shared.core.migrations import upgrade
 from tests.conftest import wait_until
+from tests.real_services import Inbox
 
 from . import envelopes
-from .conftest import Inbox
 
 
 class SlowAnswer(Inbox):
@@ -34,11 +34,6 @@ class SlowAnswer(Inbox):
         self.answering.set()
         await asyncio.sleep(self.seconds)
         return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def db(notifications_app):
-    return notifications_app.extensions["db"]
 
 
 @pytest.fixture

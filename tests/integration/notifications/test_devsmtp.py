@@ -14,7 +14,7 @@ from services.notifications.devsmtp import MailDirectory, list_messages, read_me
 from services.notifications.rendering import render_email
 from services.notifications.smtp import SmtpSettings, send
 
-from .conftest import free_port
+from tests.conftest import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 

@@ -12,11 +12,6 @@ from tests.pages import text
 
 
 @pytest.fixture
-def client(notifications_app):
-    return notifications_app.test_client()
-
-
-@pytest.fixture
 def link(notifications_app):
     settings = notifications_app.config["SETTINGS"]
 

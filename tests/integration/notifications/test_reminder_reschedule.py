@@ -6,15 +6,11 @@ from sqlalchemy import select
 
 from services.notifications.deliveries import HANDLERS, REMINDER_BEFORE_CLOSING, attempt_delivery, queued_for_event
 from services.notifications.models import Delivery
+from shared.core import events
 from shared.core.clock import format_paris
 from shared.core.consumer import consume
 
 from . import envelopes
-
-
-@pytest.fixture
-def db(notifications_app):
-    return notifications_app.extensions["db"]
 
 
 def _row(db, delivery_id):
@@ -58,7 +54,7 @@ def test_queued_reminders_of_the_call_move_and_settled_ones_stay(db, inbox):
     assert (_row(db, cancelled.id).status, _row(db, cancelled.id).context) == ("cancelled", cancelled.context)
     assert (_row(db, other_call.id).due_at, _row(db, other_call.id).context) == (other_call.due_at, other_call.context)
     # The worker is woken for the moved reminder (also on a repeated event), for nothing else.
-    assert queued_for_event(db, extended) == [queued.id]
+    assert queued_for_event(db, events.read_event(extended)) == [queued.id]
 
     # An old delayed message arriving at the old time sends nothing and waits for the new one.
     early = attempt_delivery(db, queued.id)
@@ -90,7 +86,7 @@ def test_a_redelivered_or_older_extension_changes_nothing_more(db):
     assert after.due_at == closes_at + timedelta(days=9) - REMINDER_BEFORE_CLOSING
     assert (after.due_at, after.context, after.updated_at) == (after_both.due_at, after_both.context, after_both.updated_at)
     # The older extension wakes nothing: no reminder has its closing time.
-    assert queued_for_event(db, first) == []
+    assert queued_for_event(db, events.read_event(first)) == []
 
 
 def test_reminders_are_found_by_call_on_sqlite_too(tmp_path):
@@ -110,6 +106,6 @@ def test_reminders_are_found_by_call_on_sqlite_too(tmp_path):
         assert consume(db, HANDLERS, extended) is True
 
         assert _row(db, reminder.id).due_at == new_closes_at - REMINDER_BEFORE_CLOSING
-        assert queued_for_event(db, extended) == [reminder.id]
+        assert queued_for_event(db, events.read_event(extended)) == [reminder.id]
     finally:
         db.dispose()

@@ -13,7 +13,7 @@ from services.notifications.smtp import (
     send,
 )
 
-from .conftest import free_port
+from tests.conftest import free_port
 
 
 class RecordingHandler:

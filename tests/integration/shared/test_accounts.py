@@ -98,9 +98,9 @@ def _token(app, email, roles):
     from shared.accounts.models import create_account
 
     with app.extensions["db"].unit_of_work() as session:
-        create_account(session, app.config["SETTINGS"], email=email, name=email, password="password pw",
+        create_account(session, app.config["SETTINGS"], email=email, name=email, password="role check passphrase",
                        roles=roles, confirmed=True)
-    response = app.test_client().post("/api/auth/token", json={"email": email, "password": "password pw"})
+    response = app.test_client().post("/api/auth/token", json={"email": email, "password": "role check passphrase"})
     return response.get_json()["access_token"]
 
 

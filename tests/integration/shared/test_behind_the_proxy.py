@@ -3,7 +3,7 @@ its own path from the proxy's headers; reached directly (the default), it ignore
 client could send them. A `next=` address never leads off the site."""
 import pytest
 
-from shared.accounts.ratelimit import PER_CLIENT
+from shared.accounts.ratelimit import SIGN_IN_PER_CLIENT as PER_CLIENT
 from tests.pages import post_form
 
 BROWSER = {"Accept": "text/html"}

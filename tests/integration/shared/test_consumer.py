@@ -1,11 +1,19 @@
-"""Idempotent consumption: the effect and the event id commit together, once."""
+"""Idempotent consumption: the effect and the event id commit together, once; a handler per
+(name, version) is given the validated event; an event with no handler is an error, kept."""
+import dataclasses
+import json
+import logging
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import func, select
 
+import services.grants.actors as grants_actors
 from services.notifications.deliveries import HANDLERS
 from services.notifications.models import Delivery
 from shared.core import events
-from shared.core.consumer import ProcessedEvent, consume
+from shared.core.consumer import ProcessedEvent, UnhandledEvent, consume
+from tests.conftest import wait_until
 
 
 def _envelope(**payload_changes):
@@ -38,12 +46,12 @@ def test_failing_handler_records_nothing_so_a_retry_applies_it(notifications_app
     db = notifications_app.extensions["db"]
     envelope = _envelope()
 
-    def broken(session, envelope):
-        HANDLERS["account.registered"](session, envelope)
+    def broken(session, event):
+        HANDLERS[("account.registered", 1)](session, event)
         raise RuntimeError("failed after writing")
 
     with pytest.raises(RuntimeError):
-        consume(db, {"account.registered": broken}, envelope)
+        consume(db, {("account.registered", 1): broken}, envelope)
     assert _count(db, ProcessedEvent) == 0 and _count(db, Delivery) == 0
     assert consume(db, HANDLERS, envelope) is True
     assert _count(db, Delivery) == 1
@@ -54,3 +62,68 @@ def test_event_breaking_its_contract_is_refused(notifications_app):
     with pytest.raises(events.EventContractError):
         consume(db, HANDLERS, _envelope(email="not an email"))
     assert _count(db, ProcessedEvent) == 0
+
+
+def test_handler_is_given_the_event_with_its_payload_validated_not_the_envelope(notifications_app):
+    db = notifications_app.extensions["db"]
+    envelope = _envelope()
+    given = []
+    consume(db, {("account.registered", 1): lambda session, event: given.append(event)}, envelope)
+
+    [event] = given
+    assert isinstance(event, events.Event)
+    assert (event.id, event.name, event.version) == (envelope["id"], "account.registered", 1)
+    assert event.occurred_at == datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+    assert event.payload["account_id"] == 3 and event.payload["confirm_url"] == "http://127.0.0.1:8001/accounts/confirm/t"
+    assert "payload" not in event.payload and "request_id" not in event.payload
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.name = "something.else"
+    with pytest.raises(TypeError):
+        event.payload["account_id"] = 4
+
+
+def test_event_without_a_handler_is_logged_and_not_recorded_as_processed(notifications_app, caplog):
+    db = notifications_app.extensions["db"]
+    envelope = _envelope()
+
+    with caplog.at_level(logging.ERROR, logger="tremplin.consumer"):
+        with pytest.raises(UnhandledEvent):
+            consume(db, {}, envelope)
+
+    [record] = [r for r in caplog.records if r.name == "tremplin.consumer"]
+    assert (record.levelname, record.getMessage()) == ("ERROR", "event has no handler")
+    assert (record.event_id, record.event, record.version) == (envelope["id"], "account.registered", 1)
+    assert _count(db, ProcessedEvent) == 0
+    # Kept unprocessed: once a handler exists, the same event is applied.
+    assert consume(db, HANDLERS, envelope) is True
+    assert _count(db, Delivery) == 1
+
+
+class _AccountRegisteredV2(events.AccountRegisteredV1):
+    pass
+
+
+def test_handlers_are_keyed_by_version_too(notifications_app, monkeypatch):
+    db = notifications_app.extensions["db"]
+    monkeypatch.setitem(events.REGISTRY, ("account.registered", 2), events.EventType(
+        "account.registered", 2, _AccountRegisteredV2, ("notifications",)))
+
+    # The version 1 handler is not given version 2 of the same event.
+    with pytest.raises(UnhandledEvent):
+        consume(db, HANDLERS, {**_envelope(), "version": 2})
+    assert _count(db, ProcessedEvent) == 0 and _count(db, Delivery) == 0
+    assert consume(db, HANDLERS, _envelope()) is True
+
+
+def test_worker_dead_letters_an_event_it_has_no_handler_for_without_retrying(grants_app, broker, notifications_worker):
+    # The grants worker handles no event: one sent to it anyway is refused, kept in Redis, not applied.
+    envelope = _envelope()
+    grants_actors.on_event.send(envelope)
+
+    def dead_lettered():
+        return [json.loads(raw) for raw in broker.client.hvals(f"{broker.namespace}:grants.XQ.msgs")]
+
+    [message] = wait_until(dead_lettered, message="the dead-lettered event")
+    assert message["args"] == [envelope]
+    assert "retries" not in message["options"]
+    assert _count(grants_app.extensions["db"], ProcessedEvent) == 0

@@ -3,6 +3,7 @@ import threading
 
 import pytest
 import redis
+from marshmallow import fields
 from sqlalchemy import func, select
 
 from shared.core import events
@@ -20,16 +21,37 @@ def test_event_is_validated_when_written_and_nothing_is_kept(grants_app):
     db = grants_app.extensions["db"]
     with pytest.raises(events.EventContractError):
         with db.unit_of_work() as session:
-            publish(session, "grants", "account.registered", {**PAYLOAD, "language": "xx"})
+            publish(session, "grants", "account.registered", 1, {**PAYLOAD, "language": "xx"})
     with db.unit_of_work() as session:
         assert pending_count(session) == 0
+
+
+class _AccountRegisteredV2(events.AccountRegisteredV1):
+    referrer = fields.String(required=True)
+
+
+def test_the_producer_names_the_version_it_writes(grants_app, monkeypatch):
+    # A newer contract registered beside the old one changes nothing for a producer of the old.
+    monkeypatch.setitem(events.REGISTRY, ("account.registered", 2), events.EventType(
+        "account.registered", 2, _AccountRegisteredV2, ("notifications",)))
+    db = grants_app.extensions["db"]
+    with db.unit_of_work() as session:
+        publish(session, "grants", "account.registered", 1, PAYLOAD)
+        publish(session, "grants", "account.registered", 2, {**PAYLOAD, "referrer": "newsletter"})
+    with pytest.raises(events.EventContractError) as refused:
+        with db.unit_of_work() as session:
+            publish(session, "grants", "account.registered", 2, PAYLOAD)
+    assert set(refused.value.errors) == {"referrer"}
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(row.version, row.payload.get("referrer")) for row in rows] == [(1, None), (2, "newsletter")]
 
 
 def test_event_rolls_back_with_the_use_case(grants_app):
     db = grants_app.extensions["db"]
     with pytest.raises(RuntimeError):
         with db.unit_of_work() as session:
-            publish(session, "grants", "account.registered", PAYLOAD)
+            publish(session, "grants", "account.registered", 1, PAYLOAD)
             raise RuntimeError("the use case failed after writing its event")
     with db.unit_of_work() as session:
         assert pending_count(session) == 0
@@ -38,7 +60,7 @@ def test_event_rolls_back_with_the_use_case(grants_app):
 def test_relay_sends_one_message_per_consumer_and_marks_sent(grants_app, broker):
     db = grants_app.extensions["db"]
     with db.unit_of_work() as session:
-        event_id = publish(session, "grants", "account.registered", PAYLOAD)
+        event_id = publish(session, "grants", "account.registered", 1, PAYLOAD)
     broker.declare_queue("notifications")
     assert Relay(db, broker).relay_batch() == 1
     assert Relay(db, broker).relay_batch() == 0
@@ -53,8 +75,8 @@ def test_relay_sends_one_message_per_consumer_and_marks_sent(grants_app, broker)
 def test_relay_keeps_events_when_redis_is_down(grants_app):
     db = grants_app.extensions["db"]
     with db.unit_of_work() as session:
-        publish(session, "grants", "account.registered", PAYLOAD)
-        publish(session, "grants", "account.registered", {**PAYLOAD, "account_id": 2})
+        publish(session, "grants", "account.registered", 1, PAYLOAD)
+        publish(session, "grants", "account.registered", 1, {**PAYLOAD, "account_id": 2})
     down = build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down")
     with pytest.raises(redis.exceptions.ConnectionError):
         Relay(db, down).relay_batch()
@@ -67,7 +89,7 @@ def test_relay_keeps_events_when_redis_is_down(grants_app):
 def test_relay_run_backs_off_and_stops(grants_app):
     db = grants_app.extensions["db"]
     with db.unit_of_work() as session:
-        publish(session, "grants", "account.registered", PAYLOAD)
+        publish(session, "grants", "account.registered", 1, PAYLOAD)
     relay = Relay(db, build_broker(f"redis://127.0.0.1:{free_port()}/0", "tremplin-down"))
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_seconds": 0.05, "max_backoff": 0.2})
@@ -84,7 +106,7 @@ def test_relay_run_backs_off_and_stops(grants_app):
 def test_rows_locked_by_one_relay_are_skipped_by_another(grants_app, broker):
     db = grants_app.extensions["db"]
     with db.unit_of_work() as session:
-        publish(session, "grants", "account.registered", PAYLOAD)
+        publish(session, "grants", "account.registered", 1, PAYLOAD)
     holder = db.Session()
     try:
         locked = holder.scalars(select(OutboxMessage).with_for_update()).all()

@@ -1,13 +1,10 @@
 """What the applicant side relies on: when a call takes applications, and its rules."""
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-
 from services.grants.calls import _widens, accepts_applications, call_rules, effective_status
 from services.grants.eligibility import ApplicationFacts, failing_rules
-from services.grants.models import Base, Call, Fund
+from services.grants.models import Call
 from services.grants.review import digits_as_text, euros, neutralise
-from shared.core.db import CoreBase, Database
 
 OPENS = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 CLOSES = datetime(2027, 1, 15, 17, 0, tzinfo=timezone.utc)
@@ -32,20 +29,6 @@ def test_a_call_takes_applications_from_its_opening_to_just_before_its_closing()
     assert effective_status(call, CLOSES) == "closed" and effective_status(call, OPENS) == "open"
     for status in ("draft", "closed", "in_review", "decided"):
         assert not accepts_applications(_call(status=status), OPENS)
-
-
-def test_times_read_back_from_sqlite_are_utc(tmp_path):
-    # SQLite keeps no time zone (make run); the column type gives the times back aware.
-    database = Database(f"sqlite:///{tmp_path / 'grants.db'}")
-    CoreBase.metadata.create_all(database.engine)
-    Base.metadata.create_all(database.engine)
-    with database.unit_of_work() as session:
-        fund = Fund(name="Fonds", year=2026, envelope_cents=5_000_000, grants_objective=5)
-        session.add(_call(fund=fund, title_fr="Appel", description_fr="Pour tous."))
-    with database.unit_of_work() as session:
-        call = session.scalars(select(Call)).one()
-        assert accepts_applications(call, OPENS) and not accepts_applications(call, CLOSES)
-    database.dispose()
 
 
 def test_call_rules_feed_the_eligibility_check():

@@ -1,17 +1,17 @@
 import pytest
 
-from shared.accounts import auth
+from shared.accounts import auth, passwords
 
 SECRET = "a test secret of at least 32 bytes"
 
 
 def test_argon2_hash_and_verify():
-    hashed = auth.hash_password("correct horse battery")
+    hashed = passwords.hash_password("correct horse battery")
     assert hashed.startswith("$argon2")
-    assert auth.verify_password(hashed, "correct horse battery")
-    assert not auth.verify_password(hashed, "wrong")
-    assert not auth.verify_password(None, "anything")
-    assert not auth.verify_password("not-a-hash", "anything")
+    assert passwords.verify_password(hashed, "correct horse battery")
+    assert not passwords.verify_password(hashed, "wrong")
+    assert not passwords.verify_password(None, "anything")
+    assert not passwords.verify_password("not-a-hash", "anything")
 
 
 def test_token_carries_roles_for_one_audience():

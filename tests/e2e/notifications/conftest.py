@@ -1,1 +1,0 @@
-from tests.integration.notifications.conftest import inbox, smtp_server  # noqa: F401  (fixtures)

@@ -1,0 +1,303 @@
+"""Bad input answers 4xx on every service, never 500, and changes nothing; every answer carries
+the security headers.
+
+Each fix lives in shared/ (a bounded `int` converter, bounded fields, a JSON loader with a depth
+limit, a check of text, security headers), so each test runs against every service or every route.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from services.grants.models import Application, Call
+from shared.accounts.auth import issue_token
+from shared.accounts.models import ROLES
+from shared.accounts.models import create_account
+from shared.core.fields import INT_MAX
+from tests.integration.grants.grants_manager_setup import call_payload, fund
+
+SERVICES = ("grants", "crowdfunding", "notifications")
+HUGE = 2**63
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _app(service, **settings):
+    module = importlib.import_module(f"services.{service}.app")
+    return module.create_app({"TESTING": True, "SETTINGS_OVERRIDES": settings})
+
+
+def _token(app, roles, email="someone@example.org") -> dict:
+    settings = app.config["SETTINGS"]
+    with app.extensions["db"].unit_of_work() as session:
+        account = create_account(session, settings, email=email, name="Someone", password="a long password",
+                                 roles=list(roles), confirmed=True)
+        account_id = account.id
+    return {"Authorization": f"Bearer {issue_token(settings.secret_key, settings.token_audience, account_id, roles, 600)}"}
+
+
+def _count(app, model) -> int:
+    with app.extensions["db"].unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+# --- Huge ids -------------------------------------------------------------------------------------
+
+
+def _routes_with_ids(app):
+    for rule in app.url_map.iter_rules():
+        ids = [name for name, converter in rule._converters.items() if type(converter).__name__ == "IdConverter"]
+        if ids:
+            yield rule, ids
+
+
+@pytest.mark.parametrize("huge", [HUGE, INT_MAX + 1])
+def test_an_id_beyond_our_columns_in_any_path_is_a_404(huge):
+    tried = 0
+    for service in SERVICES:
+        app = _app(service)
+        client = app.test_client()
+        headers = _token(app, ROLES)  # every role, so that no role check answers before the route
+        for rule, _ in _routes_with_ids(app):
+            path = re.sub(r"<int:\w+>", str(huge), rule.rule)
+            path = re.sub(r"<(?:string:)?\w+>", "budget", path)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(path, method=method, headers=headers, json={})
+                assert response.status_code == 404, (service, method, path, response.status_code)
+                tried += 1
+    assert tried > 20
+
+
+def test_a_huge_id_in_a_body_is_a_422_naming_the_field(grants_app, grants):
+    manager = _token(grants_app, ["fund_manager"], "manager@example.org")
+    applicant = _token(grants_app, ["applicant"], "applicant@example.org")
+    for huge in (HUGE, INT_MAX + 1):
+        response = grants.post("/api/calls", json=call_payload(huge), headers=manager)
+        assert response.status_code == 422
+        assert set(response.get_json()["errors"]["json"]) == {"fund_id"}
+        response = grants.post("/api/applications", json={"call_id": huge}, headers=applicant)
+        assert response.status_code == 422
+        assert set(response.get_json()["errors"]["json"]) == {"call_id"}
+    assert _count(grants_app, Call) == 0 and _count(grants_app, Application) == 0
+
+
+def test_a_huge_page_number_is_a_422(notifications_app):
+    client = notifications_app.test_client()
+    admin = _token(notifications_app, ["admin"])
+    for path in ("/api/me/messages", "/api/deliveries"):
+        response = client.get(f"{path}?page={HUGE}", headers=admin)
+        assert response.status_code == 422, path
+        assert set(response.get_json()["errors"]["query"]) == {"page"}
+    assert client.get("/api/deliveries?page=2", headers=admin).status_code == 200
+
+
+def _request_integers(spec):
+    """(where, schema) of every integer a client sends: path, query and JSON bodies, nested."""
+
+    def walk(schema, where):
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        if schema.get("type") == "integer":
+            yield where, schema
+        for name, child in schema.get("properties", {}).items():
+            yield from walk(child, f"{where}.{name}")
+        if "items" in schema:
+            yield from walk(schema["items"], f"{where}[]")
+
+    for path, item in spec["paths"].items():
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for parameter in shared + operation.get("parameters", []):
+                yield from walk(parameter["schema"], f"{method.upper()} {path} {parameter['name']}")
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                yield from walk(body["schema"], f"{method.upper()} {path} body")
+
+
+def test_every_integer_a_client_sends_is_bounded_in_the_openapi_document():
+    """What keeps future routes safe: an unbounded integer field, query parameter or path id
+    fails here before it can reach a database column."""
+    integers = [
+        found
+        for service in SERVICES
+        for found in _request_integers(_app(service).test_client().get("/openapi.json").get_json())
+    ]
+    assert len(integers) > 20
+    unbounded = [where for where, schema in integers if schema.get("maximum", INT_MAX + 1) > INT_MAX]
+    assert unbounded == []
+
+
+# --- Deep JSON ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_json_nested_too_deep_is_a_400(service):
+    client = _app(service).test_client()
+    for depth in (100_000, 33):
+        body = "[" * depth + "]" * depth
+        response = client.post("/api/accounts", data=body, content_type="application/json")
+        assert response.status_code == 400, depth
+        assert "nested" in response.get_json()["message"]
+    # As deep as our schemas go is fine: the schema answers.
+    nested = {"email": "a@example.org", "name": "A", "password": "a long password", "language": [[[["fr"]]]]}
+    assert client.post("/api/accounts", json=nested).status_code == 422
+
+
+# --- Text that is not text ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_lone_surrogate_in_any_string_is_a_422_naming_the_field(service):
+    app = _app(service)
+    client = app.test_client()
+    body = '{"email": "a@example.org", "name": "Ann \\ud800", "password": "a long password"}'
+    response = client.post("/api/accounts", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]["json"]) == ["name"]
+    with app.extensions["db"].unit_of_work() as session:
+        from shared.accounts.models import Account
+
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
+
+
+def test_a_lone_surrogate_is_named_where_it_is_nested(grants_app, grants):
+    applicant = _token(grants_app, ["applicant"])
+    body = '{"call_id": 1, "funding_sources": [{"kind": "own_funds", "amount_cents": 1, "description": "\\udfff"}]}'
+    response = grants.post("/api/applications", data=body, content_type="application/json", headers=applicant)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"] == {
+        "funding_sources": {"0": {"description": [response.get_json()["errors"]["json"]["funding_sources"]["0"]["description"][0]]}}
+    }
+    key = grants.post("/api/applications", data='{"\\ud800": 1}', content_type="application/json", headers=applicant)
+    assert key.status_code == 422 and list(key.get_json()["errors"]["json"]) == ["\\ud800"]
+
+
+def test_a_nul_character_is_a_422_in_a_query_or_body_and_a_404_in_a_path(notifications_app, grants_app, grants):
+    admin = _token(notifications_app, ["admin"])
+    client = notifications_app.test_client()
+    response = client.get("/api/deliveries?event_id=%00" + "a" * 35, headers=admin)
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]["query"]) == ["event_id"]
+    response = client.post("/api/accounts", json={"email": "a@example.org", "name": "A\x00", "password": "a long password"})
+    assert response.status_code == 422 and list(response.get_json()["errors"]["json"]) == ["name"]
+
+    applicant = _token(grants_app, ["applicant"])
+    assert grants.get("/api/applications/1/documents/bud%00get", headers=applicant).status_code == 404
+
+
+# --- Dates at the edge of the calendar -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00", "0001-06-01T12:00:00Z",
+     "9999-12-31T23:30"],
+)
+def test_a_time_at_the_edge_of_the_calendar_is_a_422(grants_app, grants, moment):
+    manager = _token(grants_app, ["fund_manager"])
+    fund_id = fund(grants, manager)["id"]
+    response = grants.post("/api/calls", json=call_payload(fund_id, opens_at=moment), headers=manager)
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]["json"]) == ["opens_at"]
+    assert _count(grants_app, Call) == 0
+
+
+def test_a_call_criterion_sent_without_its_code_is_a_422_on_edit(grants_app, grants):
+    manager = _token(grants_app, ["fund_manager"])
+    call = grants.post("/api/calls", json=call_payload(fund(grants, manager)["id"]), headers=manager).get_json()
+    response = grants.patch(
+        f"/api/calls/{call['id']}", json={"scoring_grid": [{"label_fr": "Impact", "weight": 1}]}, headers=manager
+    )
+    assert response.status_code == 422
+    assert "code" in response.get_json()["errors"]["json"]["scoring_grid"]["0"]
+
+
+# --- What the OpenAPI documents promise ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_role_field_is_an_enum_of_the_roles_people_may_choose(service):
+    app = _app(service)
+    spec = app.test_client().get("/openapi.json").get_json()
+    roles = importlib.import_module(f"services.{service}.config").SELF_SERVICE_ROLES
+    assert spec["components"]["schemas"]["SignUp"]["properties"]["role"]["enum"] == list(roles)
+    refused = app.test_client().post(
+        "/api/accounts", json={"email": "a@example.org", "name": "A", "password": "a long password", "role": "admin"}
+    )
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]["json"]) == ["role"]
+
+
+def test_a_required_body_is_required_and_booleans_are_booleans(notifications_app):
+    client = notifications_app.test_client()
+    me = _token(notifications_app, ["applicant"])
+    missing = client.patch("/api/me/preferences", headers=me)
+    assert missing.status_code == 400 and "JSON" in missing.get_json()["message"]
+    zero = client.patch("/api/me/preferences", json={"campaign_news": 0}, headers=me)
+    assert zero.status_code == 422 and list(zero.get_json()["errors"]["json"]) == ["campaign_news"]
+    assert client.patch("/api/me/preferences", json={"campaign_news": False}, headers=me).get_json()["campaign_news"] is False
+
+
+def test_the_pagination_header_is_documented_as_the_json_string_it_is(notifications_app):
+    spec = notifications_app.test_client().get("/openapi.json").get_json()
+    header = spec["paths"]["/api/me/messages"]["get"]["responses"]["200"]["headers"]["X-Pagination"]
+    assert header["schema"] == {"type": "string"}
+
+
+# --- Security headers -------------------------------------------------------------------------------
+
+
+def _answers(service):
+    """A page, an API answer, an API error, an unknown address, the API docs and a static file."""
+    return ["/signup", "/api/calls" if service == "grants" else "/api/accounts/me", "/api/nothing",
+            "/nothing", "/docs", "/docs-assets/swagger-ui-bundle.js", "/openapi.json", "/healthz"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_answer_carries_the_security_headers(service):
+    client = _app(service).test_client()
+    for path in _answers(service):
+        response = client.get(path, headers={"Accept": "text/html"} if not path.startswith("/api") else {})
+        headers = response.headers
+        policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+        assert policy["default-src"] == "'self'", path
+        assert policy["script-src"] == "'self' https://js.stripe.com"
+        assert policy["frame-ancestors"] == "'none'"
+        assert "https://js.stripe.com" in policy["frame-src"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Strict-Transport-Security" not in headers
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_hsts_behind_https(service):
+    client = _app(service, public_url="https://tremplin.example.org").test_client()
+    for path in ("/signup", "/api/nothing", "/healthz"):
+        assert client.get(path).headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_no_page_needs_an_inline_script():
+    """The policy allows no inline script: every template, ours and the API docs page, loads
+    scripts from files and has no on... handler attributes."""
+    templates = [path for path in REPO.glob("s*/**/templates/**/*.html") if "/email/" not in str(path)]
+    assert templates
+    for path in templates:
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
+        assert not re.search(r"\son[a-z]+\s*=", text), path
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_api_docs_page_starts_swagger_ui_from_our_own_files(service):
+    client = _app(service).test_client()
+    page = client.get("/docs").get_data(as_text=True)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all('src="/' in attributes and not body.strip() for attributes, body in scripts)
+    for source in re.findall(r'src="([^"]+)"', page):
+        assert client.get(source).status_code == 200
+    assert client.get("/shared-assets/api-docs.js").get_data(as_text=True).count("SwaggerUIBundle") == 1

@@ -1,0 +1,166 @@
+"""Fixtures of the integration and end-to-end levels: real PostgreSQL databases (created and
+dropped here), real Redis, the service apps, a dramatiq worker, a real SMTP server.
+
+Loaded by tests/conftest.py for every level but used only where asked for: the integration and
+end-to-end conftests ask for `clean_state` on every test, which creates the databases the first
+time; a unit test asks for none of these, so it runs with PostgreSQL and Redis stopped.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, inspect, text
+
+from shared.core.migrations import upgrade
+from tests.conftest import DB_NAMES, PG_ADMIN_URL, SERVICES, free_port
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """Create one PostgreSQL database per service, migrate it, and drop it at the end."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in DB_NAMES.values():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {service: os.environ[f"{service.upper()}_DATABASE_URL"] for service in SERVICES}
+    for service, url in urls.items():
+        upgrade(importlib.import_module(f"services.{service}.config").MIGRATIONS_DIR, url)
+    yield urls
+    with admin.connect() as connection:
+        for name in DB_NAMES.values():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def clean_state(databases):
+    """Empty tables and an empty queue namespace after the test, for the next one."""
+    yield
+    for url in databases.values():
+        engine = create_engine(url)
+        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    keys = list(client.scan_iter(f"{os.environ['DRAMATIQ_NAMESPACE']}*"))
+    if keys:
+        client.delete(*keys)
+
+
+# --- The services ------------------------------------------------------------------------------
+
+
+def _service_app(service):
+    app = importlib.import_module(f"services.{service}.app").create_app({"TESTING": True})
+    yield app
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def documents_dir(tmp_path, monkeypatch):
+    """Where the grants service under test keeps uploaded documents: the test's own directory."""
+    monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
+    return tmp_path / "documents"
+
+
+@pytest.fixture
+def grants_app(documents_dir):
+    yield from _service_app("grants")
+
+
+@pytest.fixture
+def crowdfunding_app():
+    yield from _service_app("crowdfunding")
+
+
+@pytest.fixture
+def notifications_app():
+    yield from _service_app("notifications")
+
+
+@pytest.fixture
+def grants(grants_app):
+    return grants_app.test_client()
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker():
+    from shared.core.broker import broker
+
+    return broker
+
+
+@pytest.fixture
+def relay(grants_app, broker):
+    from shared.core.outbox import Relay
+
+    return Relay(grants_app.extensions["db"], broker)
+
+
+@pytest.fixture
+def notifications_worker(broker):
+    """A real dramatiq worker consuming the notifications queue in this process."""
+    import dramatiq
+
+    import services.notifications.actors  # noqa: F401  (declares the actor and its queue)
+
+    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=2)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+# --- Mail --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_server():
+    """Start a real aiosmtpd server around a handler; returns its port."""
+    controllers = []
+
+    def start(handler, **smtp_parameters) -> int:
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_parameters)
+        controller.start()
+        controllers.append(controller)
+        return port
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it accepts, and can be told to refuse recipients."""
+
+    def __init__(self, recipient_answer: str | None = None):
+        self.recipient_answer = recipient_answer
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.recipient_answer:
+            return self.recipient_answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 2.0.0 OK"
+
+
+@pytest.fixture
+def inbox(smtp_server, monkeypatch):
+    """A real SMTP server the notifications service sends to (through its environment)."""
+    handler = Inbox()
+    monkeypatch.setenv("SMTP_PORT", str(smtp_server(handler)))
+    return handler

@@ -1,0 +1,52 @@
+"""Each contract's declared consumers are the services that really handle it, version by version.
+
+A service's worker (`services/<name>/actors.py`) handles the events in its HANDLERS, keyed by
+(name, version). The relay sends an event to the consumers its contract declares: a consumer
+declared without a handler would dead-letter every such event, and a handler no contract routes
+to this service would never run.
+"""
+import importlib
+import pkgutil
+
+import services
+from shared.core import events
+
+SERVICES = sorted(module.name for module in pkgutil.iter_modules(services.__path__) if module.ispkg)
+
+
+def _registered() -> dict[str, set[tuple[str, int]]]:
+    return {service: set(importlib.import_module(f"services.{service}.actors").HANDLERS) for service in SERVICES}
+
+
+def _declared() -> dict[str, set[tuple[str, int]]]:
+    declared = {service: set() for service in SERVICES}
+    for key, kind in events.REGISTRY.items():
+        for service in kind.consumers:
+            declared.setdefault(service, set()).add(key)
+    return declared
+
+
+def test_every_service_has_a_worker_with_handlers():
+    assert SERVICES == ["crowdfunding", "grants", "notifications"]
+    assert set(_declared()) == set(SERVICES), "a contract names a consumer that is no service"
+
+
+def test_every_declared_consumer_handles_the_event_in_that_version():
+    registered = _registered()
+    missing = {service: keys - registered[service] for service, keys in _declared().items()}
+    assert missing == {service: set() for service in SERVICES}
+
+
+def test_every_handler_is_for_a_contract_that_declares_its_service():
+    declared = _declared()
+    unrouted = {service: keys - declared[service] for service, keys in _registered().items()}
+    assert unrouted == {service: set() for service in SERVICES}
+
+
+def test_the_notifications_worker_handles_the_contracts_it_consumes():
+    # The one consumer today, named so that a change to the contracts or handlers shows here.
+    assert _registered()["notifications"] == {
+        ("account.registered", 1), ("account.password_reset_requested", 1), ("application.draft_started", 1),
+        ("application.submitted", 1), ("application.withdrawn", 1), ("call.closing_extended", 1),
+        ("delivery.resend_requested", 1),
+    }
