@@ -13,7 +13,7 @@ import functools
 import time
 from dataclasses import dataclass
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, session, url_for
 
 from shared.accounts.models import Account
 from shared.web.pages import here, render_error
