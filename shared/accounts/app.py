@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.accounts.sessions import accounts_url, page_account, renew_when_due, sign_in_url
+from shared.accounts.sessions import accounts_url, page_account, renew_when_due, sign_in_url, signed_in_with
 
 
 def init_people(app: Flask, model, renews_by_redirect: bool = True) -> None:
@@ -13,4 +13,5 @@ def init_people(app: Flask, model, renews_by_redirect: bool = True) -> None:
     app.extensions["people"] = model
     if renews_by_redirect:
         app.before_request(renew_when_due)
-    app.jinja_env.globals.update(page_account=page_account, sign_in_url=sign_in_url, accounts_url=accounts_url)
+    app.jinja_env.globals.update(page_account=page_account, sign_in_url=sign_in_url, accounts_url=accounts_url,
+                                 signed_in_with=signed_in_with)

@@ -50,13 +50,21 @@ def accounts_url(path: str, **query) -> str:
 
 
 def here() -> str:
-    """This page's address on the platform, for the accounts service to send the person back."""
+    """This page's full address on the platform, for the accounts service (under another path)
+    to send the person back to."""
     settings = current_app.config["SETTINGS"]
     return settings.public_url + request.full_path.rstrip("?")
 
 
 def sign_in_url() -> str:
     return accounts_url("/signin", next=here())
+
+
+def signed_in_with(*roles: str) -> bool:
+    """Whether the signed-in person holds one of `roles` (one account: the same on every service),
+    for the one header's personal menu entries."""
+    account = page_account()
+    return account is not None and account.has_any(*roles)
 
 
 def page_requires(*roles: str):

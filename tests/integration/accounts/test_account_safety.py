@@ -178,10 +178,10 @@ def test_another_service_sends_a_due_session_to_the_accounts_service_for_renewal
     browser.set_cookie(SESSION_COOKIE, signer().mint(rita, "session", 300))
     due = browser.get("/applications", headers={"Accept": "text/html"})
     assert due.status_code == 302
-    assert due.headers["Location"].startswith("http://127.0.0.1:8004/session?next=")
+    assert due.headers["Location"].startswith("http://127.0.0.1:8000/comptes/session?next=")
     at_accounts = accounts_app.test_client()
     at_accounts.set_cookie(SESSION_COOKIE, browser.get_cookie(SESSION_COOKIE).value)
-    back = at_accounts.get(due.headers["Location"].split("127.0.0.1:8004", 1)[1])
+    back = at_accounts.get(due.headers["Location"].split("127.0.0.1:8000/comptes", 1)[1])
     assert back.status_code == 302 and back.headers["Location"].endswith("/applications")
     assert "Max-Age=1800" in _platform_cookie(back)
 

@@ -35,7 +35,7 @@ def test_sign_up_writes_account_and_event_in_one_commit(accounts_app, accounts):
     assert (event.name, event.version, event.producer) == ("account.registered", 1, "accounts")
     assert event.request_id == "req42"
     assert event.payload["email"] == "lea@example.org" and event.payload["language"] == "en"
-    assert re.match(r"http://127\.0\.0\.1:8004/accounts/confirm/\S+$", event.payload["confirm_url"])
+    assert re.match(r"http://127\.0\.0\.1:8000/comptes/accounts/confirm/\S+$", event.payload["confirm_url"])
     assert event.sent_at is None
 
 
