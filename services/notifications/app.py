@@ -6,7 +6,7 @@ from services.notifications.api import me as me_api
 from services.notifications.commands import blueprint as commands
 from services.notifications.models import Account
 from services.notifications.config import MIGRATIONS_DIR, SERVICE, mailbox_page_enabled
-from services.notifications.web import home, mailbox, unsubscribe
+from services.notifications.web import home, mailbox, me, unsubscribe
 from shared.web.pages import register_pages
 from shared.accounts.app import init_people
 from shared.web.service_app import create_service_app
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(unsubscribe.blp)
     app.register_blueprint(commands)
     register_pages(app, home.blp)
+    register_pages(app, me.blp)
     if mailbox_page_enabled():
         register_pages(app, mailbox.blp)
     return app

@@ -153,3 +153,21 @@ def test_the_mailbox_logo_leads_to_a_page(mailbox, notifications_app):
     assert 'class="brand" href="http://127.0.0.1:8000/"' in text(client.get("/mailbox"))
     home = client.get("/")
     assert home.status_code == 200 and "Ouvrir la boîte aux lettres" in text(home)
+
+
+def test_my_messages_page_lists_what_was_sent_to_me_only(notifications_app):
+    from services.notifications.models import Delivery
+    from tests.people import person, sign_in
+
+    with notifications_app.extensions["db"].unit_of_work() as session:
+        for email, kind in (("ana@example.org", "application_received"), ("bob@example.org", "password_reset")):
+            session.add(Delivery(event_id=f"e-{email}", event_name="x", kind=kind, channel="email",
+                                 recipient_email=email, recipient_name="X", language="fr", context={},
+                                 status="sent", attempts=1))
+    browser = notifications_app.test_client()
+    assert "/signin?next=" in browser.get("/mes-messages").headers["Location"]
+    sign_in(browser, person(notifications_app, "ana@example.org", ["applicant"], "Ana"))
+    page = browser.get("/mes-messages")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Candidature reçue" in body and "Choisissez un nouveau mot de passe" not in body
