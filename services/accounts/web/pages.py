@@ -3,6 +3,7 @@ the session's renewal, invitations, and "my account" (details, roles, password).
 same use cases as the API; signing in sets the platform's session cookie for every service."""
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlparse
 
@@ -26,7 +27,8 @@ from shared.accounts.sessions import _session_claims, due_for_renewal, page_acco
 from shared.core.events import LANGUAGES
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.pages import load_form, refusal_errors, refusal_message
+from shared.core.config import platform_public_url
+from shared.web.pages import load_form, refusal_errors, refusal_message, safe_next
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("accounts_pages", __name__)
@@ -42,20 +44,20 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
+# Characters a browser drops or reads as "/" in an address (see shared.web.pages.safe_next).
+_NOT_IN_AN_ADDRESS = re.compile(r"[\\\x00-\x20\x7f]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only an address on the platform: never send a person elsewhere after signing in."""
+    """Where to send a person after signing in or out: a page of the platform (a path on this site,
+    or an address under the platform's one address), never a page elsewhere."""
     settings = _settings()
-    if not target:
-        return settings.public_url_of("grants") + "/"
-    parsed = urlparse(target)
-    platform = urlparse(settings.public_url)
-    if parsed.scheme == "" and parsed.netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    if (parsed.scheme, parsed.netloc) == (platform.scheme, platform.netloc) or any(
-        target.startswith(settings.public_url_of(service) + "/") for service in ("grants", "crowdfunding", "notifications", "accounts")
-    ):
-        return target
-    return settings.public_url_of("grants") + "/"
+    home = settings.public_url_of("grants") + "/"
+    if target and not _NOT_IN_AN_ADDRESS.search(target):
+        parsed, platform = urlparse(target), urlparse(platform_public_url())
+        if parsed.scheme in ("http", "https") and (parsed.scheme, parsed.netloc) == (platform.scheme, platform.netloc):
+            return target
+    return safe_next(target, home)
 
 
 def _set_session(response, account, auth_time: int):
