@@ -1,10 +1,13 @@
 """The platform at one address: Caddy (the `caddy` binary from this virtual environment, with
-deploy/Caddyfile, as the Procfile starts it) in front of the three services under gunicorn.
+deploy/Caddyfile, as the Procfile starts it) in front of the four services under gunicorn, with
+the accounts relay and the workers that keep each service's copy of people.
 
 Each path reaches its service; redirects, links, `next=`, the OpenAPI `servers` and the links
-written in emails carry the service's path; `/` is the platform's home page; each service keeps
-its own session on the one host.
+written in emails carry the service's path; `/` is the platform's home page; one account and one
+session serve the whole platform, and signing out ends it everywhere.
 """
+from urllib.parse import quote
+
 import html
 import os
 import re
@@ -24,7 +27,8 @@ from tests.e2e.platform import ROOT
 from tests.pages import CSRF
 from tests.unit.test_deployment import procfile
 
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
+BACKGROUND = ("accounts-relay", "grants-worker", "crowdfunding-worker", "notifications-worker")
 PATHS = DEFAULT_PATH_PREFIXES
 
 
@@ -52,7 +56,7 @@ def platform(tmp_path_factory, databases):
         "WEB_THREADS": "4",
         **{f"{service.upper()}_PORT": str(port) for service, port in ports.items()},
     }
-    commands = {name: procfile()[name] for name in (*SERVICES, "proxy")}
+    commands = {name: procfile()[name] for name in (*SERVICES, *BACKGROUND, "proxy")}
     processes = [
         subprocess.Popen(["sh", "-c", command], cwd=ROOT, env=env, start_new_session=True,
                          stdout=(tmp_path / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
@@ -86,12 +90,13 @@ def _post_form(browser: requests.Session, url: str, data: dict, form_url: str | 
     return browser.post(url, data={**data, "csrf_token": token}, timeout=10, allow_redirects=False, **kwargs)
 
 
-def _sign_up_and_confirm(base: str, service: str, email: str, role: str) -> str:
-    """Sign up through the proxy; the confirmation link is read from the event, as the email has it."""
-    created = requests.post(f"{base}{PATHS[service]}/api/accounts", timeout=10, json={
+def _sign_up_and_confirm(base: str, email: str, role: str) -> str:
+    """Sign up through the proxy, once for the whole platform; the confirmation link is read from
+    the event, as the email has it."""
+    created = requests.post(f"{base}{PATHS['accounts']}/api/accounts", timeout=10, json={
         "email": email, "name": email.split("@")[0].title(), "password": "a long password", "role": role})
-    assert created.status_code == 201, created.text
-    engine = create_engine(os.environ[f"{service.upper()}_DATABASE_URL"])
+    assert created.status_code == 202, created.text
+    engine = create_engine(os.environ["ACCOUNTS_DATABASE_URL"])
     try:
         with Session(engine) as session:
             events = session.scalars(select(OutboxMessage).where(OutboxMessage.name == "account.registered")).all()
@@ -119,7 +124,7 @@ def test_the_home_page_is_at_the_root_and_leads_to_both_halves(platform):
     assert "Financer les industries créatives de la métropole" in home.text
     assert 'href="/subventions/"' in home.text  # the open calls, under the grants' path
     assert f'href="{platform}/financement-participatif/"' in home.text  # the campaigns
-    assert 'href="/subventions/signin"' in home.text
+    assert f'href="{platform}/comptes/signin?next=' in home.text
     assert 'class="brand" href="' + platform + '/"' in home.text
     # The language switch keeps to the home page; the choice is the platform's, on every path.
     english = _browser().get(f"{platform}/?lang=en", timeout=10)
@@ -129,18 +134,18 @@ def test_the_home_page_is_at_the_root_and_leads_to_both_halves(platform):
 
 def test_redirects_links_and_next_carry_the_path(platform):
     browser = _browser()
-    link = _sign_up_and_confirm(platform, "grants", "ana@example.org", "applicant")
-    # The email's link: the public address with the service's path.
-    assert link.startswith(f"{platform}/subventions/accounts/confirm/")
+    link = _sign_up_and_confirm(platform, "ana@example.org", "applicant")
+    # The email's link: the public address with the accounts service's path.
+    assert link.startswith(f"{platform}/comptes/accounts/confirm/")
 
     asked = browser.get(f"{platform}/subventions/applications", timeout=10, allow_redirects=False)
     assert asked.status_code == 302
-    assert asked.headers["Location"] == "/subventions/signin?next=/subventions/applications"
+    page = f"{platform}/subventions/applications"
+    assert asked.headers["Location"] == f"{platform}/comptes/signin?next={quote(page, safe='')}"
 
-    signed_in = _post_form(browser, f"{platform}{asked.headers['Location']}",
-                           {"email": "ana@example.org", "password": "a long password"})
-    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/subventions/applications"
-    mine = browser.get(f"{platform}/subventions/applications", timeout=10)
+    signed_in = _post_form(browser, asked.headers["Location"], {"email": "ana@example.org", "password": "a long password"})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == page
+    mine = browser.get(page, timeout=10)
     assert mine.status_code == 200 and "Ana" in mine.text
     # The header's menu: "my applications" for an applicant, and the other half at its address.
     assert 'href="/subventions/applications">Mes candidatures' in mine.text
@@ -156,17 +161,24 @@ def test_the_openapi_servers_carry_the_path(platform):
         assert requests.get(f"{platform}{PATHS[service]}/docs-assets/swagger-ui-bundle.js", timeout=10).status_code == 200
 
 
-def test_each_service_keeps_its_own_session_on_the_one_host(platform):
-    _sign_up_and_confirm(platform, "grants", "ana@example.org", "applicant")
-    _sign_up_and_confirm(platform, "crowdfunding", "bea@example.org", "backer")
+def test_one_account_one_session_for_the_whole_platform_ended_everywhere_at_once(platform):
+    _sign_up_and_confirm(platform, "bea@example.org", "applicant")
     browser = _browser()
-
-    for service, email in (("grants", "ana@example.org"), ("crowdfunding", "bea@example.org")):
-        signed_in = _post_form(browser, f"{platform}{PATHS[service]}/signin",
-                               {"email": email, "password": "a long password"})
-        assert signed_in.status_code == 302 and signed_in.headers["Location"] == f"{PATHS[service]}/"
-
-    # Signing in to the crowdfunding did not sign the person out of the grants.
-    assert "Ana" in browser.get(f"{platform}/subventions/", timeout=10).text
+    signed_in = _post_form(browser, f"{platform}/comptes/signin?next={quote(platform + '/subventions/', safe='')}",
+                           {"email": "bea@example.org", "password": "a long password"})
+    assert signed_in.status_code == 302
+    stolen = browser.cookies.get("tremplin_session")
+    # Signed in once: the grants, the crowdfunding and the messages know her.
+    assert "Bea" in browser.get(f"{platform}/subventions/applications", timeout=10).text
     assert "Votre compte est prêt" in browser.get(f"{platform}/financement-participatif/", timeout=10).text
-    assert {"tremplin_grants_session", "tremplin_crowdfunding_session"} <= set(browser.cookies.keys())
+    assert browser.get(f"{platform}/messages/mes-messages", timeout=10).status_code == 200
+    # One click: the applicant becomes a campaign owner with the same account.
+    became = _post_form(browser, f"{platform}/comptes/account", {"action": "role", "role": "campaign_owner"})
+    assert became.status_code == 302
+
+    assert _post_form(browser, f"{platform}/comptes/signout", {}).status_code == 302
+    copy = _browser()
+    copy.cookies.set("tremplin_session", stolen)
+    for page in ("/comptes/account", "/subventions/applications", "/messages/mes-messages"):
+        wait_until(lambda: copy.get(f"{platform}{page}", timeout=10, allow_redirects=False).status_code == 302,
+                   timeout=30, message=f"the old cookie refused at {page}")

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, settings
 from services.accounts.models import ROLES
 from tests.people import bearer, person
 
-SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
+# The services with API routes (crowdfunding has none yet: its issue adds them here).
+SERVICES = ("grants", "notifications", "accounts")
 
 CONFIG = schemathesis.Config.from_path(Path(__file__).with_name("schemathesis.toml"))
 

@@ -1,7 +1,7 @@
 """What every service answers: health, readiness, OpenAPI, and JSON errors."""
 import pytest
 
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 
 
 def _app(service, **settings):
@@ -20,7 +20,7 @@ def test_health_readiness_and_openapi(service):
     assert ready.get_json()["checks"] == {"database": "ok", "redis": "ok"}
     spec = client.get("/openapi.json").get_json()
     assert spec["info"]["title"] == f"Tremplin {service}"
-    assert "/api/auth/token" in spec["paths"]
+    assert ("/api/auth/token" in spec["paths"]) == (service == "accounts")  # the accounts service signs in
     docs = client.get("/docs")
     assert docs.status_code == 200 and b"/docs-assets/swagger-ui-bundle.js" in docs.data
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
@@ -50,18 +50,23 @@ def _error_shape(body):
     return body
 
 
-def test_errors_are_json_with_code_status_message_errors(grants):
+@pytest.fixture
+def accounts(accounts_app):
+    return accounts_app.test_client()
+
+
+def test_errors_are_json_with_code_status_message_errors(grants, accounts):
     body = _error_shape(grants.get("/api/nothing-here").get_json())
     assert body["code"] == 404 and body["status"] == "Not Found"
 
-    response = grants.delete("/api/auth/token")
+    response = accounts.delete("/api/auth/token")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
     _error_shape(response.get_json())
 
 
-def test_unknown_and_invalid_fields_answer_422_per_field(grants):
-    response = grants.post(
+def test_unknown_and_invalid_fields_answer_422_per_field(accounts):
+    response = accounts.post(
         "/api/accounts", json={"email": "not-an-email", "name": "", "password": "x", "admin": True}
     )
     assert response.status_code == 422
@@ -70,11 +75,11 @@ def test_unknown_and_invalid_fields_answer_422_per_field(grants):
     assert errors["admin"] == ["Unknown field."]
 
 
-def test_malformed_json_and_wrong_media_type(grants):
-    response = grants.post("/api/accounts", data="{not json", content_type="application/json")
+def test_malformed_json_and_wrong_media_type(accounts):
+    response = accounts.post("/api/accounts", data="{not json", content_type="application/json")
     assert response.status_code == 400
     _error_shape(response.get_json())
-    response = grants.post("/api/accounts", data="email=a", content_type="text/plain")
+    response = accounts.post("/api/accounts", data="email=a", content_type="text/plain")
     assert response.status_code == 415
     _error_shape(response.get_json())
 
