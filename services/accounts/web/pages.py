@@ -238,7 +238,9 @@ def my_account():
         schema = {"details": DetailsSchema(), "role": RoleSchema(), "password": PasswordChangeSchema()}.get(action)
         if schema is None:
             raise Refusal.invalid("action", "Unknown action.")
-        data, errors = load_form(schema, request.form)
+        form = request.form.copy()
+        form.pop("action")  # which form of the page, not a field of it
+        data, errors = load_form(schema, form)
         status = 422
         if not errors:
             try:
