@@ -160,13 +160,19 @@ def _sign_up_attempted(session: Session, settings: Settings, account: Account) -
     })
 
 
-def confirm_email(session: Session, settings: Settings, token: str) -> Account:
+def _signed(serializer: URLSafeTimedSerializer, token: str, max_age: int, expired: str, invalid: str) -> dict:
+    """What a link's signed token says, or a refusal naming it expired (410) or not valid (404)."""
     try:
-        data = _confirm_serializer(settings).loads(token, max_age=CONFIRM_MAX_AGE)
+        return serializer.loads(token, max_age=max_age)
     except SignatureExpired:
-        raise Refusal.about("token", 410, "This confirmation link has expired; ask for a new one.") from None
+        raise Refusal.about("token", 410, expired) from None
     except BadSignature:
-        raise Refusal.about("token", 404, "This confirmation link is not valid.") from None
+        raise Refusal.about("token", 404, invalid) from None
+
+
+def confirm_email(session: Session, settings: Settings, token: str) -> Account:
+    data = _signed(_confirm_serializer(settings), token, CONFIRM_MAX_AGE,
+                   "This confirmation link has expired; ask for a new one.", "This confirmation link is not valid.")
     account = session.get(Account, data.get("id"))
     if account is None or account.email != data.get("email"):
         raise Refusal.about("token", 404, "This confirmation link is not valid.")
@@ -238,12 +244,8 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
 
 
 def reset_password(session: Session, settings: Settings, token: str, new_password: str) -> Account:
-    try:
-        data = _reset_serializer(settings).loads(token, max_age=RESET_MAX_AGE)
-    except SignatureExpired:
-        raise Refusal.about("token", 410, "This reset link has expired; ask for a new one.") from None
-    except BadSignature:
-        raise Refusal.about("token", 404, "This reset link is not valid.") from None
+    data = _signed(_reset_serializer(settings), token, RESET_MAX_AGE,
+                   "This reset link has expired; ask for a new one.", "This reset link is not valid.")
     account = session.get(Account, data.get("id"))
     if account is None or _reset_fingerprint(account) != data.get("fp"):
         raise Refusal.about("token", 404, "This reset link is not valid.")
@@ -326,12 +328,8 @@ def invite(session: Session, settings: Settings, inviter_id: int, data: dict) ->
 
 
 def open_invitation(session: Session, settings: Settings, token: str) -> Invitation:
-    try:
-        data = _invitation_serializer(settings).loads(token, max_age=INVITATION_MAX_AGE)
-    except SignatureExpired:
-        raise Refusal.about("token", 410, "This invitation has expired: ask for a new one.") from None
-    except BadSignature:
-        raise Refusal.about("token", 404, "This invitation is not valid.") from None
+    data = _signed(_invitation_serializer(settings), token, INVITATION_MAX_AGE,
+                   "This invitation has expired: ask for a new one.", "This invitation is not valid.")
     invitation = session.get(Invitation, data.get("id"), with_for_update=True)
     if invitation is None:
         raise Refusal.about("token", 404, "This invitation is not valid.")

@@ -135,3 +135,44 @@ def drop_event_tables() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_sent_at'))
     op.drop_table('outbox')
+
+
+# --- Later changes to the core `accounts` table, the same in each service's database ---------------
+
+
+def add_account_session_version() -> None:
+    """Accounts carry a session version: moving it on ends every session and token issued before."""
+    from alembic import op
+    import sqlalchemy as sa
+
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+
+
+def drop_account_session_version() -> None:
+    from alembic import op
+
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
+
+
+def accounts_become_copies() -> None:
+    """A service's accounts become its copy of the platform's accounts (kept by the accounts
+    service): no password needed any more (an old one stays until `adopt-accounts` has read it),
+    and the time the copy was last brought up to date."""
+    from alembic import op
+    import sqlalchemy as sa
+
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.alter_column('password_hash', existing_type=sa.String(length=200), nullable=True)
+        batch_op.add_column(sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def accounts_become_their_own() -> None:
+    from alembic import op
+    import sqlalchemy as sa
+
+    op.execute("UPDATE accounts SET password_hash = '' WHERE password_hash IS NULL")
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_column('synced_at')
+        batch_op.alter_column('password_hash', existing_type=sa.String(length=200), nullable=False)

@@ -1,11 +1,10 @@
-"""Accounts carry a session version: moving it on ends every session and token issued before
+"""Accounts carry a session version (shared.core.migrations.add_account_session_version)
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 05:50:00.000000
 """
-from alembic import op
-import sqlalchemy as sa
+from shared.core.migrations import add_account_session_version, drop_account_session_version
 
 
 revision = '0003'
@@ -15,10 +14,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+    add_account_session_version()
 
 
 def downgrade():
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    drop_account_session_version()
