@@ -164,3 +164,53 @@ def inbox(smtp_server, monkeypatch):
     handler = Inbox()
     monkeypatch.setenv("SMTP_PORT", str(smtp_server(handler)))
     return handler
+
+
+# --- A real browser on the running platform ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def platform(databases, tmp_path_factory):
+    """The platform's processes (tests/e2e/platform.py) on the test databases, for a browser.
+
+    Started once, when a browser test first asks for it: each test's `clean_state` empties the
+    databases under the running processes, as it does for the in-process apps.
+    """
+    from tests.e2e.platform import Platform
+
+    running = Platform(tmp_path_factory.mktemp("platform")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, launched once for the session (tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context for each test (no cookie survives it), French and in Paris time,
+    with bounded waits and axe in every page."""
+    from tests.browser import prepare
+
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    prepare(context)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def audit(page):
+    """axe on the page (`audit.check()`), and the list of loaded pages that were not checked."""
+    from tests.browser import AccessibilityAudit
+
+    return AccessibilityAudit(page)
