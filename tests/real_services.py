@@ -166,21 +166,7 @@ def inbox(smtp_server, monkeypatch):
     return handler
 
 
-# --- A real browser on the running platform ------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def platform(databases, tmp_path_factory):
-    """The platform's processes (tests/e2e/platform.py) on the test databases, for a browser.
-
-    Started once, when a browser test first asks for it: each test's `clean_state` empties the
-    databases under the running processes, as it does for the in-process apps.
-    """
-    from tests.e2e.platform import Platform
-
-    running = Platform(tmp_path_factory.mktemp("platform")).start()
-    yield running
-    running.stop()
+# --- A real browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

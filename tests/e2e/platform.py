@@ -111,6 +111,8 @@ class Platform:
             "HOST": "127.0.0.1",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{name.upper()}_PUBLIC_URL": url for name, url in self.public_urls.items()},
+            # Queues of their own: an in-process worker of another test never takes their messages.
+            "DRAMATIQ_NAMESPACE": f"{os.environ.get('DRAMATIQ_NAMESPACE', 'tremplin')}-platform",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "MAILBOX_DIR": str(self.mailbox_dir),

@@ -60,19 +60,18 @@ def test_an_applicant_signs_up_applies_and_gets_the_acknowledgement(platform, gr
 
     page.get_by_label("Titre du projet").fill("Tournée des Volcans")
     page.get_by_label("Résumé").fill("Douze dates dans la métropole.")
-    page.locator("textarea#description").fill("Concerts et ateliers dans les écoles.")
+    page.get_by_label("Description", exact=True).fill("Concerts et ateliers dans les écoles.")
     page.get_by_label("Calendrier").fill("Mars à septembre 2027")
     page.get_by_label("Emplois", exact=False).fill("2")
     page.get_by_label("Montant demandé", exact=False).fill("8 000,50")
     page.get_by_label("Budget total", exact=False).fill("20000")
-    first_source = page.locator("#application-form tbody tr").first
-    first_source.get_by_label("Source").select_option("own_funds")
-    first_source.get_by_label("Montant en euros").fill("11999,50")
+    page.get_by_label("Source 1 (Autres financements)").select_option("own_funds")
+    page.get_by_label("Montant en euros 1 (Autres financements)").fill("11999,50")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     audit.check()
     # Amounts come back as French writes them.
     assert page.get_by_label("Montant demandé", exact=False).input_value() == "8000,50"
-    assert first_source.get_by_label("Montant en euros").input_value() == "11999,50"
+    assert page.get_by_label("Montant en euros 1 (Autres financements)").input_value() == "11999,50"
 
     for code, name in (("budget", "Budget prévisionnel"), ("presentation", "Présentation du projet")):
         form = page.locator(f"#document-{code}")
