@@ -13,6 +13,7 @@ MIN_LENGTH = 10
 MAX_LENGTH = 200
 # zxcvbn's scale: 0 too guessable ... 4 very unguessable; 3 resists an offline attack on a slow hash.
 MIN_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
 
 TOO_SHORT = "Use at least 10 characters."
 TOO_LONG = "Use at most 200 characters."
@@ -28,7 +29,9 @@ def password_problem(password: str, *hints: str) -> str | None:
         return TOO_LONG
     if any(unicodedata.category(character) == "Cc" for character in password):
         return CONTROL
-    if zxcvbn(password, user_inputs=[hint for hint in hints if hint])["score"] < MIN_SCORE:
+    # zxcvbn refuses (ValueError) to judge more than its 72 characters, its cost growing fast with
+    # length: it judges the first 72, and a longer password is at least as hard to guess.
+    if zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[hint for hint in hints if hint])["score"] < MIN_SCORE:
         return TOO_EASY
     return None
 

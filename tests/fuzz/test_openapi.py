@@ -16,7 +16,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from shared.accounts.auth import ROLES, issue_token
+from shared.accounts.auth import issue_token
+from shared.accounts.models import ROLES
 from shared.accounts.models import create_account
 
 SERVICES = ("grants", "crowdfunding", "notifications")

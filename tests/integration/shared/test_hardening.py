@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.grants.models import Application, Call
-from shared.accounts.auth import ROLES, issue_token
+from shared.accounts.auth import issue_token
+from shared.accounts.models import ROLES
 from shared.accounts.models import create_account
 from shared.core.fields import INT_MAX
 from tests.integration.grants.grants_manager_setup import call_payload, fund
@@ -187,6 +188,18 @@ def test_a_nul_character_is_a_422_in_a_query_or_body_and_a_404_in_a_path(notific
 
     applicant = _token(grants_app, ["applicant"])
     assert grants.get("/api/applications/1/documents/bud%00get", headers=applicant).status_code == 404
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_long_password_is_judged_not_a_500(service):
+    """zxcvbn refuses more than 72 characters; we accept up to 200 (found by the fuzz test)."""
+    client = _app(service).test_client()
+    long = "correct horse battery staple " * 4 + "Volcans d'Auvergne 1789 !"
+    assert 72 < len(long) <= 200
+    body = {"email": "long@example.org", "name": "Long", "password": long}
+    assert client.post("/api/accounts", json=body).status_code == 201
+    weak = {"email": "weak@example.org", "name": "Weak", "password": "a" * 150}
+    assert client.post("/api/accounts", json=weak).status_code == 422
 
 
 # --- Dates at the edge of the calendar -------------------------------------------------------------
