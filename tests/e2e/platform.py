@@ -75,7 +75,7 @@ def stop(process: subprocess.Popen) -> None:
 
 # --- The platform as a browser sees it ---------------------------------------------------------
 
-PLATFORM_PROCESSES = ("grants", "grants-relay", "notifications", "notifications-worker", "mail")
+PLATFORM_PROCESSES = ("grants", "grants-relay", "crowdfunding", "notifications", "notifications-worker", "mail")
 WEB_PROCESSES = {"grants", "crowdfunding", "notifications"}
 
 

@@ -1,5 +1,6 @@
 """The browser tests' accessibility audit fails on what axe finds, in words a developer can act
-on, and knows which loaded pages were never checked; pages with errors pass it too."""
+on, and knows which loaded pages were never checked; pages with errors and the services' home
+pages pass it too."""
 import pytest
 
 SITE = "http://pages.test"
@@ -57,4 +58,17 @@ def test_pages_with_errors_pass_too(platform, page, audit):
     page.goto(f"{grants}/calls/999999")
     audit.check()
     assert page.get_by_role("heading", level=1).inner_text() == "404"
+    assert audit.pages_left_unchecked() == []
+
+
+def test_each_service_home_page_passes_and_leads_to_the_others(platform, page, audit):
+    urls = platform.public_urls
+    page.goto(f"{urls['notifications']}/")
+    audit.check()
+    page.get_by_role("link", name="Financement participatif").click()
+    audit.check()
+    assert page.url == f"{urls['crowdfunding']}/"
+    page.get_by_role("link", name="Voir les appels à projets ouverts").click()
+    audit.check()
+    assert page.url == f"{urls['grants']}/"
     assert audit.pages_left_unchecked() == []
