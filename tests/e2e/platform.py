@@ -124,25 +124,33 @@ class Platform:
         }
 
     def start(self, timeout: float = 90) -> "Platform":
+        """Start every process and wait until the web services and the mail server answer;
+        on failure, stop what started and say why with the end of each process's output."""
         commands = procfile()
-        env = self.environment()
-        for name in self.names:
-            log = (self.directory / f"{name}.log").open("ab")
-            self.processes[name] = subprocess.Popen(
-                ["sh", "-c", commands[name]], cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
-            )
-        deadline = time.monotonic() + timeout
+        env = {**os.environ, **self.environment(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        try:
+            for name in self.names:
+                with (self.directory / f"{name}.log").open("ab") as log:
+                    self.processes[name] = subprocess.Popen(
+                        ["sh", "-c", commands[name]], cwd=ROOT, env=env, start_new_session=True,
+                        stdout=log, stderr=subprocess.STDOUT,
+                    )
+            self._wait_until_ready(time.monotonic() + timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self, deadline: float) -> None:
         waiting = [(name, f"{url}/healthz") for name, url in self.urls.items()]
         while waiting and time.monotonic() < deadline:
             self._check_alive()
             waiting = [(name, url) for name, url in waiting if not _answers(url)]
             time.sleep(0.2)
         if waiting:
-            raise RuntimeError(f"{', '.join(name for name, _ in waiting)} did not answer in {timeout} s\n{self.logs()}")
+            raise RuntimeError(f"{', '.join(name for name, _ in waiting)} did not answer in time\n{self.logs()}")
         if "mail" in self.names:
             self._wait_for_port(self.smtp_port, deadline)
-        return self
 
     def _wait_for_port(self, port: int, deadline: float) -> None:
         while time.monotonic() < deadline:
@@ -177,4 +185,3 @@ class Platform:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self.processes.clear()
