@@ -1,13 +1,14 @@
 """The fund manager's journey in Chromium, on the running platform: sign in, create a fund and a
 call (euros written with a comma, times in Paris), open the call, then see its applications and
 one application. axe checks every page on the way."""
+import io
 import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from tests.e2e.grants.test_application_journey import upload
 from tests.integration.grants.applicant_setup import ANSWERS, applicant
 from tests.integration.grants.grants_manager_setup import account
+from tests.pdf import small_pdf
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -26,8 +27,11 @@ def submitted_application(grants_app, call_id: int) -> str:
     _, headers = applicant(grants_app)
     draft = client.post("/api/applications", json={"call_id": call_id, **ANSWERS}, headers=headers)
     assert draft.status_code == 201, draft.get_json()
-    assert upload(client, headers, draft.get_json()["id"], "budget").status_code == 200
-    submitted = client.post(f"/api/applications/{draft.get_json()['id']}/submit", headers=headers)
+    application_id = draft.get_json()["id"]
+    uploaded = client.put(f"/api/applications/{application_id}/documents/budget", headers=headers,
+                          data={"file": (io.BytesIO(small_pdf("budget")), "budget.pdf")}, content_type="multipart/form-data")
+    assert uploaded.status_code == 200, uploaded.get_json()
+    submitted = client.post(f"/api/applications/{application_id}/submit", headers=headers)
     assert submitted.status_code == 200, submitted.get_json()
     return submitted.get_json()["receipt_number"]
 
