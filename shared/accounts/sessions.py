@@ -13,10 +13,10 @@ import functools
 import time
 from dataclasses import dataclass
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, session, url_for
 
 from shared.accounts.models import Account
-from shared.web.pages import render_error
+from shared.web.pages import here, render_error
 from shared.web.service_app import db_session
 
 # The last-use time is written back at most this often, so a busy page does not re-sign the
@@ -76,6 +76,14 @@ def _current() -> PageAccount | None:
     return PageAccount(id=account.id, name=account.name, roles=tuple(account.roles))
 
 
+def signed_in_to(service: str, *roles: str) -> bool:
+    """Whether the person is signed in to `service`, the one drawing the page, with one of
+    `roles`: while accounts are kept per service, the one header's personal menu entries
+    come from the service drawing the page."""
+    account = page_account()
+    return account is not None and service == current_app.config["SETTINGS"].service and account.has_any(*roles)
+
+
 def page_requires(*roles: str):
     """Send a visitor to the sign-in page; show 403 to a signed-in person without the role."""
 
@@ -84,7 +92,7 @@ def page_requires(*roles: str):
         def wrapper(*args, **kwargs):
             account = page_account()
             if account is None:
-                return redirect(url_for("accounts_pages.sign_in", next=request.full_path))
+                return redirect(url_for("accounts_pages.sign_in", next=here()))
             if roles and not account.has_any(*roles):
                 return render_error(403, "Your role does not allow this action.")
             return view(*args, **kwargs)

@@ -7,11 +7,15 @@ are not affected (they use bearer tokens, which a forged cross-site form cannot 
 """
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from shared.core.config import platform_public_url, service_public_url
 from shared.core.money import LOCALES
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, init_i18n, translate
@@ -34,12 +38,16 @@ def init_pages(app: Flask, translations_dir) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         # Behind HTTPS in production: the session cookie never travels in clear.
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        # The services share one host behind the proxy and keep their own accounts for now: each
+        # session cookie has the service's name, so that signing in to one does not sign out of another.
+        SESSION_COOKIE_NAME=f"tremplin_{settings.service}_session",
         # A session lasts at most this long, however active; shorter when idle (shared.accounts.sessions).
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime_seconds,
     )
     _csrf.init_app(app)
     init_i18n(app, translations_dir)
     app.register_blueprint(core)
+    app.jinja_env.globals.update(service_url=service_url, platform_url=platform_public_url)
 
     @app.before_request
     def _protect_forms():
@@ -64,6 +72,40 @@ def is_page_request() -> bool:
         and not request.path.startswith("/api/")
         and request.accept_mimetypes.best == "text/html"
     )
+
+
+def service_url(service: str, path: str = "/") -> str:
+    """The address of `path` in `service`, as a link on the page being drawn (the one header,
+    templates/_header.html): into the service drawing the page, it follows the request (its
+    path behind the proxy, or none when reached directly); into another, that service's
+    public address."""
+    if service == current_app.config["SETTINGS"].service:
+        return request.script_root + path
+    return service_public_url(service) + path
+
+
+def here() -> str:
+    """The page's path as the browser asked for it: with the service's path behind the proxy."""
+    return request.script_root + request.full_path.removesuffix("?")
+
+
+# Characters a browser drops or reads as "/" in an address: "/\\evil.example" or "/\t/evil.example"
+# would leave the site as "//evil.example" does.
+_NOT_IN_A_LOCAL_PATH = re.compile(r"[\\\x00-\x20\x7f]")
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Where to go after a form (signing in...): `target` when it is a path on this site, else
+    `default`, or the service's home (under its path behind the proxy). Never a page elsewhere."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not _NOT_IN_A_LOCAL_PATH.search(target)
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return default or request.script_root + "/"
 
 
 def render_error(code: int, message: str):

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import click
 import redis
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -60,6 +61,8 @@ def create_service_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
+            # The service's public address, path included: where "Try it out" sends requests.
+            "servers": [{"url": settings.public_url}],
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             }
@@ -86,7 +89,16 @@ def create_service_app(
     app.register_blueprint(health.blueprint)
     app.register_blueprint(_api_docs_blueprint(service))
     _register_commands(app, service)
+    _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
+
+
+def _trust_the_proxy(app: Flask, count: int) -> None:
+    """Behind `count` proxies (Caddy), the client's address and scheme and the service's path
+    (X-Forwarded-Prefix, which becomes the script root: links and redirects carry it) come
+    from the proxy's headers; with none, those headers are ignored, as any client could send them."""
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
 
 
 def _api_docs_blueprint(service: str) -> Blueprint:
@@ -96,7 +108,7 @@ def _api_docs_blueprint(service: str) -> Blueprint:
 
     @blueprint.get("/docs")
     def docs():
-        return render_template("api_docs.html", title=f"Tremplin {service} API", spec_url="/openapi.json")
+        return render_template("api_docs.html", title=f"Tremplin {service} API", spec_url=url_for("api-docs.openapi_json"))
 
     return blueprint
 

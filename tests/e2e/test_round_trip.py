@@ -30,7 +30,7 @@ def test_sign_up_reaches_the_notifications_worker_with_its_request_id(
     delivery = deliveries[0]
     assert (delivery.recipient_email, delivery.language, delivery.kind) == ("nora@example.org", "en", "account_confirmation")
     assert delivery.request_id == request_id
-    assert delivery.context["confirm_url"].startswith("http://127.0.0.1:8001/accounts/confirm/")
+    assert delivery.context["confirm_url"].startswith("http://127.0.0.1:8000/subventions/accounts/confirm/")
 
 
 def test_event_sent_twice_is_applied_once(grants_app, grants, notifications_app, notifications_worker, broker):

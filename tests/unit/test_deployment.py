@@ -1,12 +1,20 @@
 """docker-compose.yml describes the same processes as the Procfile, with the same commands and
-the same web server settings."""
+the same web server settings; the proxy in front (deploy/Caddyfile, the same file in both)
+routes each service's path to the port the Procfile gives it."""
 import importlib
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 
+from shared.core.config import DEFAULT_PATH_PREFIXES, DEFAULT_PROXY_PORT, SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
+CADDY = Path(sys.executable).parent / "caddy"
 
 
 def procfile() -> dict[str, str]:
@@ -21,9 +29,11 @@ def procfile() -> dict[str, str]:
 def test_compose_runs_the_procfile_processes_with_the_same_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     processes = procfile()
-    # The local mail server is replaced by Mailpit in deployment.
+    # The local mail server is replaced by Mailpit in deployment, and Caddy runs from its image.
     assert processes.pop("mail").startswith("python -m services.notifications.devsmtp")
     assert "mailpit" in compose
+    assert processes.pop("proxy").startswith("caddy run ")
+    assert compose["proxy"]["image"] == "caddy:2"
     for name, command in processes.items():
         assert name in compose, f"{name} is in the Procfile but not in docker-compose.yml"
         shell, flag, script = compose[name]["command"]
@@ -61,3 +71,90 @@ def test_web_processes_run_the_same_gunicorn_settings_everywhere(monkeypatch):
         fallback = re.fullmatch(r"\$\{%s:-(\d+)\}" % variable, environment[variable])
         assert fallback and float(fallback.group(1)) == default, variable
     assert server.workers > 1 and server.threads > 1
+
+
+def compose_default(value: str) -> str:
+    """What compose gives `${NAME:-default}` when NAME is not set; a plain value as it is."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", str(value))
+    return match.group(1) if match else str(value)
+
+
+def procfile_port(service: str) -> str:
+    return re.search(r"\$\{%s_PORT:-(\d+)\}" % service.upper(), procfile()[service]).group(1)
+
+
+def caddy_routes(environment: dict) -> tuple[list[str], dict]:
+    """The Caddyfile as Caddy reads it with `environment`: where it listens, and for each path
+    matched, where it sends the request, the path the service is told (X-Forwarded-Prefix),
+    the path stripped and the path it rewrites to."""
+    env = {key: value for key, value in os.environ.items() if not key.endswith(("_PORT", "_PATH_PREFIX", "_HOST", "_BIND"))}
+    adapted = subprocess.run(
+        [str(CADDY), "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+        env={**env, **environment}, capture_output=True, text=True, check=True,
+    )
+    server = json.loads(adapted.stdout)["apps"]["http"]["servers"]["srv0"]
+    routes = {}
+    for route in server["routes"]:
+        [path] = route["match"][0]["path"] if route.get("match") else ["*"]
+        handlers = [h for sub in route["handle"] for h in sub.get("routes", [{"handle": [sub]}]) for h in h["handle"]]
+        found = {}
+        for handler in handlers:
+            if handler["handler"] == "reverse_proxy":
+                found["dial"] = handler["upstreams"][0]["dial"]
+                found["prefix"] = handler["headers"]["request"]["set"]["X-Forwarded-Prefix"][0]
+            elif handler["handler"] == "rewrite":
+                found["strip"] = handler.get("strip_path_prefix")
+                found["uri"] = handler.get("uri")
+            elif handler["handler"] == "static_response":
+                found["status"] = handler.get("status_code")
+        routes[path] = found
+    return server["listen"], routes
+
+
+def _check_routes(routes: dict, hosts: dict) -> None:
+    for service in SERVICES:
+        prefix = DEFAULT_PATH_PREFIXES[service]
+        assert routes[f"{prefix}/*"] == {
+            "dial": f"{hosts[service]}:{procfile_port(service)}", "prefix": prefix, "strip": prefix, "uri": None,
+        }, service
+        assert routes[prefix]["status"] == 308  # the path alone: to the service's home
+    # The platform's home page is the grants' /home, its links under the grants' path.
+    assert routes["/"] == {
+        "dial": f"{hosts['grants']}:{procfile_port('grants')}", "prefix": DEFAULT_PATH_PREFIXES["grants"],
+        "strip": None, "uri": "/home",
+    }
+    assert routes["*"] == {"status": 404}  # anything else: not found
+
+
+def test_the_caddyfile_sends_each_path_to_the_port_the_procfile_gives_its_service():
+    # Under `make run` nothing is set: Caddy's defaults are the Procfile's and the settings'.
+    listen, routes = caddy_routes({})
+    assert listen == [f"127.0.0.1:{DEFAULT_PROXY_PORT}"]
+    _check_routes(routes, {service: "127.0.0.1" for service in SERVICES})
+
+
+def test_compose_runs_the_same_caddyfile_in_front_of_its_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    proxy = compose["proxy"]
+    # The Procfile's command, with the Caddyfile where compose mounts it.
+    [mount] = [volume for volume in proxy["volumes"] if volume.startswith("./deploy/Caddyfile:")]
+    target = mount.split(":")[1]
+    assert " ".join(proxy["command"]) == procfile()["proxy"].replace("deploy/Caddyfile", target)
+
+    environment = {key: compose_default(value) for key, value in proxy["environment"].items()}
+    listen, routes = caddy_routes(environment)
+    assert listen == [f"0.0.0.0:{environment['PROXY_PORT']}"]
+    assert compose_default(proxy["ports"][0]).endswith(f":{environment['PROXY_PORT']}")
+    # Each upstream is the compose service of that name.
+    _check_routes(routes, {service: service for service in SERVICES})
+    assert {environment[f"{service.upper()}_UPSTREAM_HOST"] for service in SERVICES} <= set(compose)
+
+    # The services know the same paths as the proxy, and trust its headers.
+    for service in SERVICES:
+        app_environment = compose[service]["environment"]
+        for name in SERVICES:
+            variable = f"{name.upper()}_PATH_PREFIX"
+            assert app_environment[variable] == proxy["environment"][variable]
+            assert compose_default(app_environment[variable]) == DEFAULT_PATH_PREFIXES[name]
+        assert app_environment["TRUSTED_PROXY_COUNT"] == "1"
+        assert compose_default(app_environment["PUBLIC_URL"]).endswith(f":{environment['PROXY_PORT']}")

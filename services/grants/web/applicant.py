@@ -8,7 +8,6 @@ person's language.
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from marshmallow import ValidationError
@@ -26,7 +25,7 @@ from shared.core.money import euros_text
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
 from shared.accounts.sessions import page_account, page_requires
-from shared.web.pages import load_form, refusal_message
+from shared.web.pages import here, load_form, refusal_message, safe_next
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("applicant_pages", __name__)
@@ -59,12 +58,6 @@ def _me() -> int:
     return page_account().id
 
 
-def _safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and urlparse(target).netloc == "":
-        return target
-    return default
-
-
 # --- The organisation ------------------------------------------------------------------------
 
 
@@ -80,7 +73,7 @@ def profile():
             with unit_of_work() as session:
                 profiles.save_profile(session, _me(), data)
             flash(translate("Your organisation's profile is saved."))
-            return redirect(_safe_next(request.args.get("next"), url_for("applicant_pages.my_applications")))
+            return redirect(safe_next(request.args.get("next"), url_for("applicant_pages.my_applications")))
     elif organisation is not None:
         values = {name: getattr(organisation, name) for name in profiles.PROFILE_FIELDS}
         values = {name: ("" if value is None else str(value)) for name, value in values.items()}
@@ -134,7 +127,7 @@ def _start_refused(call, refusal: Refusal):
         return redirect(url_for("applicant_pages.application_page", application_id=refusal.details["application_id"]))
     if "profile" in refusal.errors:
         flash(translate("Fill in your organisation's profile first."))
-        return redirect(url_for("applicant_pages.profile", next=request.full_path.rstrip("?")))
+        return redirect(url_for("applicant_pages.profile", next=here()))
     status = 200 if request.method == "GET" else refusal.status
     return render_template("applicant/new.html", call=call, refusal=refusal_message(refusal)), status
 

@@ -1,4 +1,5 @@
-"""Pages anyone can read: the open calls, and a call's page with its rules and dates."""
+"""Pages anyone can read: the platform's home page, the open calls, and a call's page with its
+rules and dates."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -41,6 +42,15 @@ def page_helpers() -> dict:
 @blp.context_processor
 def _helpers():
     return page_helpers()
+
+
+@blp.get("/home")
+def home():
+    """The platform's one home page (the proxy serves it at "/"): both halves, the open calls
+    and the crowdfunding campaigns."""
+    now = utcnow()
+    return render_template("public/home.html", calls=calls.open_calls(db_session(), now), now=now,
+                           accepts=lambda call: calls.accepts_applications(call, now))
 
 
 @blp.get("/")

@@ -84,7 +84,7 @@ def test_a_draft_is_saved_in_parts_and_announced_once(grants_app, grants):
     assert len(started) == 1
     assert started[0]["email"] == "ana@example.org" and started[0]["language"] == "fr"
     assert started[0]["closes_at"] == call["closes_at"]
-    assert started[0]["application_url"] == f"http://127.0.0.1:8001/applications/{draft['id']}"
+    assert started[0]["application_url"] == f"http://127.0.0.1:8000/subventions/applications/{draft['id']}"
     assert started[0]["call_title"] == "Aide à la création 2026"
 
 

@@ -134,7 +134,7 @@ def test_reminder_when_due_carries_a_signed_unsubscribe_link(db, inbox, notifica
     [message] = inbox.messages
     assert message["Subject"].startswith('Reminder: the call "Aide à l\'écriture 2027" closes on ')
     link = message["List-Unsubscribe"].strip("<>")
-    assert link.startswith("http://127.0.0.1:8003/unsubscribe/")
+    assert link.startswith("http://127.0.0.1:8000/messages/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     secret = notifications_app.config["SETTINGS"].secret_key
     assert preferences.read_unsubscribe_token(secret, link.rsplit("/", 1)[1]) == ("ana@example.org", "reminders")

@@ -149,6 +149,7 @@ def test_the_home_page_links_to_the_mailbox_when_served_and_to_the_sites(monkeyp
 
 def test_the_mailbox_logo_leads_to_a_page(mailbox, notifications_app):
     client = notifications_app.test_client()
-    assert 'class="brand" href="/"' in text(client.get("/mailbox"))
+    # The logo leads to the platform's home page, at the one address (the proxy).
+    assert 'class="brand" href="http://127.0.0.1:8000/"' in text(client.get("/mailbox"))
     home = client.get("/")
     assert home.status_code == 200 and "Ouvrir la boîte aux lettres" in text(home)

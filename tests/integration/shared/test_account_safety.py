@@ -47,7 +47,7 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(grants_app):
     _account(grants_app)
     client = grants_app.test_client()
     response = post_form(client, "/signin", {"email": "rita@example.org", "password": PASSWORD})
-    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("tremplin_grants_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
@@ -59,7 +59,7 @@ def test_the_session_cookie_is_secure_behind_https():
         assert app.config["SESSION_COOKIE_SECURE"] is True
         _account(app)
         response = post_form(app.test_client(), "/signin", {"email": "rita@example.org", "password": PASSWORD})
-        cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+        cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("tremplin_grants_session="))
         assert "Secure" in cookie
     finally:
         app.extensions["db"].dispose()
@@ -72,7 +72,7 @@ def test_a_copied_cookie_stops_working_after_sign_out(grants_app):
     _account(grants_app)
     client = _signed_in(grants_app)
     copy = grants_app.test_client()
-    copy.set_cookie("session", client.get_cookie("session").value)
+    copy.set_cookie("tremplin_grants_session", client.get_cookie("tremplin_grants_session").value)
     assert _is_signed_in(copy)
     assert post_form(client, "/signout", {}, form_path="/profile").status_code == 302
     assert not _is_signed_in(copy)

@@ -29,7 +29,8 @@ def test_sign_up_writes_account_and_event_in_one_commit(grants_app, grants):
     assert (event.name, event.version, event.producer) == ("account.registered", 1, "grants")
     assert event.request_id == "req42"
     assert event.payload["email"] == "lea@example.org" and event.payload["language"] == "en"
-    assert re.match(r"http://127\.0\.0\.1:8001/accounts/confirm/\S+$", event.payload["confirm_url"])
+    # The one address (the proxy) and the service's path under it.
+    assert re.match(r"http://127\.0\.0\.1:8000/subventions/accounts/confirm/\S+$", event.payload["confirm_url"])
     assert event.sent_at is None
 
 

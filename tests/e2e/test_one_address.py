@@ -1,0 +1,172 @@
+"""The platform at one address: Caddy (the `caddy` binary from this virtual environment, with
+deploy/Caddyfile, as the Procfile starts it) in front of the three services under gunicorn.
+
+Each path reaches its service; redirects, links, `next=`, the OpenAPI `servers` and the links
+written in emails carry the service's path; `/` is the platform's home page; each service keeps
+its own session on the one host.
+"""
+import html
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from shared.core.config import DEFAULT_PATH_PREFIXES
+from shared.core.outbox import OutboxMessage
+from tests.conftest import free_port, wait_until
+from tests.e2e.platform import ROOT
+from tests.pages import CSRF
+from tests.unit.test_deployment import procfile
+
+SERVICES = ("grants", "crowdfunding", "notifications")
+PATHS = DEFAULT_PATH_PREFIXES
+
+
+def _status(url: str) -> int | None:
+    try:
+        return requests.get(url, timeout=2, allow_redirects=False).status_code
+    except requests.RequestException:
+        return None
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, databases):
+    """The web processes and the proxy, with the Procfile's commands; the proxy on a free port."""
+    tmp_path = tmp_path_factory.mktemp("one_address")
+    ports = {service: free_port() for service in SERVICES}
+    proxy_port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "PROXY_PORT": str(proxy_port),
+        "PUBLIC_URL": f"http://127.0.0.1:{proxy_port}",
+        "TRUSTED_PROXY_COUNT": "1",
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "4",
+        **{f"{service.upper()}_PORT": str(port) for service, port in ports.items()},
+    }
+    commands = {name: procfile()[name] for name in (*SERVICES, "proxy")}
+    processes = [
+        subprocess.Popen(["sh", "-c", command], cwd=ROOT, env=env, start_new_session=True,
+                         stdout=(tmp_path / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
+        for name, command in commands.items()
+    ]
+    base = f"http://127.0.0.1:{proxy_port}"
+    try:
+        for service in SERVICES:
+            wait_until(lambda: _status(f"{base}{PATHS[service]}/healthz") == 200, timeout=120,
+                       message=f"{service} through the proxy")
+        yield base
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _browser() -> requests.Session:
+    browser = requests.Session()
+    browser.headers["Accept"] = "text/html"
+    return browser
+
+
+def _post_form(browser: requests.Session, url: str, data: dict, form_url: str | None = None, **kwargs):
+    token = CSRF.search(browser.get(form_url or url, timeout=10).text).group(1)
+    return browser.post(url, data={**data, "csrf_token": token}, timeout=10, allow_redirects=False, **kwargs)
+
+
+def _sign_up_and_confirm(base: str, service: str, email: str, role: str) -> str:
+    """Sign up through the proxy; the confirmation link is read from the event, as the email has it."""
+    created = requests.post(f"{base}{PATHS[service]}/api/accounts", timeout=10, json={
+        "email": email, "name": email.split("@")[0].title(), "password": "a long password", "role": role})
+    assert created.status_code == 201, created.text
+    engine = create_engine(os.environ[f"{service.upper()}_DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            events = session.scalars(select(OutboxMessage).where(OutboxMessage.name == "account.registered")).all()
+    finally:
+        engine.dispose()
+    [link] = [event.payload["confirm_url"] for event in events if event.payload["email"] == email]
+    assert requests.get(link, timeout=10, allow_redirects=False).status_code == 302
+    return link
+
+
+def test_each_path_reaches_its_service(platform):
+    for service in SERVICES:
+        answer = requests.get(f"{platform}{PATHS[service]}/healthz", timeout=5)
+        assert answer.status_code == 200 and answer.json()["service"] == service
+    # The path alone leads to the service's home; an unknown path is not found.
+    bare = requests.get(f"{platform}/subventions", timeout=5, allow_redirects=False)
+    assert bare.status_code == 308 and bare.headers["Location"] == "/subventions/"
+    assert requests.get(f"{platform}/nulle-part", timeout=5).status_code == 404
+
+
+def test_the_home_page_is_at_the_root_and_leads_to_both_halves(platform):
+    home = _browser().get(f"{platform}/", timeout=10)
+
+    assert home.status_code == 200 and home.headers["Content-Type"].startswith("text/html")
+    assert "Financer les industries créatives de la métropole" in home.text
+    assert 'href="/subventions/"' in home.text  # the open calls, under the grants' path
+    assert f'href="{platform}/financement-participatif/"' in home.text  # the campaigns
+    assert 'href="/subventions/signin"' in home.text
+    assert 'class="brand" href="' + platform + '/"' in home.text
+    # The language switch keeps to the home page; the choice is the platform's, on every path.
+    english = _browser().get(f"{platform}/?lang=en", timeout=10)
+    assert "Funding for the area's creative industries" in html.unescape(english.text)
+    assert re.search(r"lang=en;.*Path=/(;|$)", english.headers["Set-Cookie"])
+
+
+def test_redirects_links_and_next_carry_the_path(platform):
+    browser = _browser()
+    link = _sign_up_and_confirm(platform, "grants", "ana@example.org", "applicant")
+    # The email's link: the public address with the service's path.
+    assert link.startswith(f"{platform}/subventions/accounts/confirm/")
+
+    asked = browser.get(f"{platform}/subventions/applications", timeout=10, allow_redirects=False)
+    assert asked.status_code == 302
+    assert asked.headers["Location"] == "/subventions/signin?next=/subventions/applications"
+
+    signed_in = _post_form(browser, f"{platform}{asked.headers['Location']}",
+                           {"email": "ana@example.org", "password": "a long password"})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/subventions/applications"
+    mine = browser.get(f"{platform}/subventions/applications", timeout=10)
+    assert mine.status_code == 200 and "Ana" in mine.text
+    # The header's menu: "my applications" for an applicant, and the other half at its address.
+    assert 'href="/subventions/applications">Mes candidatures' in mine.text
+    assert f'href="{platform}/financement-participatif/">Campagnes' in mine.text
+
+
+def test_the_openapi_servers_carry_the_path(platform):
+    for service in SERVICES:
+        spec = requests.get(f"{platform}{PATHS[service]}/openapi.json", timeout=10).json()
+        assert spec["servers"] == [{"url": f"{platform}{PATHS[service]}"}]
+        docs = requests.get(f"{platform}{PATHS[service]}/docs", timeout=10)
+        assert f'"{PATHS[service]}/openapi.json"' in docs.text
+        assert requests.get(f"{platform}{PATHS[service]}/docs-assets/swagger-ui-bundle.js", timeout=10).status_code == 200
+
+
+def test_each_service_keeps_its_own_session_on_the_one_host(platform):
+    _sign_up_and_confirm(platform, "grants", "ana@example.org", "applicant")
+    _sign_up_and_confirm(platform, "crowdfunding", "bea@example.org", "backer")
+    browser = _browser()
+
+    for service, email in (("grants", "ana@example.org"), ("crowdfunding", "bea@example.org")):
+        signed_in = _post_form(browser, f"{platform}{PATHS[service]}/signin",
+                               {"email": email, "password": "a long password"})
+        assert signed_in.status_code == 302 and signed_in.headers["Location"] == f"{PATHS[service]}/"
+
+    # Signing in to the crowdfunding did not sign the person out of the grants.
+    assert "Ana" in browser.get(f"{platform}/subventions/", timeout=10).text
+    assert "Votre compte est prêt" in browser.get(f"{platform}/financement-participatif/", timeout=10).text
+    assert {"tremplin_grants_session", "tremplin_crowdfunding_session"} <= set(browser.cookies.keys())
