@@ -14,6 +14,7 @@ from pathlib import Path
 
 import redis
 
+from shared.core.config import service_path_prefix
 from tests.conftest import free_port
 from tests.unit.test_deployment import procfile
 
@@ -75,7 +76,9 @@ def stop(process: subprocess.Popen) -> None:
 
 # --- The platform as a browser sees it ---------------------------------------------------------
 
-PLATFORM_PROCESSES = ("grants", "grants-relay", "crowdfunding", "notifications", "notifications-worker", "mail")
+PLATFORM_PROCESSES = (
+    "proxy", "grants", "grants-relay", "crowdfunding", "notifications", "notifications-worker", "mail",
+)
 WEB_PROCESSES = {"grants", "crowdfunding", "notifications"}
 
 
@@ -88,22 +91,30 @@ def _answers(url: str) -> bool:
 
 
 class Platform:
-    """The Procfile's processes (gunicorn, relays, workers, devsmtp) on the test's PostgreSQL
-    databases and Redis namespace, each web service on a port of its own.
+    """The Procfile's processes (the proxy, gunicorn, relays, workers, devsmtp) on the test's
+    PostgreSQL databases and a Redis namespace of their own, each on a free port.
 
-    `public_urls` are the addresses a browser uses, by service: each service's own address by
-    default, or a proxy's (with its path prefix) that is in front of them. Links in emails and
-    redirects are built from them (`<SERVICE>_PUBLIC_URL`).
+    `public_urls` are the addresses a browser uses, by service: with the proxy, the one address
+    and the service's path (`/subventions`...), as people reach them; without it, each
+    service's own port. Given explicitly, they are used as they are (another proxy in front).
+    Links in emails and redirects are built from them (`<SERVICE>_PUBLIC_URL`).
     """
 
     def __init__(self, directory: Path, processes=PLATFORM_PROCESSES, public_urls: dict[str, str] | None = None):
         self.directory = directory
         self.names = tuple(processes)
         self.ports = {name: free_port() for name in self.names if name in WEB_PROCESSES}
+        self.proxy_port = free_port()
         self.smtp_port = free_port()
         self.mailbox_dir = directory / "mail"
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
-        self.public_urls = {**self.urls, **(public_urls or {})}
+        if "proxy" in self.names:
+            self.address = f"http://127.0.0.1:{self.proxy_port}"
+            reached = {name: self.address + service_path_prefix(name) for name in self.ports}
+        else:
+            self.address = None
+            reached = dict(self.urls)
+        self.public_urls = {**reached, **(public_urls or {})}
         self.processes: dict[str, subprocess.Popen] = {}
 
     def environment(self) -> dict[str, str]:
@@ -111,6 +122,8 @@ class Platform:
             "HOST": "127.0.0.1",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{name.upper()}_PUBLIC_URL": url for name, url in self.public_urls.items()},
+            **({"PROXY_PORT": str(self.proxy_port), "PUBLIC_URL": self.address, "TRUSTED_PROXY_COUNT": "1"}
+               if self.address else {}),
             # Queues of their own: an in-process worker of another test never takes their messages.
             "DRAMATIQ_NAMESPACE": f"{os.environ.get('DRAMATIQ_NAMESPACE', 'tremplin')}-platform",
             "SMTP_HOST": "127.0.0.1",
@@ -142,7 +155,8 @@ class Platform:
         return self
 
     def _wait_until_ready(self, deadline: float) -> None:
-        waiting = [(name, f"{url}/healthz") for name, url in self.urls.items()]
+        # Each service at the address a browser uses: through the proxy when there is one.
+        waiting = [(name, f"{self.public_urls[name]}/healthz") for name in self.urls]
         while waiting and time.monotonic() < deadline:
             self._check_alive()
             waiting = [(name, url) for name, url in waiting if not _answers(url)]

@@ -63,6 +63,9 @@ def test_pages_with_errors_pass_too(platform, page, audit):
 
 def test_each_service_home_page_passes_and_leads_to_the_others(platform, page, audit):
     urls = platform.public_urls
+    assert urls["grants"] == f"{platform.address}/subventions"  # through the proxy, as people come
+    page.goto(f"{platform.address}/")
+    audit.check()
     page.goto(f"{urls['notifications']}/")
     audit.check()
     page.get_by_role("link", name="Financement participatif").click()

@@ -37,8 +37,9 @@ def test_an_applicant_signs_up_applies_and_gets_the_acknowledgement(platform, gr
 
     sign_in_with_keyboard(page, audit, "ana@example.org", PASSWORD)
 
-    # The open call, its Apply link, the organisation's profile first, then back to the call.
-    page.get_by_role("link", name="Appels ouverts").click()
+    # From the header: the open calls, one call, its Apply link, the organisation's profile first,
+    # then back to the call.
+    page.get_by_role("link", name="Appels à projets", exact=True).click()
     audit.check()
     page.get_by_role("link", name=call["title_fr"]).click()
     audit.check()
