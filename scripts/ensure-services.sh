@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on 127.0.0.1 for the tests: start them when they are
-# installed but stopped, install them from Debian's packages when they are missing.
+# installed but stopped, install them from Debian's packages when they are missing. The browser
+# tests' chromium is installed from Debian's packages too (Playwright's own download is not
+# reachable from every machine).
 set -euo pipefail
 
 PG_HOST=127.0.0.1
@@ -49,4 +51,8 @@ if ! redis_ready; then
   for _ in $(seq 1 30); do redis_ready && break; sleep 0.5; done
   redis_ready || { echo "Redis does not answer on 127.0.0.1:$REDIS_PORT" >&2; exit 1; }
 fi
-echo "PostgreSQL and Redis answer."
+if ! command -v chromium >/dev/null; then
+  echo "Installing chromium from Debian's packages, for the browser tests..."
+  apt_install chromium
+fi
+echo "PostgreSQL and Redis answer; chromium is installed."

@@ -169,3 +169,54 @@ def inbox(smtp_server, monkeypatch):
     handler = Inbox()
     monkeypatch.setenv("SMTP_PORT", str(smtp_server(handler)))
     return handler
+
+
+# --- A real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, launched once for the session (tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_report = report  # read by the `page` fixture, to keep what the browser showed
+    return report
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    """A fresh browser context for each test (no cookie survives it), French and in Paris time,
+    with bounded waits and axe in every page. When the test fails, the page as it was then is
+    kept as a screenshot and its HTML, named in the test's output."""
+    from tests.browser import prepare
+
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    prepare(context)
+    opened = context.new_page()
+    yield opened
+    report = getattr(request.node, "call_report", None)
+    if report is not None and report.failed:
+        opened.screenshot(path=tmp_path / "failure.png", full_page=True)
+        (tmp_path / "failure.html").write_text(opened.content())
+        print(f"The browser was at {opened.url}: see {tmp_path / 'failure.png'} and failure.html")
+    context.close()
+
+
+@pytest.fixture
+def audit(page):
+    """axe on the page (`audit.check()`), and the list of loaded pages that were not checked."""
+    from tests.browser import AccessibilityAudit
+
+    return AccessibilityAudit(page)

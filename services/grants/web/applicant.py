@@ -138,14 +138,16 @@ def _start_refused(call, refusal: Refusal):
 def _form_values(application) -> dict:
     values = {name: getattr(application, name) for name in TEXT_INPUTS}
     values = {name: "" if value is None else str(value) for name, value in values.items()}
-    values["requested_euros"] = euros_text(application.requested_cents)
-    values["total_budget_euros"] = euros_text(application.total_budget_cents)
+    # Shown back as the person's language writes amounts ("8000,50" in French), and read back as written.
+    values["requested_euros"] = euros_text(application.requested_cents, current_language())
+    values["total_budget_euros"] = euros_text(application.total_budget_cents, current_language())
     return values
 
 
 def _funding_rows_of(application) -> list[dict]:
     return [
-        {"kind": source.kind, "amount_euros": euros_text(source.amount_cents), "description": source.description}
+        {"kind": source.kind, "amount_euros": euros_text(source.amount_cents, current_language()),
+         "description": source.description}
         for source in application.funding_sources
     ]
 

@@ -96,7 +96,8 @@ def test_the_application_form_saves_a_draft_in_euros(grants_app):
     assert (application.requested_cents, application.total_budget_cents, application.jobs_expected) == (800_050, 2_000_000, 3)
     assert [(s.kind, s.amount_cents) for s in sources] == [("own_funds", 700_000), ("bank_loan", 499_950)]
     shown = text(client.get(page))
-    assert 'value="8000.50"' in shown and 'value="4999.50"' in shown
+    # Shown back as French writes amounts, as the manager's call form does.
+    assert 'value="8000,50"' in shown and 'value="4999,50"' in shown
 
     # Emptying an input clears it; a bad amount is refused and nothing changes.
     cleared = post_form(client, page, {**FORM, "summary": "", "source_kind": ["own_funds"], "source_amount": ["7000"],
