@@ -77,9 +77,10 @@ def stop(process: subprocess.Popen) -> None:
 # --- The platform as a browser sees it ---------------------------------------------------------
 
 PLATFORM_PROCESSES = (
-    "proxy", "grants", "grants-relay", "crowdfunding", "notifications", "notifications-worker", "mail",
+    "proxy", "accounts", "accounts-relay", "grants", "grants-relay", "grants-worker", "crowdfunding",
+    "notifications", "notifications-worker", "mail",
 )
-WEB_PROCESSES = {"grants", "crowdfunding", "notifications"}
+WEB_PROCESSES = {"grants", "crowdfunding", "notifications", "accounts"}
 
 
 def _answers(url: str) -> bool:

@@ -52,4 +52,4 @@ def sign_in_with_keyboard(page, audit, email: str, password: str) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
     audit.check()
-    assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    assert page.get_by_role("link", name="Se déconnecter").is_visible()

@@ -47,8 +47,8 @@ def test_pages_loaded_and_not_checked_are_named(site, page, audit):
 
 
 def test_pages_with_errors_pass_too(platform, page, audit):
-    grants = platform.public_urls["grants"]
-    page.goto(f"{grants}/signup")
+    grants, accounts = platform.public_urls["grants"], platform.public_urls["accounts"]
+    page.goto(f"{accounts}/signup")
     audit.check()
     page.get_by_label("Adresse e-mail").fill("not an address")
     page.get_by_label("Mot de passe (au moins 10 caractères)").fill("short")

@@ -1,9 +1,12 @@
 """The applicant's journey in Chromium, on the running platform (gunicorn, relay, notifications
 worker, devsmtp): sign up, confirm the address from the email read in the mailbox page, sign in
 with the keyboard alone, the organisation, a draft from an open call, two PDFs, submission, the
-receipt number, and the acknowledgement in the mailbox. axe checks every page on the way."""
+receipt number, and the acknowledgement in the mailbox; then, with the same one account, she
+becomes a campaign owner, reads her messages and signs out, after which the cookie she had is
+refused by every service. axe checks every page on the way."""
 import re
 
+from tests.conftest import wait_until
 from tests.e2e.browser.steps import open_mail, sign_in_with_keyboard
 from tests.integration.grants.applicant_setup import a_call
 from tests.pdf import small_pdf
@@ -14,6 +17,7 @@ PASSWORD = "a long password for Ana"
 def test_an_applicant_signs_up_applies_and_gets_the_acknowledgement(platform, grants_app, page, audit):
     call = a_call(grants_app)
     grants, notifications = platform.public_urls["grants"], platform.public_urls["notifications"]
+    accounts = platform.public_urls["accounts"]
 
     page.goto(f"{grants}/")
     audit.check()
@@ -30,7 +34,7 @@ def test_an_applicant_signs_up_applies_and_gets_the_acknowledgement(platform, gr
     open_mail(page, audit, notifications, "ana@example.org", "Confirmez votre adresse e-mail")
     link = page.frame_locator("iframe").get_by_role("link", name="Confirmer mon adresse")
     confirm_url = link.get_attribute("href")
-    assert confirm_url.startswith(f"{grants}/accounts/confirm/")
+    assert confirm_url.startswith(f"{accounts}/accounts/confirm/")  # one account, at the accounts service
     page.goto(confirm_url)
     audit.check()
     assert "Votre adresse e-mail est confirmée" in page.locator(".flash").inner_text()
@@ -91,4 +95,37 @@ def test_an_applicant_signs_up_applies_and_gets_the_acknowledgement(platform, gr
     # The acknowledgement, sent by the notifications worker once the relay moved the event.
     open_mail(page, audit, notifications, "ana@example.org", f"Candidature reçue : {call['title_fr']} (n° {receipt})")
     assert "Tournée des Volcans" in page.locator("pre").inner_text()
+
+    # One account for the whole platform: from the header, she becomes a campaign owner with it
+    # (one click), reads her messages on the notifications service, then signs out once.
+    page.goto(f"{grants}/applications")
+    audit.check()
+    page.get_by_role("banner").get_by_role("link", name="Ana Lefèvre").click()
+    audit.check()
+    assert page.url.startswith(f"{accounts}/account")
+    page.get_by_role("button", name=re.compile("^Devenir : porteur·se de projet")).click()
+    audit.check()
+    assert "porteur·se de projet" in page.get_by_role("main").get_by_role("list").first.inner_text()
+    page.get_by_role("banner").get_by_role("link", name="Mes messages").click()
+    audit.check()
+    assert page.url == f"{notifications}/mes-messages"
+    assert "Candidature reçue" in page.get_by_role("table").inner_text()
+    session_cookie = next(cookie for cookie in page.context.cookies() if cookie["name"] == "tremplin_session")
+    page.get_by_role("banner").get_by_role("link", name="Se déconnecter").click()
+    audit.check()
+    page.get_by_role("main").get_by_role("button", name="Se déconnecter").click()
+    audit.check()
+    assert page.get_by_role("banner").get_by_role("link", name="Se connecter").is_visible()
+
+    # The cookie she had, copied into another browser, is refused everywhere: at once by the
+    # accounts service, by the others as soon as the sign-out's event has reached them.
+    copy = page.context.browser.new_context(locale="fr-FR")
+    try:
+        copy.add_cookies([session_cookie])
+        stolen = copy.new_page()
+        for address in (f"{accounts}/account", f"{grants}/applications", f"{notifications}/mes-messages"):
+            wait_until(lambda: "/signin" in stolen.goto(address).url, timeout=30, interval=0.5,
+                       message=f"the old cookie refused at {address}")
+    finally:
+        copy.close()
     assert audit.pages_left_unchecked() == []

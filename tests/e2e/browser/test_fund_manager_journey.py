@@ -1,13 +1,14 @@
-"""The fund manager's journey in Chromium, on the running platform: sign in, create a fund and a
-call (euros written with a comma, times in Paris), open the call, then see its applications and
-one application. axe checks every page on the way."""
+"""The fund manager's journey in Chromium, on the running platform: sign in once for the platform,
+create a fund and a call (euros written with a comma, times in Paris), open the call, see its
+applications and one application, then go to the crowdfunding half, signed in there too. axe
+checks every page on the way."""
 import io
 import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tests.integration.grants.applicant_setup import ANSWERS, applicant
-from tests.integration.grants.grants_manager_setup import account
+from tests.people import person
 from tests.pdf import small_pdf
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,14 +37,14 @@ def submitted_application(grants_app, call_id: int) -> str:
     return submitted.get_json()["receipt_number"]
 
 
-def test_a_fund_manager_creates_and_opens_a_call_then_reads_its_applications(platform, grants_app, page, audit):
-    account(grants_app, "manon@example.org", ["fund_manager"], "Manon")
+def test_a_fund_manager_creates_and_opens_a_call_then_reads_its_applications(platform, accounts_app, grants_app, page, audit):
+    person(accounts_app, "manon@example.org", ["fund_manager"], "Manon")  # the platform's account
     grants = platform.public_urls["grants"]
     today = datetime.now(PARIS).date()
     opens = datetime.combine(today - timedelta(days=1), time(9, 0), PARIS)
     closes = datetime.combine(today + timedelta(days=60), time(17, 30), PARIS)
 
-    page.goto(f"{grants}/signin")
+    page.goto(f"{grants}/manage/calls")  # the platform's sign-in first, then back here
     audit.check()
     page.get_by_label("Adresse e-mail").fill("manon@example.org")
     page.get_by_label("Mot de passe").fill("a long password")
@@ -108,4 +109,12 @@ def test_a_fund_manager_creates_and_opens_a_call_then_reads_its_applications(pla
     audit.check()
     assert page.get_by_role("heading", level=1).inner_text() == "Tournée des Volcans"
     assert receipt in page.get_by_role("main").inner_text()
+
+    # The other half, with the same account and the same session: signed in there too, with the
+    # fund manager's entry in the one header.
+    page.get_by_role("banner").get_by_role("link", name="Campagnes").click()
+    audit.check()
+    assert page.url == f"{platform.public_urls['crowdfunding']}/"
+    banner = page.get_by_role("banner")
+    assert banner.get_by_role("link", name="Manon").is_visible() and banner.get_by_role("link", name="Gérer").is_visible()
     assert audit.pages_left_unchecked() == []
