@@ -21,7 +21,8 @@ from shared.accounts.tokens import Claims, InvalidToken
 from shared.web.pages import is_page_request, render_error
 
 
-def _session_claims() -> Claims | None:
+def session_claims() -> Claims | None:
+    """The platform session cookie's claims when it is valid and within its lifetime, else None."""
     if "session_claims" not in g:
         g.session_claims = None
         token = request.cookies.get(SESSION_COOKIE)
@@ -39,7 +40,7 @@ def _session_claims() -> Claims | None:
 def page_account() -> Principal | None:
     """The signed-in person, or None when there is none or their session has ended."""
     if "page_account" not in g:
-        claims = _session_claims()
+        claims = session_claims()
         g.page_account = person_of(claims) if claims is not None else None
     return g.page_account
 
@@ -90,7 +91,7 @@ def due_for_renewal() -> Claims | None:
     form is lost), or None."""
     if request.method != "GET" or not is_page_request():
         return None
-    claims = _session_claims()
+    claims = session_claims()
     if claims is None or page_account() is None:
         return None
     idle = current_app.config["SETTINGS"].session_idle_seconds

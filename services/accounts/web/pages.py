@@ -23,7 +23,7 @@ from services.accounts.api.accounts import (
 from services.accounts.config import SELF_ADDED_ROLES, SELF_SERVICE_ROLES
 from services.accounts.ratelimit import check_email, check_sign_in
 from shared.accounts.auth import SESSION_COOKIE
-from shared.accounts.sessions import _session_claims, due_for_renewal, page_account, page_requires
+from shared.accounts.sessions import due_for_renewal, page_account, page_requires, session_claims
 from shared.core.events import LANGUAGES
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
@@ -163,7 +163,7 @@ def sign_out():
 @blp.get("/session")
 def renew_session():
     """An active person's session, renewed for another idle period (within its lifetime)."""
-    claims = _session_claims()
+    claims = session_claims()
     target = _safe_next(request.args.get("next"))
     if claims is None or page_account() is None:
         return _end_session(redirect(url_for("accounts_pages.sign_in", next=target)))
@@ -258,7 +258,7 @@ def my_account():
                 flash(translate("Saved."))
                 response = redirect(url_for("accounts_pages.my_account"))
                 # A new password ends the older sessions, this one included: it starts again here.
-                auth_time = int(time.time()) if action == "password" else _session_claims().auth_time
+                auth_time = int(time.time()) if action == "password" else session_claims().auth_time
                 return _set_session(response, account, auth_time)
     account = accounts.get_account(db_session(), person.account_id)
     return render_template("accounts/account.html", account=account, errors=errors,

@@ -15,12 +15,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from services.notifications.actors import on_event
 from services.notifications.models import Delivery
-from tests.conftest import free_port, wait_until
+from tests.conftest import wait_until
 from tests.e2e.platform import BIN, spawn, stop
 from tests.integration.notifications import envelopes
 
@@ -74,22 +73,6 @@ class CountingServer:
 
 
 @pytest.fixture
-def mail_server():
-    servers = []
-
-    def start(handler) -> int:
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        servers.append(controller)
-        return port
-
-    yield start
-    for controller in servers:
-        controller.stop()
-
-
-@pytest.fixture
 def workers(tmp_path):
     started = []
 
@@ -140,13 +123,13 @@ def _all_sent(app, count):
 
 
 def test_worker_killed_between_two_sends_loses_nothing_and_sends_nothing_twice(
-    notifications_app, mail_server, workers
+    notifications_app, smtp_server, workers
 ):
     # After 5 messages, every conversation waits before handing its message over: the kill
     # comes while both threads of the worker are there, between a message recorded as sent and
     # the next one.
     server = CountingServer(hold="RCPT", after=5)
-    port = mail_server(server)
+    port = smtp_server(server)
     first = workers(port)
     for number in range(15):
         on_event.send(envelopes.password_reset(email=f"crash{number}@example.org"))
@@ -175,10 +158,10 @@ def test_worker_killed_between_two_sends_loses_nothing_and_sends_nothing_twice(
 
 
 def test_worker_killed_while_saying_goodbye_after_the_server_accepted_sends_nothing_twice(
-    notifications_app, mail_server, workers
+    notifications_app, smtp_server, workers
 ):
     server = CountingServer(hold="QUIT")
-    port = mail_server(server)
+    port = smtp_server(server)
     first = workers(port)
     on_event.send(envelopes.account_registered(email="goodbye@example.org"))
 
