@@ -33,6 +33,9 @@ os.environ["SMTP_PORT"] = "1"
 os.environ["DELIVERY_BACKOFF_SECONDS"] = "0.2"
 os.environ["DELIVERY_MAX_BACKOFF_SECONDS"] = "1"
 os.environ["DELIVERY_MAX_ATTEMPTS"] = "3"
+# A worker given a delivery another is sending comes back when that one's lease ends (120 s in
+# production): short here, so that a test waiting for every message does not wait two minutes.
+os.environ["DELIVERY_LEASE_SECONDS"] = "5"
 # The platform's tokens: the accounts service signs with a key made for this run, and the other
 # services read its public keys from a JWKS file rather than from a running accounts service.
 KEYS = os.path.join(os.environ["TREMPLIN_VAR"], "keys")
