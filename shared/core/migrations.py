@@ -64,7 +64,7 @@ def _run(connection, target) -> None:
 
 
 # --- The core tables every service has (outbox, processed events, accounts) -----------------
-# Each service's first migration calls these, so the three databases get the same shape from
+# Each service's first migration calls these, so the databases get the same shape from
 # one definition. A later change to a core table is a new function here, called by a new
 # migration in each service.
 
@@ -72,6 +72,12 @@ def _run(connection, target) -> None:
 def create_core_tables() -> None:
     """The first migration's tables (before the platform had one account, each service kept its
     own accounts; later migrations turn that table into the service's copy of people)."""
+    create_accounts_table()
+    create_event_tables()
+
+
+def create_accounts_table() -> None:
+    """The accounts table as it began in every service (the accounts service's own starts so too)."""
     from alembic import op
     import sqlalchemy as sa
 
@@ -87,7 +93,6 @@ def create_core_tables() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
     )
-    create_event_tables()
 
 
 def create_event_tables() -> None:

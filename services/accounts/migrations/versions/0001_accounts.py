@@ -7,7 +7,12 @@ Create Date: 2026-11-23 06:10:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from shared.core.migrations import create_event_tables, drop_event_tables
+from shared.core.migrations import (
+    add_account_session_version,
+    create_accounts_table,
+    create_event_tables,
+    drop_event_tables,
+)
 
 
 revision = '0001'
@@ -18,19 +23,8 @@ depends_on = None
 
 def upgrade():
     create_event_tables()
-    op.create_table('accounts',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('password_hash', sa.String(length=200), nullable=False),
-    sa.Column('roles', sa.JSON(), nullable=False),
-    sa.Column('language', sa.String(length=2), nullable=False),
-    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
-    sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
-    )
+    create_accounts_table()
+    add_account_session_version()
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
