@@ -25,6 +25,15 @@ ACCEPTANCE = "acceptance"  # due when the applicant accepts the award
 INTERIM_REPORT = "interim_report"  # due when the applicant uploads an interim report
 FINAL_REPORT = "final_report"  # due when the applicant uploads the final report
 DUE_CONDITIONS = (ACCEPTANCE, INTERIM_REPORT, FINAL_REPORT)
+DUE_CONDITION_LABELS = {
+    ACCEPTANCE: {"fr": "À l'acceptation", "en": "At acceptance"},
+    INTERIM_REPORT: {"fr": "À la remise d'un rapport intermédiaire", "en": "On an interim report"},
+    FINAL_REPORT: {"fr": "À la remise du rapport final", "en": "On the final report"},
+}
+
+SHARE_NOT_A_PERCENTAGE = "A share is a percentage, such as 70 or 33.34."
+SHARE_TOO_PRECISE = "A share is a percentage with at most two decimals, such as 33.34."
+SHARE_OUT_OF_RANGE = "A share is above 0% and at most 100%."
 
 
 @dataclass(frozen=True)
@@ -137,16 +146,19 @@ DEFAULT_PLAN = TranchePlan((Tranche(7_000, ACCEPTANCE), Tranche(3_000, FINAL_REP
 
 def share_from_percent(percent: int | str | Decimal) -> int:
     """Basis points from a percentage a person writes ("70", "33.34", "33,34"); at most two
-    decimals, above 0 and at most 100. ValueError otherwise."""
+    decimals, above 0 and at most 100. ValueError otherwise, its message one of the SHARE_*
+    sentences (translated in translations/fr/tranches.po)."""
     text = str(percent).strip().replace(",", ".").removesuffix("%").strip()
     try:
         value = Decimal(text) * 100
     except InvalidOperation:
-        raise ValueError("A share is a percentage, such as 70 or 33.34.") from None
-    if not value.is_finite() or value != value.to_integral_value():
-        raise ValueError("A share is a percentage with at most two decimals, such as 33.34.")
+        raise ValueError(SHARE_NOT_A_PERCENTAGE) from None
+    if not value.is_finite():
+        raise ValueError(SHARE_NOT_A_PERCENTAGE)
+    if value != value.to_integral_value():
+        raise ValueError(SHARE_TOO_PRECISE)
     if not 0 < value <= WHOLE:
-        raise ValueError("A share is above 0% and at most 100%.")
+        raise ValueError(SHARE_OUT_OF_RANGE)
     return int(value)
 
 

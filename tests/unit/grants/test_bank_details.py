@@ -125,3 +125,16 @@ def test_bank_details_never_print_the_whole_iban():
     assert "30006000011234567890" not in repr(details)
     assert "30006000011234567890" not in str(details)
     assert repr(details) == "BankDetails(iban='FR76 •••• 0189', bic='BNPAFRPP')"
+
+
+def test_every_message_has_its_french():
+    from pathlib import Path
+
+    import services.grants.bank_details as module
+    from shared.web.i18n import Catalog
+
+    catalog = Catalog(Path(module.__file__).parent / "translations")
+    messages = [value for name, value in vars(module).items() if name.startswith(("IBAN_", "BIC_"))]
+    assert len(messages) == 9
+    assert [m for m in messages if not catalog.knows(m)] == []
+    assert catalog.translate(IBAN_INVALID, "fr").startswith("Cet IBAN n'est pas valide")

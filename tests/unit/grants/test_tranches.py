@@ -210,3 +210,30 @@ def test_shares_that_are_not_percentages_of_a_plan(written):
 
 def test_a_tranche_shows_its_percentage():
     assert Tranche(3334, ACCEPTANCE).percent == Decimal("33.34")
+
+
+def test_every_rule_and_share_message_has_its_french():
+    from pathlib import Path
+
+    import services.grants.tranches as module
+    from shared.web.i18n import Catalog
+
+    catalog = Catalog(Path(module.__file__).parent / "translations")
+    broken = [
+        [], [Tranche(1000, INTERIM_REPORT)] * 6 + [Tranche(4000, FINAL_REPORT)],
+        [Tranche(0, ACCEPTANCE), Tranche(7000.0, INTERIM_REPORT), Tranche(3000, "whenever")],
+        [Tranche(3000, FINAL_REPORT), Tranche(7000, ACCEPTANCE)],
+        [Tranche(7000, ACCEPTANCE), Tranche(2999, FINAL_REPORT)],
+    ]
+    failures = [failure for plan in broken for failure in plan_failures(plan)]
+    assert {f.rule for f in failures} == {"tranches_required", "too_many_tranches", "share_positive",
+                                          "share_basis_points", "due_condition", "shares_total",
+                                          "acceptance_first", "final_report_last"}
+    assert [f.template for f in failures if not catalog.knows(f.template)] == []
+    shares = [module.SHARE_NOT_A_PERCENTAGE, module.SHARE_TOO_PRECISE, module.SHARE_OUT_OF_RANGE]
+    assert [m for m in shares if not catalog.knows(m)] == []
+    (total,) = plan_failures([Tranche(7000, ACCEPTANCE), Tranche(2999, FINAL_REPORT)])
+    assert catalog.translate(total.template, "fr", **dict(total.values)) == (
+        "Les parts des tranches totalisent 99.99 % au lieu de 100 %.")
+    assert set(module.DUE_CONDITION_LABELS) == set(module.DUE_CONDITIONS)
+    assert all(set(labels) == {"fr", "en"} for labels in module.DUE_CONDITION_LABELS.values())
