@@ -66,6 +66,11 @@ def normal_iban(text: str) -> str:
     return stdnum_iban.compact(text or "")
 
 
+def normal_bic(text: str) -> str:
+    """The BIC as typed, without spaces, in capitals; not yet checked."""
+    return stdnum_bic.compact(text or "")
+
+
 def iban_problem(text: str | None) -> str | None:
     """What is wrong with this IBAN, as a stable sentence, or None when it is a valid IBAN of
     the SEPA area."""
@@ -93,7 +98,7 @@ def iban_problem(text: str | None) -> str | None:
 
 def bic_problem(text: str | None) -> str | None:
     """What is wrong with this BIC, as a stable sentence, or None when it is a valid BIC."""
-    number = stdnum_bic.compact(text or "")
+    number = normal_bic(text or "")
     if not number:
         return BIC_REQUIRED
     if len(number) not in (8, 11):
@@ -120,7 +125,7 @@ def read_bank_details(iban: str | None, bic: str | None) -> BankDetails:
     errors = bank_details_errors(iban, bic)
     if errors:
         raise Refusal(422, INVALID, errors)
-    return BankDetails(normal_iban(iban or ""), stdnum_bic.compact(bic or ""))
+    return BankDetails(normal_iban(iban or ""), normal_bic(bic or ""))
 
 
 def mask_iban(iban: str) -> str:

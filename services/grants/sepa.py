@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from services.grants.bank_details import bic_problem, iban_problem, mask_iban, normal_iban
+from services.grants.bank_details import bic_problem, iban_problem, mask_iban, normal_bic, normal_iban
 from shared.core.clock import to_paris
 
 SCHEMAS = ("pain.001.001.03", "pain.001.001.09")
@@ -169,7 +169,7 @@ def credit_transfer_file(
     config = {
         "name": sepa_text(debtor.name, MAX_NAME),
         "IBAN": normal_iban(debtor.iban),
-        "BIC": debtor.bic.replace(" ", "").upper(),
+        "BIC": normal_bic(debtor.bic),
         "batch": True,
         "currency": "EUR",
     }
@@ -180,7 +180,7 @@ def credit_transfer_file(
         builder.add_payment({
             "name": sepa_text(transfer.creditor_name, MAX_NAME),
             "IBAN": normal_iban(transfer.iban),
-            "BIC": transfer.bic.replace(" ", "").upper(),
+            "BIC": normal_bic(transfer.bic),
             "amount": transfer.amount_cents,
             "execution_date": execution_date,
             "description": sepa_text(transfer.remittance, MAX_REMITTANCE),
