@@ -4,7 +4,8 @@ out, reset or change their password, take roles and accept invitations.
 Every change another service must know is announced in the same unit of work: `account.updated`
 carries what a service keeps about a person (email, name, language, roles, session version) to
 their local copies; `account.registered`, `account.password_reset_requested`,
-`account.sign_up_attempted` and `account.invited` make the notifications service write.
+`account.sign_up_attempted` and `account.invited` make the notifications service write;
+`invitation.accepted` gives the grants service its jurors' organisations and SIRENs.
 """
 from __future__ import annotations
 
@@ -359,5 +360,12 @@ def accept_invitation(session: Session, settings: Settings, token: str, password
             account.confirmed_at = events.utcnow()
     invitation.accepted_at = events.utcnow()
     invitation.account_id = account.id
+    # Before `account.updated`, so that its time is earlier: a service that records the person
+    # from this event first still takes the account's own event after it.
+    publish(session, SERVICE, "invitation.accepted", 1, {
+        "invitation_id": invitation.id, "account_id": account.id, "email": account.email, "name": account.name,
+        "language": account.language, "roles": list(account.roles), "invited_roles": list(invitation.roles),
+        "organisation": invitation.organisation, "siren": invitation.siren, "accepted_at": invitation.accepted_at,
+    })
     announce(session, account)
     return account
