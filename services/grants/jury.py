@@ -508,7 +508,8 @@ def decide_flag(session: Session, flag_id: int, decision: str, now: datetime, ac
     call = session.get(Call, flag.call_id)
     _ensure_not_decided(call)
     if flag.status != "open":
-        raise Refusal.about("decision", 409, "This flag was already %(status)s.", status=flag.status)
+        raise Refusal.about("decision", 409, "This flag is already confirmed." if flag.status == "confirmed"
+                            else "This flag is already cleared.")
     flag.status = "confirmed" if decision == "confirm" else "cleared"
     flag.decided_at = now
     flag.decided_by = actor_id
@@ -929,10 +930,24 @@ def call_assignments(session: Session, call_id: int) -> list[ApplicationSeats]:
             for application in _submitted_applications(session, call_id)]
 
 
-def declarations(session: Session, call_id: int) -> list[tuple[Declaration, JurorProfile, Cover]]:
+@dataclass(frozen=True)
+class DeclarationRow:
+    declaration: Declaration
+    juror: JurorProfile
+    application: Cover
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    flag: ConflictFlag
+    juror: JurorProfile
+    application: Cover
+
+
+def declarations(session: Session, call_id: int) -> list[DeclarationRow]:
     calls.get_call(session, call_id)
     return [
-        (declaration, profile, _cover(application))
+        DeclarationRow(declaration, profile, _cover(application))
         for declaration, profile, application in session.execute(
             select(Declaration, JurorProfile, Application)
             .join(JurorProfile, JurorProfile.account_id == Declaration.juror_id)
@@ -941,16 +956,22 @@ def declarations(session: Session, call_id: int) -> list[tuple[Declaration, Juro
     ]
 
 
-def flags(session: Session, call_id: int) -> list[tuple[ConflictFlag, JurorProfile, Cover]]:
+def flags(session: Session, call_id: int, flag_id: int | None = None) -> list[FlagRow]:
     calls.get_call(session, call_id)
-    return [
-        (flag, profile, _cover(application))
-        for flag, profile, application in session.execute(
-            select(ConflictFlag, JurorProfile, Application)
-            .join(JurorProfile, JurorProfile.account_id == ConflictFlag.juror_id)
-            .join(Application, Application.id == ConflictFlag.application_id)
-            .where(ConflictFlag.call_id == call_id).order_by(ConflictFlag.flagged_at, ConflictFlag.id))
-    ]
+    query = (
+        select(ConflictFlag, JurorProfile, Application)
+        .join(JurorProfile, JurorProfile.account_id == ConflictFlag.juror_id)
+        .join(Application, Application.id == ConflictFlag.application_id)
+        .where(ConflictFlag.call_id == call_id).order_by(ConflictFlag.flagged_at, ConflictFlag.id)
+    )
+    if flag_id is not None:
+        query = query.where(ConflictFlag.id == flag_id)
+    return [FlagRow(flag, profile, _cover(application)) for flag, profile, application in session.execute(query)]
+
+
+def seat(session: Session, assignment_id: int) -> Seat:
+    [found] = _seats(session, Assignment.id == assignment_id)
+    return found
 
 
 def log_of(session: Session, call_id: int) -> list[JuryLogEntry]:
