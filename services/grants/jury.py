@@ -606,7 +606,7 @@ def _check_scores(call: Call, data: dict, complete: bool) -> dict[str, list[str]
     for item in data.get("criteria", ()):
         criterion = grid.get(item["criterion"])
         if criterion is None:
-            errors.setdefault("criteria", []).append("Unknown criterion: %(criterion)s." % item)
+            errors.setdefault("criteria", []).append("The call's grid has no such criterion.")
             continue
         level = item.get("level")
         if level is not None and level not in {entry["score"] for entry in criterion["levels"]}:
@@ -1234,5 +1234,5 @@ STAGE_NAMES = {
     "to_declare": "To declare", "recused": "Recused", "awaiting_check": "Awaiting the fund manager's check",
     "to_score": "To score", "draft": "Draft", "submitted": "Submitted",
 }
-RECOMMENDATION_NAMES = {"fund": "Fund", "maybe": "Maybe", "dont_fund": "Don't fund"}
+RECOMMENDATION_NAMES = {"fund": "Fund it", "maybe": "Maybe", "dont_fund": "Don't fund it"}
 FLAG_RULE_NAMES = {"same_siren": "Same SIREN", "same_email_domain": "Same email domain"}
