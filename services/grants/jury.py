@@ -71,7 +71,7 @@ WEBMAIL_DOMAINS = frozenset({
     "aol.com", "gmx.fr", "gmx.com", "protonmail.com", "proton.me", "tutanota.com", "yandex.com", "zoho.com",
 })
 
-STAGES = ("to_declare", "recused", "awaiting_check", "to_score", "draft", "submitted")
+STAGES = ("withdrawn", "to_declare", "recused", "awaiting_check", "to_score", "draft", "submitted")
 
 
 # --- Obvious conflicts (no database) --------------------------------------------------------------
@@ -253,7 +253,8 @@ def remove_panel_member(session: Session, call_id: int, juror_id: int, now: date
     if session.scalar(select(Review.id).where(Review.call_id == call_id, Review.juror_id == juror_id,
                                               Review.status == "submitted").limit(1)):
         raise Refusal(409, "This juror has submitted reviews in this call: they stay on the panel.")
-    for model in (Review, Assignment, Declaration, ConflictFlag):
+    # Their declarations and flags stay, for the record (and apply again if they come back).
+    for model in (Review, Assignment):
         session.execute(delete(model).where(model.call_id == call_id, model.juror_id == juror_id))
     _publish_pending(session, call, member, None)
     session.delete(member)
@@ -271,6 +272,7 @@ class Seat:
     declaration: Declaration | None = None
     flags: list[ConflictFlag] = field(default_factory=list)
     review: Review | None = None
+    withdrawn: bool = False  # the applicant withdrew the application since
 
     @property
     def recused(self) -> bool:
@@ -284,7 +286,8 @@ class Seat:
     @property
     def cleared(self) -> bool:
         """The juror may read the application and score it."""
-        return self.declaration is not None and not self.recused and not self.awaiting_check
+        return (self.declaration is not None and not self.recused and not self.awaiting_check
+                and not self.withdrawn)
 
     @property
     def submitted(self) -> bool:
@@ -292,8 +295,9 @@ class Seat:
 
     @property
     def counts(self) -> bool:
-        """An assignment counts towards the application's reviews unless recused."""
-        return not self.recused
+        """An assignment counts towards the application's reviews unless recused (or the
+        application withdrawn)."""
+        return not self.recused and not self.withdrawn
 
     @property
     def pending(self) -> bool:
@@ -301,6 +305,8 @@ class Seat:
 
     @property
     def stage(self) -> str:
+        if self.withdrawn:
+            return "withdrawn"
         if self.recused:
             return "recused"
         if self.declaration is None:
@@ -332,9 +338,11 @@ def _seats(session: Session, *where) -> list[Seat]:
     flags = defaultdict(list)
     for flag in matching(ConflictFlag):
         flags[(flag.application_id, flag.juror_id)].append(flag)
+    withdrawn = set(session.scalars(select(Application.id).where(Application.id.in_(application_ids),
+                                                                 Application.status == "withdrawn")))
     return [
         Seat(a, declarations.get((a.application_id, a.juror_id)), flags.get((a.application_id, a.juror_id), []),
-             reviews.get((a.application_id, a.juror_id)))
+             reviews.get((a.application_id, a.juror_id)), a.application_id in withdrawn)
         for a in assignments
     ]
 
@@ -466,6 +474,15 @@ def _replace(session: Session, call: Call, application_id: int, now: datetime) -
     return assignment
 
 
+def application_withdrawn(session: Session, application: Application, now: datetime) -> None:
+    """An application withdrawn during the review no longer needs its jurors: their reminders
+    follow (its assignments stay, marked withdrawn)."""
+    jurors = set(session.scalars(select(Assignment.juror_id).where(Assignment.application_id == application.id)))
+    if jurors:
+        session.flush()
+        _announce(session, session.get(Call, application.call_id), now, jurors)
+
+
 # --- Flags -------------------------------------------------------------------------------------------------
 
 
@@ -546,6 +563,8 @@ def declare(session: Session, juror_id: int, application_id: int, conflict: bool
     reopen it). A conflict recuses them, with its reason; the application gets another juror."""
     seat, call = _juror_seat(session, juror_id, application_id)
     _ensure_in_review(call)
+    if seat.withdrawn:
+        raise Refusal(409, "The applicant withdrew this application: there is nothing to judge.")
     if seat.declaration is not None:
         raise Refusal(409, "Your declaration is recorded and cannot change; the fund manager can reopen it.")
     reason = (reason or "").strip()
@@ -1258,7 +1277,7 @@ def _publish_pending(session: Session, call: Call, member: PanelMember, remind_a
 
 
 STAGE_NAMES = {
-    "to_declare": "To declare", "recused": "Recused", "awaiting_check": "Awaiting the fund manager's check",
+    "withdrawn": "Withdrawn", "to_declare": "To declare", "recused": "Recused", "awaiting_check": "Awaiting the fund manager's check",
     "to_score": "To score", "draft": "Draft", "submitted": "Submitted",
 }
 RECOMMENDATION_NAMES = {"fund": "Fund it", "maybe": "Maybe", "dont_fund": "Don't fund it"}

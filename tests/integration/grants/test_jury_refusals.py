@@ -67,3 +67,36 @@ def test_a_draft_call_has_no_jury_yet(grants_app, grants):
     refused = grants.post(f"/api/manage/calls/{call['id']}/jury/members", json={"juror_id": someone.id}, headers=headers)
     assert refused.status_code == 409 and "draft" in refused.get_json()["message"]
     assert _count(grants_app, PanelMember) == 0
+
+
+def test_an_application_withdrawn_during_the_review_leaves_its_jurors(grants_app, grants):
+    from services.grants import jury
+    from shared.core.outbox import OutboxMessage
+    from tests.integration.grants.applicant_setup import applicant
+
+    call_id, (first, second) = call_in_review(grants_app, ["Tournée des Volcans", "Ciné-plein-air"])
+    headers = manager(grants_app)
+    lea = juror(grants_app, "lea@example.com", "Léa")
+    base = f"/api/manage/calls/{call_id}"
+    grants.post(f"{base}/jury/members", json={"juror_id": lea.id}, headers=headers)
+    grants.patch(f"{base}/jury", json={"reviews_per_application": 1, "review_deadline": "2099-12-18T18:00"},
+                 headers=headers)
+    grants.post(f"{base}/assignments/automatic", headers=headers)
+    client = Jurors(grants, lea)
+    assert client.declare(first).status_code == 201
+
+    _, own = applicant(grants_app, email="applicant0@example.org", name="Applicant 0", profile=None)
+    assert grants.post(f"/api/applications/{first}/withdraw", headers=own).status_code == 200
+    assert client.get(f"/applications/{first}").get_json()["stage"] == "withdrawn"
+    assert client.get(f"/applications/{first}/submitted").status_code == 404
+    assert client.score(first, scores(3, 2)).status_code == 404
+    assert client.declare(second).status_code == 201
+    assert client.score(second, scores(3, 2)).status_code == 200
+    with grants_app.extensions["db"].unit_of_work() as session:
+        assert jury.missing_reviews(session, call_id) == 0 and jury.reviews_complete(session, call_id)
+        assert [row.application_id for row in jury.call_ranking(session, call_id).ranking.rows] == [second]
+        pending = [row.payload for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.name == "jury.reviews_pending").order_by(OutboxMessage.id))]
+    # Scheduled once, cancelled when the last review left was submitted.
+    assert [(p["revision"], p["remind_at"] is not None) for p in pending] == [(1, True), (2, False)]
+    assert Jurors(grants, lea).get(f"/calls/{call_id}/assignments").get_json()[0]["stage"] == "withdrawn"
