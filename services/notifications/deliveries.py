@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
@@ -191,11 +191,14 @@ def record_reviews_pending(session: Session, event: Event) -> None:
     The grants service announces each change of what the reminder depends on, numbered per seat
     on the panel (`revision`). Every event leaves one row for its seat's topic, a cancelled one
     when there is nothing to send, so that an event handled after a newer one (out of order)
-    finds that newer revision and changes nothing. The rows are locked first: two events for one
-    seat at once are applied in turn.
+    finds that newer revision and changes nothing. Two events for one seat at once are applied
+    in turn: on PostgreSQL each first takes a lock on the seat's topic (the first event of a
+    seat has no row to lock yet); SQLite runs one transaction at a time anyway.
     """
     payload = event.payload
     topic = f"jury-seat:{payload['panel_member_id']}"
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:topic))"), {"topic": topic})
     rows = session.scalars(
         select(Delivery).where(Delivery.topic == topic, Delivery.kind == "review_reminder").with_for_update()
     ).all()
