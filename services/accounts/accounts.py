@@ -4,7 +4,8 @@ out, reset or change their password, take roles and accept invitations.
 Every change another service must know is announced in the same unit of work: `account.updated`
 carries what a service keeps about a person (email, name, language, roles, session version) to
 their local copies; `account.registered`, `account.password_reset_requested`,
-`account.sign_up_attempted` and `account.invited` make the notifications service write.
+`account.sign_up_attempted` and `account.invited` make the notifications service write;
+`invitation.accepted` gives the grants service its jurors' organisations and SIRENs.
 """
 from __future__ import annotations
 
@@ -302,6 +303,11 @@ def _invitation_serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key, salt="invitation")
 
 
+def invitation_token(settings: Settings, invitation: Invitation) -> str:
+    """The signed token of an invitation's link (what `accept_invitation` takes)."""
+    return _invitation_serializer(settings).dumps({"id": invitation.id})
+
+
 def invite(session: Session, settings: Settings, inviter_id: int, data: dict) -> Invitation:
     """Invite a juror, a referent or a fund manager by email; the link lets a newcomer choose a
     password, and adds the roles to the account of someone who already has one."""
@@ -315,7 +321,7 @@ def invite(session: Session, settings: Settings, inviter_id: int, data: dict) ->
     )
     session.add(invitation)
     session.flush()
-    token = _invitation_serializer(settings).dumps({"id": invitation.id})
+    token = invitation_token(settings, invitation)
     inviter = session.get(Account, inviter_id)
     publish(session, SERVICE, "account.invited", 1, {
         "invitation_id": invitation.id, "email": invitation.email, "name": invitation.name,
@@ -359,5 +365,12 @@ def accept_invitation(session: Session, settings: Settings, token: str, password
             account.confirmed_at = events.utcnow()
     invitation.accepted_at = events.utcnow()
     invitation.account_id = account.id
+    # Before `account.updated`, so that its time is earlier: a service that records the person
+    # from this event first still takes the account's own event after it.
+    publish(session, SERVICE, "invitation.accepted", 1, {
+        "invitation_id": invitation.id, "account_id": account.id, "email": account.email, "name": account.name,
+        "language": account.language, "roles": list(account.roles), "invited_roles": list(invitation.roles),
+        "organisation": invitation.organisation, "siren": invitation.siren, "accepted_at": invitation.accepted_at,
+    })
     announce(session, account)
     return account

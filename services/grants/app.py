@@ -5,11 +5,14 @@ from services.grants.api import applications as applications_api
 from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
+from services.grants.api import jury as jury_api
 from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
 from services.grants.models import Account
 from services.grants.config import MIGRATIONS_DIR, SERVICE, max_document_bytes
 from services.grants.web import applicant as applicant_pages
+from services.grants.web import jury as jury_pages
+from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
 from services.grants.web import public as public_pages
 from shared.web.pages import register_pages
@@ -28,7 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(profile_api.blp)
     api.register_blueprint(applications_api.blp)
     api.register_blueprint(documents_api.blp)
+    api.register_blueprint(jury_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)
+    register_pages(app, jury_pages.blp)
+    register_pages(app, manager_jury_pages.blp)
     return app

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.grants import calls, completeness, documents
+from services.grants import calls, completeness, documents, jury
 from services.grants.completeness import document_label, required_documents
 from services.grants.models import Account, Application, Call, Document, FundingSource
 from services.grants.profiles import NO_PROFILE, find_profile
@@ -57,14 +57,21 @@ def get_own_application(session: Session, account_id: int, application_id: int, 
 
 
 def get_readable_application(session: Session, account_id: int, roles, application_id: int) -> Application:
-    """An application as someone may read it: its owner or a fund manager (jurors come later)."""
+    """An application as someone may read it: its owner, a fund manager, or a juror it is
+    assigned to who declared no conflict and is not recused (jury.cleared_application)."""
     if "fund_manager" in roles:
         application = session.get(Application, application_id)
         if application is None:
             raise Refusal.not_found(NOT_FOUND)
         return application
     if "applicant" in roles:
-        return get_own_application(session, account_id, application_id)
+        application = session.get(Application, application_id)
+        if application is not None and application.account_id == account_id:
+            return application
+    if "juror" in roles:
+        return jury.cleared_application(session, account_id, application_id)
+    if "applicant" in roles:
+        raise Refusal.not_found(NOT_FOUND)
     raise Refusal(403, "Your role does not allow this action.")
 
 
@@ -358,6 +365,7 @@ def withdraw_application(session: Session, account_id: int, application_id: int,
         raise Refusal(409, "The decision on this call is made: the application can no longer be withdrawn.")
     application.status = "withdrawn"
     application.withdrawn_at = now
+    jury.application_withdrawn(session, application, now)
     account = session.get(Account, account_id)
     publish(session, SERVICE, "application.withdrawn", 1, {**_event_ref(account, application), "withdrawn_at": now})
     return application

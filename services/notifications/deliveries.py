@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
@@ -39,7 +39,7 @@ log = logging.getLogger("tremplin.notifications.deliveries")
 
 REMINDER_BEFORE_CLOSING = timedelta(hours=48)
 # Context values that are instants, shown in the recipient's language and Paris time.
-_INSTANTS = ("closes_at", "submitted_at")
+_INSTANTS = ("closes_at", "submitted_at", "review_deadline")
 
 
 # --- From an event to deliveries ---------------------------------------------------------------
@@ -182,6 +182,45 @@ def record_call_closing_extended(session: Session, event: Event) -> None:
             reminder.due_at = due_at
 
 
+REVIEWS_PENDING = "jury.reviews_pending"  # contract in shared/core/events.py
+
+
+def record_reviews_pending(session: Session, event: Event) -> None:
+    """Schedule, move or cancel a juror's reminder before a call's review deadline.
+
+    The grants service announces each change of what the reminder depends on, numbered per seat
+    on the panel (`revision`). Every event leaves one row for its seat's topic, a cancelled one
+    when there is nothing to send, so that an event handled after a newer one (out of order)
+    finds that newer revision and changes nothing. Two events for one seat at once are applied
+    in turn: on PostgreSQL each first takes a lock on the seat's topic (the first event of a
+    seat has no row to lock yet); SQLite runs one transaction at a time anyway.
+    """
+    payload = event.payload
+    topic = f"jury-seat:{payload['panel_member_id']}"
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:topic))"), {"topic": topic})
+    rows = session.scalars(
+        select(Delivery).where(Delivery.topic == topic, Delivery.kind == "review_reminder").with_for_update()
+    ).all()
+    if any(row.context.get("revision", 0) >= payload["revision"] for row in rows):
+        return
+    for row in rows:
+        if row.status == "queued":
+            row.status, row.due_at = "cancelled", None
+    now = utcnow()
+    deadline, remind_at = payload["review_deadline"], payload["remind_at"]
+    context = {
+        "revision": payload["revision"], "call_id": payload["call_id"], "call_title": payload["call_title"],
+        "review_deadline": deadline.isoformat() if deadline else None, "jury_url": payload["jury_url"],
+    }
+    delivery = _delivery(event, "review_reminder", context, topic=topic,
+                         # A reminder whose time has passed while the deadline has not goes at once.
+                         due_at=max(remind_at, now) if remind_at else None)
+    if remind_at is None or deadline is None or deadline <= now:
+        delivery.status = "cancelled"  # nothing to send: the row keeps the revision
+    session.add(delivery)
+
+
 def record_application_submitted(session: Session, event: Event) -> None:
     payload = event.payload
     topic = _application_topic(payload)
@@ -225,6 +264,7 @@ HANDLERS = {
     ("application.submitted", 1): record_application_submitted,
     ("application.withdrawn", 1): record_application_withdrawn,
     (CALL_CLOSING_EXTENDED, 1): record_call_closing_extended,
+    (REVIEWS_PENDING, 1): record_reviews_pending,
     (RESEND_REQUESTED, 1): _nothing_more,
 }
 

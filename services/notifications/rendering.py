@@ -42,6 +42,10 @@ KINDS: dict[str, EmailKind] = {
     "draft_reminder": EmailKind(
         transactional=False, context_keys=("call_title", "closes_at", "application_url")
     ),
+    # The reviews a juror agreed to do: sent whatever their choice about reminders of their own.
+    "review_reminder": EmailKind(
+        transactional=True, context_keys=("call_title", "review_deadline", "jury_url")
+    ),
     "campaign_news": EmailKind(
         transactional=False, context_keys=("campaign_title", "news_text", "campaign_url")
     ),

@@ -195,6 +195,24 @@ class AccountInvitedV1(_Recipient):
     accept_url = fields.Url(required=True, require_tld=False)
 
 
+@event_type("invitation.accepted", 1, consumers=("grants",))
+class InvitationAcceptedV1(Schema):
+    """An invitation was accepted: by a newcomer who chose a password, or by a person whose
+    account got its roles. The grants service keeps its jurors' profiles from it (their
+    organisation and SIREN are what the automatic conflict flags compare)."""
+
+    invitation_id = fields.Integer(required=True, strict=True)
+    account_id = fields.Integer(required=True, strict=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    roles = fields.List(fields.String(), required=True)  # every role of the account now
+    invited_roles = fields.List(fields.String(), required=True)
+    organisation = fields.String(load_default=None, allow_none=True)
+    siren = fields.String(load_default=None, allow_none=True)
+    accepted_at = fields.AwareDateTime(required=True)
+
+
 class _ApplicationRef(_Recipient):
     """The applicant is the recipient; the call and application are named for the message."""
 
@@ -232,6 +250,25 @@ class CallClosingExtendedV1(Schema):
     call_id = fields.Integer(required=True, strict=True)
     call_title = fields.String(required=True)
     closes_at = fields.AwareDateTime(required=True)
+
+
+@event_type("jury.reviews_pending", 1, consumers=("notifications",))
+class JuryReviewsPendingV1(_Recipient):
+    """What a juror's review reminder depends on changed: their reviews left in a call, the
+    review deadline or the reminder's lead time. The recipient is the juror.
+
+    `remind_at` is when to remind them; None when there is nothing to remind (no review left,
+    no deadline, or the deadline past). `revision` orders the events of one seat on a call's
+    panel (`panel_member_id`): an event older than one already handled changes nothing.
+    call_title is in the juror's language."""
+
+    panel_member_id = fields.Integer(required=True, strict=True)
+    revision = fields.Integer(required=True, strict=True)
+    call_id = fields.Integer(required=True, strict=True)
+    call_title = fields.String(required=True)
+    review_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    remind_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    jury_url = fields.Url(required=True, require_tld=False)
 
 
 @event_type("delivery.resend_requested", 1, consumers=("notifications",))

@@ -74,3 +74,15 @@ def withdrawn(application_id=7, email="ana@example.org", language="fr") -> dict:
         **_application(application_id, email, language),
         "withdrawn_at": datetime.now(timezone.utc).isoformat(),
     })
+
+
+def reviews_pending(revision: int, remind_in: timedelta | None, deadline_in: timedelta | None = timedelta(days=10),
+                    panel_member_id=5, email="lea@example.org", language="en") -> dict:
+    """What the grants service announces when a juror's reminder should move (None: cancel it)."""
+    now = datetime.now(timezone.utc)
+    return envelope("jury.reviews_pending", 1, {
+        **person(email, "Léa", language), "panel_member_id": panel_member_id, "revision": revision, "call_id": 3,
+        "call_title": "Creation grant 2027", "jury_url": "http://127.0.0.1:8001/jury/calls/3",
+        "review_deadline": (now + deadline_in).isoformat() if deadline_in else None,
+        "remind_at": (now + remind_in).isoformat() if remind_in else None,
+    })

@@ -22,6 +22,11 @@ CONTEXTS = {
         "closes_at": "31 mars 2026 à 18 h",
         "application_url": "https://tremplin.local/applications/7",
     },
+    "review_reminder": {
+        "call_title": "Aide à la création 2026",
+        "review_deadline": "20 déc. 2026, 18:00",
+        "jury_url": "https://tremplin.local/subventions/jury/calls/3",
+    },
     "campaign_news": {
         "campaign_title": "Un disque pour la Criée",
         "news_text": "Le mixage est fini.\nMerci à toutes et à tous !",

@@ -1,7 +1,5 @@
-"""The grants service's tables (the outbox and processed events come from shared).
-
-Money is integer cents; times are aware and stored in UTC.
-"""
+"""Funds, calls, organisations, applications and their documents (the grants service's first
+tables)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,10 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.grants.models.base import Base
 from shared.accounts.projection import PersonColumns
-from shared.core.db import UtcDateTime, service_base
-
-Base = service_base()
+from shared.core.db import UtcDateTime
 
 
 class Account(PersonColumns, Base):

@@ -1,0 +1,36 @@
+"""The grants service's tables (the outbox and processed events come from shared).
+
+Money is integer cents; times are aware and stored in UTC. One module per area; every model is
+importable from here (`from services.grants.models import Call`).
+"""
+from services.grants.models.applications import (  # noqa: F401
+    APPLICATION_STATUSES,
+    CALL_STATUSES,
+    FUNDING_KINDS,
+    Account,
+    Application,
+    Call,
+    Document,
+    Fund,
+    FundingSource,
+    Organisation,
+)
+from services.grants.models.base import Base  # noqa: F401
+from services.grants.models.jury import (  # noqa: F401
+    ASSIGNMENT_ORIGINS,
+    DEFAULT_DISAGREEMENT_THRESHOLD,
+    DEFAULT_REMINDER_DAYS_BEFORE,
+    DEFAULT_REVIEWS_PER_APPLICATION,
+    FLAG_RULES,
+    FLAG_STATUSES,
+    RECOMMENDATIONS,
+    REVIEW_STATUSES,
+    Assignment,
+    ConflictFlag,
+    Declaration,
+    JurorProfile,
+    Jury,
+    JuryLogEntry,
+    PanelMember,
+    Review,
+)
