@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.grants import calls
 from services.grants.models import Call, Fund
-from services.grants.organisations import ORGANISATION_KINDS, SECTORS
+from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 from shared.core.clock import paris_to_utc, to_paris, utcnow
 
 FUND_NAME = "Fonds réactif des industries créatives"
