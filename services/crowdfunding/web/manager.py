@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+blp = Blueprint("manager_pages", __name__)
