@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from shared.core.clock import to_paris
+from shared.core.money import Money
 
 # Stripe charges at least €0.50 in euros; a pledge starts at €1 so that every pledge can be charged.
 MIN_PLEDGE_CENTS = 100
@@ -80,7 +81,7 @@ def amount_problem(amount_cents: int, tier_minimum_cents: int | None) -> tuple[s
     if amount_cents < MIN_PLEDGE_CENTS:
         return AMOUNT_TOO_SMALL, {}
     if tier_minimum_cents is not None and amount_cents < tier_minimum_cents:
-        return BELOW_TIER_MINIMUM, {"minimum": tier_minimum_cents}
+        return BELOW_TIER_MINIMUM, {"minimum": Money(tier_minimum_cents)}
     return None
 
 
