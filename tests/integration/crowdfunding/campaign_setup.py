@@ -26,8 +26,8 @@ def owner(app, email: str = "olga@example.org", name: str = "Olga Martin", langu
     return someone, bearer(someone)
 
 
-def manager(app, email: str = "manon@example.org"):
-    someone = person(app, email, ["fund_manager"], "Manon Dupré")
+def manager(app, email: str = "manon@example.org", language: str = "fr"):
+    someone = person(app, email, ["fund_manager"], "Manon Dupré", language)
     return someone, bearer(someone)
 
 
@@ -68,12 +68,13 @@ def draft(client, headers, **overrides) -> int:
     return campaign_id
 
 
-def live(app, tiers=(TIER,), owner_email: str = "olga@example.org", **overrides) -> dict:
+def live(app, tiers=(TIER,), owner_email: str = "olga@example.org", manager_language: str = "fr",
+         **overrides) -> dict:
     """A campaign taking pledges now: drafted, submitted, approved. Its JSON, with `tier_ids` and
     the owner's and the manager's headers."""
     client = app.test_client()
     _owner, headers = owner(app, owner_email)
-    _manager, manager_headers = manager(app)
+    _manager, manager_headers = manager(app, language=manager_language)
     campaign_id = draft(client, headers, **overrides)
     tier_ids = []
     for tier in tiers:
