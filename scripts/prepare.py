@@ -1,5 +1,6 @@
-"""Bring every service's database to the latest migration, then seed the demo (a fund manager's
-account, a fund and an open call) so that `make run` has something to apply to."""
+"""Bring every service's database to the latest migration, then seed the demo (the demo accounts,
+a fund and an open call, two live campaigns with pledges) so that `make run` has something to
+apply to and to back."""
 from __future__ import annotations
 
 import importlib
@@ -16,22 +17,31 @@ def prepare() -> None:
     seed_demo()
 
 
+def _seeded(service: str, seed) -> dict:
+    settings = load_settings(service)
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            return seed(session, settings)
+    finally:
+        database.dispose()
+
+
 def seed_demo() -> None:
     from services.accounts import demo as accounts_demo
+    from services.crowdfunding import demo as crowdfunding_demo
     from services.grants import demo as grants_demo
 
-    for service, seed in (("accounts", accounts_demo.seed), ("grants", grants_demo.seed)):
-        settings = load_settings(service)
-        database = Database(settings.database_url)
-        try:
-            with database.unit_of_work() as session:
-                seed(session, settings) if service == "accounts" else seed(session)
-        finally:
-            database.dispose()
-    print(
-        f"Demo fund manager (local demo only): sign in at {load_settings('accounts').public_url}/signin "
-        f"as {accounts_demo.MANAGER_EMAIL}, password {accounts_demo.MANAGER_PASSWORD}"
-    )
+    people = _seeded("accounts", accounts_demo.seed)
+    _seeded("grants", lambda session, _settings: grants_demo.seed(session))
+    # The demo campaigns' people are the accounts service's demo accounts.
+    _seeded("crowdfunding", lambda session, _settings: crowdfunding_demo.seed(session, people))
+    sign_in = f"{load_settings('accounts').public_url}/signin"
+    password = accounts_demo.MANAGER_PASSWORD
+    print(f"Demo accounts (local demo only), password {password}, signing in at {sign_in}:")
+    print(f"  fund manager     {accounts_demo.MANAGER_EMAIL}")
+    print(f"  campaign owners  {', '.join(email for email, _name in accounts_demo.OWNERS)}")
+    print(f"  backers          {', '.join(email for email, _name, _language in accounts_demo.BACKERS)}")
 
 
 if __name__ == "__main__":
