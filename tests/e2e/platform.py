@@ -133,7 +133,7 @@ class Platform:
             "MAILBOX_DIR": str(self.mailbox_dir),
             "MAILBOX_PAGE": "1",
             "GRANTS_DOCUMENTS_DIR": str(self.directory / "documents"),
-            "CROWDFUNDING_COVERS_DIR": str(self.directory / "covers"),
+            # Covers: the test process's directory (tests/conftest.py), where a test's campaigns put theirs.
             # The platform's own localstripe (the Procfile's), sending its webhooks to its crowdfunding.
             "LOCALSTRIPE_PORT": str(self.localstripe_port),
             "LOCALSTRIPE_STORE": str(self.directory / "localstripe.pickle"),

@@ -26,4 +26,4 @@ def test_a_backer_who_signs_in_lands_on_the_campaigns_with_their_menu(crowdfundi
     landed = client.get("/", headers=BROWSER)
     assert landed.status_code == 200 and landed.mimetype == "text/html"
     assert "Béa" in text(landed) and "Mes contributions" in text(landed)
-    assert "Mes campagnes" not in text(landed) and "Modérer les campagnes" not in text(landed)
+    assert "Mes campagnes" not in text(landed) and "Modération" not in text(landed)
