@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.crowdfunding.models import Account
 from shared.core.outbox import OutboxMessage
 from tests.pages import post_form, text
-from tests.people import PASSWORD, person, sign_in
+from tests.people import PASSWORD, bearer, person, sign_in
 
 PLEDGE = "http://127.0.0.1:8000/financement-participatif/campaigns/3/pledge"
 
@@ -78,3 +78,13 @@ def test_another_service_knows_a_role_from_the_new_cookie_before_the_event(crowd
     # An older cookie does not take the role back: the copy now knows it from the newer one.
     with crowdfunding_app.extensions["db"].unit_of_work() as session:
         assert "backer" in session.get(Account, ana.id).roles
+
+
+def test_the_accounts_service_never_takes_roles_from_a_token(accounts_app):
+    """Its table is the accounts themselves, not a copy: a token naming a role the account does not
+    have (made up, or from before the role was taken away) gives nothing."""
+    ana = person(accounts_app, "ana@example.org", ["applicant"], "Ana")
+    ana.roles = ["applicant", "fund_manager"]
+    refused = accounts_app.test_client().post("/api/invitations", headers=bearer(ana), json={
+        "email": "juror@example.org", "name": "Juror", "roles": ["juror"]})
+    assert refused.status_code == 403
