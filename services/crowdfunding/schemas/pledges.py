@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from services.crowdfunding.config import platform_account_holder, platform_bic, platform_iban
 from services.crowdfunding.models import PLEDGE_METHODS
 from services.crowdfunding.schemas.campaigns import UtcInstant
 from shared.core.fields import Id, StrictBoolean
@@ -48,6 +49,14 @@ class PledgeSchema(Schema):
     cancelled_at = UtcInstant(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     created_at = UtcInstant()
+    transfer = fields.Method("_transfer", allow_none=True, metadata={
+        "description": "For a transfer awaited: the platform's account and the reference to write on it"})
+
+    def _transfer(self, pledge):
+        if pledge.method != "transfer" or pledge.status != "awaiting_transfer":
+            return None
+        return TransferSchema().dump({"iban": platform_iban(), "bic": platform_bic(),
+                                      "holder": platform_account_holder(), "reference": pledge.reference})
 
 
 class BackerPledgeSchema(PledgeSchema):

@@ -97,6 +97,9 @@ def test_a_transfer_pledge_counts_once_the_fund_manager_marks_it_received(crowdf
     assert created.status_code == 201
     pledge = created.get_json()
     assert pledge["status"] == "awaiting_transfer" and pledge["hold_until"] is None
+    # The platform's IBAN and the pledge's own reference, to write on the transfer.
+    assert pledge["transfer"] == {"iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPPXXX",
+                                  "holder": "Tremplin – financement participatif", "reference": pledge["reference"]}
     assert client.get(f"/api/campaigns/{campaign['id']}").get_json()["progress"]["pledged_cents"] == 0
     # A transfer needs no card.
     assert client.post(f"/api/pledges/{pledge['id']}/card", headers=headers).status_code == 409
