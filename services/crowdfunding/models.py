@@ -33,7 +33,6 @@ FUNDING_MODELS = ("all_or_nothing", "keep_it_all")
 # confirmed: it counts; cancelled: it no longer does.
 PLEDGE_STATUSES = ("pending", "awaiting_transfer", "confirmed", "cancelled")
 PLEDGE_METHODS = ("card", "transfer")
-HOLDING_STATUSES = ("pending", "awaiting_transfer", "confirmed")
 
 
 class Owner(Base):
