@@ -28,6 +28,7 @@ bench: install services
 	$(BIN)/python bench/outbox_relay.py
 	$(BIN)/python bench/notifications_delivery.py
 	$(BIN)/python bench/jury_ranking.py
+	$(BIN)/python bench/crowdfunding_pledges.py
 
 clean:
 	rm -rf var $(VENV)

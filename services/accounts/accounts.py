@@ -10,6 +10,7 @@ their local copies; `account.registered`, `account.password_reset_requested`,
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -112,6 +113,7 @@ def create_account(
     roles: list[str],
     language: str = "fr",
     confirmed: bool = False,
+    next_url: str | None = None,
 ) -> Account | None:
     """A new account, announced with `account.registered` (its confirmation link, unless it is
     created confirmed) and `account.updated`.
@@ -120,6 +122,9 @@ def create_account(
     its owner is told by email (`account.sign_up_attempted`) and None comes back, so a sign-up
     answers the same whether the address was known or not. Two sign-ups racing with one address
     meet on its unique key: one account, and the other is answered the same way.
+
+    `next_url` is where the confirmation link leads after signing in (the page the person signed
+    up from, such as a campaign's pledge form); the caller has checked it is on the platform.
     """
     unknown = [role for role in roles if role not in ROLES]
     if unknown:
@@ -145,6 +150,8 @@ def create_account(
     confirm_url = None
     if not confirmed:
         confirm_url = f"{settings.public_url}/accounts/confirm/{confirmation_token(settings, account)}"
+        if next_url:
+            confirm_url += "?" + urlencode({"next": next_url})
     publish(session, SERVICE, "account.registered", 1, {
         "account_id": account.id, "service": SERVICE, "email": account.email, "name": account.name,
         "language": account.language, "roles": account.roles, "confirm_url": confirm_url,

@@ -1,7 +1,8 @@
 """The demo people for `make run`: the fund manager, two jurors invited by them (as a fund
-manager would, so that the grants service learns their organisations from `invitation.accepted`)
-and a few applicants, so that a newcomer can manage calls and try the jury in the browser at
-once. Running it again changes nothing.
+manager would, so that the grants service learns their organisations from `invitation.accepted`),
+a few applicants, and two campaign owners and three backers for the demo campaigns
+(services/crowdfunding/demo.py), so that a newcomer can manage calls, try the jury and moderate
+or back campaigns in the browser at once. Running it again changes nothing.
 
 The passwords are written here on purpose: they are for a local demo only, on a database under
 var/. Never run this against a real deployment.
@@ -36,19 +37,35 @@ APPLICANTS = (
     ("sami@pixels-auvergne.example", "Sami Haddad (démo)"),
 )
 
+# The demo campaigns' owners and backers (the fund manager's password, local demo only).
+OWNERS = (
+    ("volcans@tremplin.local", "Collectif Volcans Sonores (démo)"),
+    ("films@tremplin.local", "Les Films de la Chaîne (démo)"),
+)
+BACKERS = (
+    ("camille@tremplin.local", "Camille Besson (démo)", "fr"),
+    ("jules@tremplin.local", "Jules Moreau (démo)", "fr"),
+    ("ines@tremplin.local", "Inès Laurent (démo)", "en"),
+)
+
+
+def _account(session: Session, settings: Settings, email: str, name: str, roles: list[str],
+             password: str = MANAGER_PASSWORD, language: str = "fr"):
+    found = find_by_email(session, email)
+    if found is None:
+        found = create_account(session, settings, email=email, name=name, password=password, roles=roles,
+                               language=language, confirmed=True)
+    return found
+
 
 def _facts(account) -> dict:
+    """What the other services keep about a person (their copy, as `account.updated` gives it)."""
     return {"account_id": account.id, "email": account.email, "name": account.name, "language": account.language,
-            "roles": list(account.roles)}
+            "roles": list(account.roles), "session_version": account.session_version}
 
 
 def seed(session: Session, settings: Settings) -> dict:
-    manager = find_by_email(session, MANAGER_EMAIL)
-    if manager is None:
-        manager = create_account(
-            session, settings, email=MANAGER_EMAIL, name="Gestionnaire du fonds (démo)",
-            password=MANAGER_PASSWORD, roles=["fund_manager"], language="fr", confirmed=True,
-        )
+    manager = _account(session, settings, MANAGER_EMAIL, "Gestionnaire du fonds (démo)", ["fund_manager"])
     jurors = []
     for juror in JURORS:
         account = find_by_email(session, juror["email"])
@@ -59,10 +76,12 @@ def seed(session: Session, settings: Settings) -> dict:
                                      .order_by(Invitation.id.desc())).first()
         jurors.append({**_facts(account), "invited_roles": ["juror"], "organisation": invitation.organisation,
                        "siren": invitation.siren, "invitation_id": invitation.id})
-    applicants = []
-    for email, name in APPLICANTS:
-        account = find_by_email(session, email) or create_account(
-            session, settings, email=email, name=name, password=APPLICANT_PASSWORD, roles=["applicant"],
-            language="fr", confirmed=True)
-        applicants.append(_facts(account))
-    return {"manager_id": manager.id, "manager": _facts(manager), "jurors": jurors, "applicants": applicants}
+    applicants = [_facts(_account(session, settings, email, name, ["applicant"], APPLICANT_PASSWORD))
+                  for email, name in APPLICANTS]
+    owners = [_account(session, settings, email, name, ["campaign_owner"]) for email, name in OWNERS]
+    backers = [_account(session, settings, email, name, ["backer"], language=language)
+               for email, name, language in BACKERS]
+    return {
+        "manager_id": manager.id, "manager": _facts(manager), "jurors": jurors, "applicants": applicants,
+        "owners": [_facts(owner) for owner in owners], "backers": [_facts(backer) for backer in backers],
+    }

@@ -1,16 +1,33 @@
 """The crowdfunding service's Flask application."""
 from flask import Flask
 
+from services.crowdfunding.api import campaigns as campaigns_api
+from services.crowdfunding.api import moderation as moderation_api
+from services.crowdfunding.api import owners as owners_api
+from services.crowdfunding.api import pledges as pledges_api
+from services.crowdfunding.api import webhooks as webhooks_api
+from services.crowdfunding.config import MIGRATIONS_DIR, SERVICE, max_cover_bytes, stripe_settings
 from services.crowdfunding.models import Account
-from services.crowdfunding.config import MIGRATIONS_DIR, SERVICE
-from services.crowdfunding.web import home
+from services.crowdfunding.payments import Payments
+from services.crowdfunding.web import backer as backer_pages
+from services.crowdfunding.web import manager as manager_pages
+from services.crowdfunding.web import owner as owner_pages
+from services.crowdfunding.web import public as public_pages
 from shared.accounts.app import init_people
 from shared.web.pages import register_pages
 from shared.web.service_app import create_service_app
 
 
 def create_app(config: dict | None = None) -> Flask:
+    stripe = stripe_settings()
+    # A request may carry one cover image and a form: the request limit follows the cover limit.
+    config = {"MAX_CONTENT_LENGTH": max_cover_bytes() + 1024 * 1024, "CSP_STRIPE": stripe.content_security(),
+              **(config or {})}
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
+    app.extensions["payments"] = Payments(stripe)
     init_people(app, Account)
-    register_pages(app, home.blp)
+    for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp):
+        register_pages(app, blueprint)
     return app

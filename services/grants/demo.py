@@ -14,10 +14,10 @@ import io
 
 from services.grants import applications, calls, config, jury, profiles
 from services.grants.models import Account, Call, Fund
-from services.grants.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.applications import ApplicationDraftSchema
 from services.grants.schemas.profiles import ProfileInputSchema
 from shared.accounts import projection
+from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 from shared.core.clock import paris_to_utc, to_paris, utcnow
 
 FUND_NAME = "Fonds réactif des industries créatives"

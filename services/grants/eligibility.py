@@ -6,7 +6,7 @@ everything at once. Rule names are stable: the API and the pages key on them.
 
 from dataclasses import dataclass
 
-from services.grants.organisations import ORGANISATION_KINDS, SECTORS
+from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.grants.calls import get_call
 from services.grants.models import Account, Application, Organisation
-from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
+from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.core.refusal import Refusal
 from shared.core.clock import to_paris
 

@@ -32,6 +32,7 @@ from shared.core.db import Database
 from shared.accounts import projection
 from shared.core.events import Event
 from shared.core.logs import current_request_id
+from shared.core.money import format_money
 from shared.core.outbox import publish
 from shared.core.refusal import Refusal
 
@@ -45,8 +46,9 @@ _INSTANTS = ("closes_at", "submitted_at", "review_deadline")
 # --- From an event to deliveries ---------------------------------------------------------------
 
 
-def _delivery(event: Event, kind: str, context: dict, **extra) -> Delivery:
-    payload = event.payload
+def _delivery(event: Event, kind: str, context: dict, recipient=None, **extra) -> Delivery:
+    """A delivery of `event` to its recipient, or to `recipient` (one of several it lists)."""
+    payload = recipient or event.payload
     return Delivery(
         event_id=event.id,
         event_name=event.name,
@@ -576,3 +578,162 @@ def history_of(session: Session, email: str, *, offset: int = 0, limit: int = 50
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Delivery.id.desc()).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+# --- Crowdfunding: campaigns and pledges ------------------------------------------------------------
+# Contracts in shared/core/events.py. Each message's values are written here in the recipient's
+# language (amounts, Paris times, the funding model in words); the templates only place them.
+
+MODEL_TEXTS = {
+    "all_or_nothing": {
+        "fr": "tout ou rien : les cartes ne sont débitées que si l'objectif est atteint à la clôture",
+        "en": "all or nothing: cards are charged only if the goal is reached at the close",
+    },
+    "keep_it_all": {
+        "fr": "tout compte : les cartes sont débitées à la clôture, quel que soit le total",
+        "en": "keep it all: cards are charged at the close, whatever the total",
+    },
+}
+CANCEL_REASONS = {
+    "backer": {"fr": "Vous l'avez annulée.", "en": "You cancelled it."},
+    "transfer_not_received": {
+        "fr": "Votre virement n'était pas arrivé à la clôture de la campagne.",
+        "en": "Your transfer had not arrived when the campaign closed.",
+    },
+}
+
+
+def _paris(moment: datetime, language: str) -> str:
+    return format_paris(moment, "fr_FR" if language == "fr" else "en_GB")
+
+
+def _euros(cents: int, language: str) -> str:
+    return format_money(cents, language)
+
+
+def record_campaign_submitted(session: Session, event: Event) -> None:
+    """The owner's acknowledgement, and a word to each fund manager that a campaign awaits them."""
+    payload = event.payload
+    session.add(_delivery(event, "campaign_submitted", {
+        "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+        # Written in Paris time when the message is composed, as the grants' receipts are (_INSTANTS).
+        "submitted_at": payload["submitted_at"].isoformat(),
+    }))
+    for moderator in payload["moderators"]:
+        if moderator["email"].strip().lower() == payload["email"].strip().lower():
+            continue  # one message per address and event: the owner has theirs
+        session.add(_delivery(event, "campaign_to_moderate", {
+            "campaign_title": payload["campaign_title"], "owner_name": payload["name"],
+            "moderation_url": payload["moderation_url"],
+        }, recipient=moderator))
+
+
+def record_campaign_approved(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "campaign_approved", {
+        "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+        "starts_at": _paris(payload["starts_at"], language), "ends_at": _paris(payload["ends_at"], language),
+    }))
+
+
+def record_campaign_changes_requested(session: Session, event: Event) -> None:
+    payload = event.payload
+    session.add(_delivery(event, "campaign_changes_requested", {
+        "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"], "reason": payload["reason"],
+    }))
+
+
+def record_campaign_rejected(session: Session, event: Event) -> None:
+    payload = event.payload
+    session.add(_delivery(event, "campaign_rejected", {
+        "campaign_title": payload["campaign_title"], "reason": payload["reason"],
+    }))
+
+
+def record_campaign_published(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "campaign_published", {
+        "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+        "ends_at": _paris(payload["ends_at"], language), "goal": _euros(payload["goal_cents"], language),
+        "model_text": MODEL_TEXTS[payload["funding_model"]][language],
+    }))
+
+
+def _payment_text(payload, language: str) -> str:
+    """What happens to the backer's money, in their words."""
+    ends = _paris(payload["ends_at"], language)
+    if payload["method"] == "transfer":
+        return {"fr": "Votre virement est reçu : votre contribution compte.",
+                "en": "Your transfer has arrived: your pledge counts."}[language]
+    if payload["funding_model"] == "all_or_nothing":
+        return {"fr": f"Rien n'est débité aujourd'hui. Votre carte le sera à la clôture, le {ends} (heure de Paris), "
+                      "et seulement si la campagne atteint son objectif.",
+                "en": f"Nothing is charged today. Your card will be charged at the close, on {ends} (Paris time), "
+                      "and only if the campaign reaches its goal."}[language]
+    return {"fr": f"Rien n'est débité aujourd'hui. Votre carte le sera à la clôture, le {ends} (heure de Paris).",
+            "en": f"Nothing is charged today. Your card will be charged at the close, on {ends} (Paris time)."}[language]
+
+
+def _pledge_context(payload, language: str) -> dict:
+    reward = payload["tier_title"]
+    return {
+        "campaign_title": payload["campaign_title"], "amount": _euros(payload["amount_cents"], language),
+        "reward": reward or {"fr": "sans contrepartie", "en": "no reward"}[language],
+        "reference": payload["reference"], "pledge_url": payload["pledge_url"],
+    }
+
+
+def _pledge_topic(payload) -> str:
+    return f"pledge:{payload['pledge_id']}"
+
+
+def record_pledge_confirmed(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_confirmed", {
+        **_pledge_context(payload, language), "payment_text": _payment_text(payload, language),
+    }, topic=_pledge_topic(payload)))
+
+
+def record_pledge_changed(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_changed", {
+        **_pledge_context(payload, language), "previous_amount": _euros(payload["previous_amount_cents"], language),
+    }, topic=_pledge_topic(payload)))
+
+
+def record_pledge_cancelled(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_cancelled", {
+        "campaign_title": payload["campaign_title"], "amount": _euros(payload["amount_cents"], language),
+        "reference": payload["reference"], "reason_text": CANCEL_REASONS[payload["reason"]][language],
+        "campaign_url": payload["campaign_url"],
+    }, topic=_pledge_topic(payload)))
+
+
+def record_campaign_news(session: Session, event: Event) -> None:
+    """The existing `campaign_news` message to each backer, in their language (opt-out: each
+    carries its one-click unsubscribe link, and a backer who left the category is skipped)."""
+    payload = event.payload
+    for recipient in payload["recipients"]:
+        title = (payload["campaign_title_en"] if recipient["language"] == "en" else None) or payload["campaign_title"]
+        session.add(_delivery(event, "campaign_news", {
+            "campaign_title": title, "news_text": payload["text"], "campaign_url": payload["campaign_url"],
+        }, recipient=recipient))
+
+
+HANDLERS.update({
+    ("campaign.submitted", 1): record_campaign_submitted,
+    ("campaign.approved", 1): record_campaign_approved,
+    ("campaign.changes_requested", 1): record_campaign_changes_requested,
+    ("campaign.rejected", 1): record_campaign_rejected,
+    ("campaign.published", 1): record_campaign_published,
+    ("pledge.confirmed", 1): record_pledge_confirmed,
+    ("pledge.changed", 1): record_pledge_changed,
+    ("pledge.cancelled", 1): record_pledge_cancelled,
+    ("campaign.news_posted", 1): record_campaign_news,
+})

@@ -52,6 +52,26 @@ KINDS: dict[str, EmailKind] = {
     "event_recorded": EmailKind(transactional=True, context_keys=("event_name",)),
 }
 
+# Crowdfunding: campaigns and pledges (transactional: each answers something the person did or
+# must know; `campaign_news`, above, is the opt-out one).
+KINDS.update({
+    "campaign_submitted": EmailKind(transactional=True, context_keys=("campaign_title", "campaign_url", "submitted_at")),
+    "campaign_to_moderate": EmailKind(transactional=True,
+                                      context_keys=("campaign_title", "owner_name", "moderation_url")),
+    "campaign_approved": EmailKind(transactional=True,
+                                   context_keys=("campaign_title", "campaign_url", "starts_at", "ends_at")),
+    "campaign_changes_requested": EmailKind(transactional=True, context_keys=("campaign_title", "campaign_url", "reason")),
+    "campaign_rejected": EmailKind(transactional=True, context_keys=("campaign_title", "reason")),
+    "campaign_published": EmailKind(transactional=True,
+                                    context_keys=("campaign_title", "campaign_url", "ends_at", "goal", "model_text")),
+    "pledge_confirmed": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reward", "reference", "pledge_url", "payment_text")),
+    "pledge_changed": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "previous_amount", "reward", "reference", "pledge_url")),
+    "pledge_cancelled": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reference", "reason_text", "campaign_url")),
+})
+
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "email"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.accounts.sessions import accounts_url, page_account, renew_when_due, sign_in_url, signed_in_with
+from shared.accounts.sessions import (
+    accounts_url,
+    add_role_url,
+    page_account,
+    renew_when_due,
+    sign_in_url,
+    sign_up_url,
+    signed_in_with,
+)
 
 
 def init_people(app: Flask, model, renews_by_redirect: bool = True) -> None:
@@ -14,4 +22,4 @@ def init_people(app: Flask, model, renews_by_redirect: bool = True) -> None:
     if renews_by_redirect:
         app.before_request(renew_when_due)
     app.jinja_env.globals.update(page_account=page_account, sign_in_url=sign_in_url, accounts_url=accounts_url,
-                                 signed_in_with=signed_in_with)
+                                 signed_in_with=signed_in_with, sign_up_url=sign_up_url, add_role_url=add_role_url)

@@ -49,9 +49,15 @@ def person_of(claims: Claims) -> Principal | None:
     person = db_session().get(model, claims.account_id)
     if person is not None and person.session_version > claims.session_version:
         return None
-    if person is None or person.session_version < claims.session_version:
-        # First seen here, or the token knows of a newer session than the copy: record it now
-        # rather than wait for the event.
+    # Roles taken since the copy was last brought up to date (one click at the accounts service,
+    # which then gives a new cookie): the token is the fresher word until the event arrives. The
+    # accounts service's own table is no copy (it has no `synced_at`): its roles are the truth.
+    is_copy = hasattr(model, "synced_at")
+    newer_roles = is_copy and person is not None and set(person.roles) != set(claims.roles) and (
+        person.synced_at is None or person.synced_at < _issued(claims))
+    if person is None or person.session_version < claims.session_version or newer_roles:
+        # First seen here, or the token knows of a newer session or roles than the copy: record it
+        # now rather than wait for the event.
         facts = {"account_id": claims.account_id, "email": claims.email, "name": claims.name,
                  "language": claims.language, "roles": claims.roles, "session_version": claims.session_version}
         with unit_of_work() as session:

@@ -61,6 +61,17 @@ def sign_in_url() -> str:
     return accounts_url("/signin", next=here())
 
 
+def sign_up_url(role: str | None = None) -> str:
+    """The platform's sign-up, coming back to this page once the address is confirmed; `role`
+    is the one offered first (a backer, from a campaign's pledge page)."""
+    return accounts_url("/signup", next=here(), **({"role": role} if role else {}))
+
+
+def add_role_url(role: str) -> str:
+    """The person's account page, where they take `role` in one click and come back here."""
+    return accounts_url("/account", next=here(), role=role)
+
+
 def signed_in_with(*roles: str) -> bool:
     """Whether the signed-in person holds one of `roles` (one account: the same on every service),
     for the one header's personal menu entries."""

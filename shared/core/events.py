@@ -278,3 +278,120 @@ class DeliveryResendRequestedV1(Schema):
     Through the outbox, so that a request never puts anything on the queue itself."""
 
     delivery_id = fields.Integer(required=True, strict=True)
+
+
+# --- Crowdfunding: campaigns and pledges --------------------------------------------------------
+# Produced by the crowdfunding service. A message to one person carries them as its recipient
+# (email, name, language) and the campaign's title in their language; a message to several carries
+# the list of recipients and both titles.
+
+FUNDING_MODELS = ("all_or_nothing", "keep_it_all")
+PLEDGE_METHODS = ("card", "transfer")
+
+
+class _Person(_Recipient):
+    """One recipient in a list (the fund managers, a campaign's backers)."""
+
+
+class _CampaignRef(_Recipient):
+    """The campaign's owner is the recipient."""
+
+    campaign_id = fields.Integer(required=True, strict=True)
+    campaign_title = fields.String(required=True)
+    campaign_url = fields.Url(required=True, require_tld=False)
+
+
+@event_type("campaign.submitted", 1, consumers=("notifications",))
+class CampaignSubmittedV1(_CampaignRef):
+    """The owner sent their campaign to moderation; the fund managers are told where to review it."""
+
+    submitted_at = fields.AwareDateTime(required=True)
+    moderation_url = fields.Url(required=True, require_tld=False)
+    moderators = fields.List(fields.Nested(_Person), required=True)
+
+
+@event_type("campaign.approved", 1, consumers=("notifications",))
+class CampaignApprovedV1(_CampaignRef):
+    """The fund manager approved the campaign: it goes live at `starts_at`."""
+
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+@event_type("campaign.changes_requested", 1, consumers=("notifications",))
+class CampaignChangesRequestedV1(_CampaignRef):
+    """The fund manager asks for changes before approving; the owner edits and submits again."""
+
+    reason = fields.String(required=True)
+
+
+@event_type("campaign.rejected", 1, consumers=("notifications",))
+class CampaignRejectedV1(_CampaignRef):
+    """The fund manager rejected the campaign, for good."""
+
+    reason = fields.String(required=True)
+
+
+@event_type("campaign.published", 1, consumers=("notifications",))
+class CampaignPublishedV1(_CampaignRef):
+    """The campaign is live: backers may pledge until `ends_at`."""
+
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    goal_cents = fields.Integer(required=True, strict=True)
+    funding_model = fields.String(required=True, validate=validate.OneOf(FUNDING_MODELS))
+
+
+class _PledgeRef(_Recipient):
+    """The backer is the recipient; the pledge as it is now."""
+
+    pledge_id = fields.Integer(required=True, strict=True)
+    reference = fields.String(required=True)
+    campaign_id = fields.Integer(required=True, strict=True)
+    campaign_title = fields.String(required=True)
+    campaign_url = fields.Url(required=True, require_tld=False)
+    pledge_url = fields.Url(required=True, require_tld=False)
+    amount_cents = fields.Integer(required=True, strict=True)
+    tier_title = fields.String(load_default=None, allow_none=True)
+    method = fields.String(required=True, validate=validate.OneOf(PLEDGE_METHODS))
+    funding_model = fields.String(required=True, validate=validate.OneOf(FUNDING_MODELS))
+    ends_at = fields.AwareDateTime(required=True)
+
+
+@event_type("pledge.confirmed", 1, consumers=("notifications",))
+class PledgeConfirmedV1(_PledgeRef):
+    """A pledge counts: its card is saved (nothing charged before the close), or its transfer received."""
+
+    confirmed_at = fields.AwareDateTime(required=True)
+
+
+@event_type("pledge.changed", 1, consumers=("notifications",))
+class PledgeChangedV1(_PledgeRef):
+    """The backer changed a pledge that counts (amount, reward tier, name shown)."""
+
+    previous_amount_cents = fields.Integer(required=True, strict=True)
+    previous_tier_title = fields.String(load_default=None, allow_none=True)
+    changed_at = fields.AwareDateTime(required=True)
+
+
+@event_type("pledge.cancelled", 1, consumers=("notifications", "crowdfunding"))
+class PledgeCancelledV1(_PledgeRef):
+    """A pledge the backer had been told about no longer counts: cancelled by the backer, or a
+    transfer not received by the close. The crowdfunding worker detaches its saved card."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(("backer", "transfer_not_received")))
+    cancelled_at = fields.AwareDateTime(required=True)
+
+
+@event_type("campaign.news_posted", 1, consumers=("notifications",))
+class CampaignNewsPostedV1(Schema):
+    """The owner posted news; each backer gets it by email (the `campaign_news` message, opt-out)."""
+
+    news_id = fields.Integer(required=True, strict=True)
+    campaign_id = fields.Integer(required=True, strict=True)
+    campaign_title = fields.String(required=True)
+    campaign_title_en = fields.String(load_default=None, allow_none=True)
+    campaign_url = fields.Url(required=True, require_tld=False)
+    text = fields.String(required=True)
+    posted_at = fields.AwareDateTime(required=True)
+    recipients = fields.List(fields.Nested(_Person), required=True)

@@ -78,7 +78,7 @@ def stop(process: subprocess.Popen) -> None:
 
 PLATFORM_PROCESSES = (
     "proxy", "accounts", "accounts-relay", "grants", "grants-relay", "grants-worker", "crowdfunding",
-    "notifications", "notifications-worker", "mail",
+    "crowdfunding-relay", "crowdfunding-worker", "localstripe", "notifications", "notifications-worker", "mail",
 )
 WEB_PROCESSES = {"grants", "crowdfunding", "notifications", "accounts"}
 
@@ -107,6 +107,7 @@ class Platform:
         self.ports = {name: free_port() for name in self.names if name in WEB_PROCESSES}
         self.proxy_port = free_port()
         self.smtp_port = free_port()
+        self.localstripe_port = free_port()
         self.mailbox_dir = directory / "mail"
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
         if "proxy" in self.names:
@@ -132,6 +133,11 @@ class Platform:
             "MAILBOX_DIR": str(self.mailbox_dir),
             "MAILBOX_PAGE": "1",
             "GRANTS_DOCUMENTS_DIR": str(self.directory / "documents"),
+            # Covers: the test process's directory (tests/conftest.py), where a test's campaigns put theirs.
+            # The platform's own localstripe (the Procfile's), sending its webhooks to its crowdfunding.
+            "LOCALSTRIPE_PORT": str(self.localstripe_port),
+            "LOCALSTRIPE_STORE": str(self.directory / "localstripe.pickle"),
+            **({"STRIPE_WEBHOOK_URL": f"{self.urls['crowdfunding']}/api/stripe/webhook"} if "crowdfunding" in self.urls else {}),
             # One gunicorn worker a service: enough for one browser, and the machine is shared.
             "WEB_CONCURRENCY": "1",
             "WEB_THREADS": "4",
@@ -166,6 +172,8 @@ class Platform:
             raise RuntimeError(f"{', '.join(name for name, _ in waiting)} did not answer in time\n{self.logs()}")
         if "mail" in self.names:
             self._wait_for_port(self.smtp_port, deadline)
+        if "localstripe" in self.names:
+            self._wait_for_port(self.localstripe_port, deadline)
 
     def _wait_for_port(self, port: int, deadline: float) -> None:
         while time.monotonic() < deadline:

@@ -2,7 +2,7 @@
 prints one address, where the proxy serves every service under its path: each answers /healthz,
 /readyz and /openapi.json there (and on its own port, on 127.0.0.1, for health checks), a sign-up
 ends as an email in the local mailbox with a link to the one address, `/` is the home page and
-the demo call is open; a process that is killed is named, started again, and the rest goes on
+the demo call is open and the demo campaigns are live, localstripe answering; a process that is killed is named, started again, and the rest goes on
 meanwhile; SIGTERM stops everything."""
 import email
 import email.policy
@@ -51,9 +51,10 @@ PATHS = {"grants": "/subventions", "crowdfunding": "/financement-participatif", 
 def test_launcher_starts_every_process_and_stops_them(tmp_path):
     ports = {name: free_port() for name in ("grants", "crowdfunding", "notifications", "accounts")}
     proxy_port = free_port()
+    localstripe_port = free_port()
     address = f"http://127.0.0.1:{proxy_port}"
     env = {key: value for key, value in os.environ.items()
-           if not key.endswith(("_DATABASE_URL", "_PUBLIC_URL", "_PATH_PREFIX", "TRUSTED_PROXY_COUNT", "JWKS_URL",
+           if not key.endswith(("_DATABASE_URL", "_PUBLIC_URL", "_PATH_PREFIX", "TRUSTED_PROXY_COUNT", "JWKS_URL", "STRIPE_WEBHOOK_URL", "_COVERS_DIR",
                                 "ACCOUNTS_SIGNING_KEY_FILE"))}
     env.update(
         PROXY_PORT=str(proxy_port),
@@ -61,6 +62,8 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nobody answers: the embedded Redis starts
         EMBEDDED_REDIS_PORT=str(free_port()),
         SMTP_PORT=str(free_port()),
+        # The Procfile's localstripe, on a port of its own (nothing else on this machine uses it).
+        LOCALSTRIPE_PORT=str(localstripe_port),
         MAILBOX_DIR=str(tmp_path / "mail"),
         PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
         **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
@@ -85,7 +88,7 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
         # The whole chain on SQLite and the embedded Redis: a sign-up becomes an email in the mailbox.
         grants = f"{address}/subventions"
         sign_up(f"{address}/comptes", "newcomer@example.org")
-        # The demo's own emails (its jurors' invitations, its applicants' receipts) are there too.
+        # The demo's own emails (its jurors' invitations, its applicants' receipts, its pledges' receipts) are there too.
         [message] = wait_until(lambda: _messages_to(tmp_path / "mail", "newcomer@example.org"), timeout=60,
                                message="the confirmation email")
         assert f"{address}/comptes/accounts/confirm/" in message.get_body(("plain",)).get_content()
@@ -93,6 +96,11 @@ def test_launcher_starts_every_process_and_stops_them(tmp_path):
         assert status == 200 and "Financer les industries créatives" in home.decode()  # the one home page
         status, calls = _get(f"{grants}/")
         assert status == 200 and "Appels à projets ouverts" in calls.decode()  # the demo's open call
+        status, campaigns = _get(f"{address}/financement-participatif/")
+        # The demo's two live campaigns, and the local Stripe their pledge pages talk to.
+        assert status == 200 and "Un premier album pour Volcans Sonores" in campaigns.decode()
+        assert "La Chaîne des Puys, un court métrage" in campaigns.decode()
+        assert _get(f"http://127.0.0.1:{localstripe_port}/js.stripe.com/v3/")[0] == 200
         output = (tmp_path / "run.log").read_text()
         assert "starting an embedded one" in output
         # One address is printed; the services are paths under it.

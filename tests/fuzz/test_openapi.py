@@ -19,18 +19,20 @@ from hypothesis import HealthCheck, settings
 from services.accounts.models import ROLES
 from tests.people import bearer, person
 
-# The services with API routes (crowdfunding has none yet: its issue adds them here).
-SERVICES = ("grants", "notifications", "accounts")
+# The services with API routes.
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 
 CONFIG = schemathesis.Config.from_path(Path(__file__).with_name("schemathesis.toml"))
 
-# Bounded so that the three services take about half a minute together on a busy 2-core machine;
+# Bounded so that the four services take well under a minute together on a busy 2-core machine;
 # schemathesis's coverage phase adds its own boundary values (huge numbers, empty strings...).
 MAX_EXAMPLES = 10
 
 
 @pytest.fixture(params=SERVICES)
 def service_app(request):
+    if request.param == "crowdfunding":
+        request.getfixturevalue("localstripe")  # its Stripe, should a request reach it
     app = importlib.import_module(f"services.{request.param}.app").create_app({"TESTING": True})
     yield app
     app.extensions["db"].dispose()

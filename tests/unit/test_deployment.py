@@ -34,6 +34,15 @@ def test_compose_runs_the_procfile_processes_with_the_same_commands():
     assert "mailpit" in compose
     assert processes.pop("proxy").startswith("caddy run ")
     assert compose["proxy"]["image"] == "caddy:2"
+    # localstripe stands in for Stripe on this machine alone: deployment talks to the real Stripe,
+    # whose keys the crowdfunding's processes must be given.
+    assert processes.pop("localstripe").startswith("python scripts/local_stripe.py ")
+    assert "localstripe" not in compose
+    for name in ("crowdfunding", "crowdfunding-worker"):
+        environment = compose[name]["environment"]
+        for key in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
+            assert environment[key] == f"${{{key}:?set {key}}}", (name, key)
+        assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")  # and every setting the others have
     for name, command in processes.items():
         assert name in compose, f"{name} is in the Procfile but not in docker-compose.yml"
         shell, flag, script = compose[name]["command"]
@@ -158,3 +167,10 @@ def test_compose_runs_the_same_caddyfile_in_front_of_its_services():
             assert compose_default(app_environment[variable]) == DEFAULT_PATH_PREFIXES[name]
         assert app_environment["TRUSTED_PROXY_COUNT"] == "1"
         assert compose_default(app_environment["PUBLIC_URL"]).endswith(f":{environment['PROXY_PORT']}")
+
+
+def test_make_run_starts_localstripe_unless_a_stripe_key_is_set():
+    from scripts.run import processes
+
+    assert set(processes({})) == set(procfile())
+    assert set(processes({"STRIPE_SECRET_KEY": "sk_live_x"})) == set(procfile()) - {"localstripe"}

@@ -107,9 +107,19 @@ def _renew(response):
     return response
 
 
+def _coming_back() -> str | None:
+    """The platform page a person came from (?next=, such as a campaign's pledge form), to send
+    them back to once signed up, confirmed and signed in; None when there is none or it is elsewhere."""
+    target = request.args.get("next")
+    home = _settings().public_url_of("grants") + "/"
+    safe = _safe_next(target)
+    return safe if target and safe != home else None
+
+
 @blp.route("/signup", methods=["GET", "POST"])
 def sign_up():
     errors, values, status = {}, {}, 200
+    back = _coming_back()
     if request.method == "POST":
         values = request.form
         data, errors = load_form(SIGN_UP_FORM(), request.form)
@@ -119,13 +129,15 @@ def sign_up():
             try:
                 check_email(data["email"])
                 with unit_of_work() as session:
-                    accounts.create_account(session, _settings(), roles=[role], **data)
+                    accounts.create_account(session, _settings(), roles=[role], next_url=back, **data)
             except Refusal as refusal:
                 errors, status = refusal_errors(refusal), refusal.status
             else:
                 # The same words whether the address had an account or not.
                 flash(translate("Account created: open the link we sent you by email to confirm your address."))
-                return redirect(url_for("accounts_pages.sign_in"))
+                return redirect(url_for("accounts_pages.sign_in", **({"next": back} if back else {})))
+    elif request.args.get("role") in SELF_SERVICE_ROLES:
+        values = {"role": request.args["role"]}  # the role the page they came from is for
     return render_template(
         "accounts/sign_up.html", errors=errors, values=values, roles=SELF_SERVICE_ROLES,
         default_language=current_language(),
@@ -137,7 +149,8 @@ def confirm(token):
     with unit_of_work() as session:
         accounts.confirm_email(session, _settings(), token)
     flash(translate("Your email address is confirmed: you can sign in."))
-    return redirect(url_for("accounts_pages.sign_in"))
+    back = _coming_back()
+    return redirect(url_for("accounts_pages.sign_in", **({"next": back} if back else {})))
 
 
 @blp.route("/signin", methods=["GET", "POST"])
@@ -294,11 +307,17 @@ def my_account():
                 errors, status = refusal_errors(refusal), refusal.status
             else:
                 flash(translate("Saved."))
-                response = redirect(url_for("accounts_pages.my_account"))
+                # A role taken from another page (becoming a backer from a pledge form) leads back there.
+                back = _coming_back() if action == "role" else None
+                response = redirect(back or url_for("accounts_pages.my_account"))
                 # A new password ends the older sessions, this one included: it starts again here.
                 auth_time = int(time.time()) if action == "password" else session_claims().auth_time
                 return _set_session(response, account, auth_time)
     account = accounts.get_account(db_session(), person.account_id)
-    return render_template("accounts/account.html", account=account, errors=errors,
-                           addable=[role for role in SELF_ADDED_ROLES if role not in account.roles],
-                           languages=LANGUAGES), status
+    addable = [role for role in SELF_ADDED_ROLES if role not in account.roles]
+    asked = request.args.get("role")
+    if asked in addable:  # the role the page they came from asks for, first
+        addable.remove(asked)
+        addable.insert(0, asked)
+    return render_template("accounts/account.html", account=account, errors=errors, addable=addable,
+                           asked=asked if asked in addable else None, languages=LANGUAGES), status

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from services.grants.organisations import (
+from shared.core.organisations import (
     ORGANISATION_KINDS,
     SECTORS,
     InvalidPostalCode,

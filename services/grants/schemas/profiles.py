@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from services.grants.organisations import (
+from shared.core.organisations import (
     ORGANISATION_KINDS,
     SECTORS,
     InvalidPostalCode,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.grants.models import APPLICATION_STATUSES
-from services.grants.organisations import SECTORS
+from shared.core.organisations import SECTORS
 from services.grants.schemas.calls import CHOICE
 
 

@@ -16,7 +16,7 @@ from babel.numbers import format_decimal
 
 from services.grants import applications, calls, completeness, config, profiles
 from services.grants.models import FUNDING_KINDS
-from services.grants.organisations import ORGANISATION_KINDS, SECTORS
+from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema
 from services.grants.schemas.profiles import ProfileFormSchema
 from services.grants.web.public import DATE_LOCALES, page_helpers

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from services.grants import calls, review
 from services.grants.api.review import csv_response
 from services.grants.models import APPLICATION_STATUSES
-from services.grants.organisations import ORGANISATION_KINDS, SECTORS
+from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.calls import CallFormSchema, CallStatusSchema, call_form_values, paris_input
 from services.grants.schemas.funds import FundFormSchema
 from services.grants.schemas.review import ApplicationFilterSchema

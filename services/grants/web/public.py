@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from services.grants import calls
-from services.grants.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
+from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.core.clock import format_paris, utcnow
 from shared.web.i18n import current_language, translate
 from shared.core.money import format_money

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from services.grants.models import Application, Call
 from services.accounts.models import ROLES
+from services.crowdfunding.config import stripe_settings
 from tests.people import bearer, person
 from shared.core.fields import INT_MAX
 from tests.integration.grants.grants_manager_setup import call_payload, fund
@@ -267,13 +268,32 @@ def test_every_answer_carries_the_security_headers(service):
         headers = response.headers
         policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
         assert policy["default-src"] == "'self'", path
-        assert policy["script-src"] == "'self' https://js.stripe.com"
+        if service == "crowdfunding":
+            # Stripe.js from the one origin it is configured to load from: localstripe in the tests.
+            local = stripe_settings().js_origin
+            assert local.startswith("http://127.0.0.1:")
+            assert policy["script-src"] == f"'self' {local}" and policy["connect-src"] == f"'self' {local}"
+            assert policy["frame-src"] == "'none'"  # localstripe's card field is drawn in the page
+        else:
+            # The other services load no script from anywhere else.
+            assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
         assert policy["frame-ancestors"] == "'none'"
-        assert "https://js.stripe.com" in policy["frame-src"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert headers["X-Frame-Options"] == "DENY"
         assert "Strict-Transport-Security" not in headers
+
+
+def test_the_real_stripe_js_is_allowed_when_stripe_keys_are_set(monkeypatch, localstripe):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_example")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_live_example")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_example")
+    header = _app("crowdfunding").test_client().get("/").headers["Content-Security-Policy"]
+    policy = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert policy["script-src"] == "'self' https://js.stripe.com"
+    assert policy["frame-src"] == "https://js.stripe.com https://hooks.stripe.com"
+    assert policy["connect-src"] == "'self' https://api.stripe.com"
+    assert "127.0.0.1" not in header
 
 
 @pytest.mark.parametrize("service", SERVICES)

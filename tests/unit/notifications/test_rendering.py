@@ -38,6 +38,32 @@ CONTEXTS = {
     "invitation": {"invited_by": "Manon Dupré", "roles_text": "membre du jury", "organisation": "Les Films du Puy",
                    "accept_url": "https://tremplin.local/comptes/invitations/tok"},
 }
+# Crowdfunding's messages: campaigns and pledges.
+CONTEXTS.update({
+    "campaign_submitted": {"campaign_title": "Un disque pour la Criée",
+                           "campaign_url": "https://tremplin.local/owner/campaigns/3",
+                           "submitted_at": "22 nov. 2026, 18:00"},
+    "campaign_to_moderate": {"campaign_title": "Un disque pour la Criée", "owner_name": "Olga Martin",
+                             "moderation_url": "https://tremplin.local/manage/campaigns/3"},
+    "campaign_approved": {"campaign_title": "Un disque pour la Criée",
+                          "campaign_url": "https://tremplin.local/owner/campaigns/3",
+                          "starts_at": "1 déc. 2026, 09:00", "ends_at": "30 déc. 2026, 18:00"},
+    "campaign_changes_requested": {"campaign_title": "Un disque pour la Criée",
+                                   "campaign_url": "https://tremplin.local/owner/campaigns/3",
+                                   "reason": "Précisez le budget du pressage."},
+    "campaign_rejected": {"campaign_title": "Un disque pour la Criée", "reason": "Hors du territoire."},
+    "campaign_published": {"campaign_title": "Un disque pour la Criée",
+                           "campaign_url": "https://tremplin.local/campaigns/3", "ends_at": "30 déc. 2026, 18:00",
+                           "goal": "5 000,00 €", "model_text": "tout ou rien"},
+    "pledge_confirmed": {"campaign_title": "Un disque pour la Criée", "amount": "25,00 €", "reward": "Le disque",
+                         "reference": "CF-7K3M9Q2XAB", "pledge_url": "https://tremplin.local/pledges/12",
+                         "payment_text": "Rien n'est débité aujourd'hui."},
+    "pledge_changed": {"campaign_title": "Un disque pour la Criée", "amount": "30,00 €", "previous_amount": "25,00 €",
+                       "reward": "Le disque", "reference": "CF-7K3M9Q2XAB",
+                       "pledge_url": "https://tremplin.local/pledges/12"},
+    "pledge_cancelled": {"campaign_title": "Un disque pour la Criée", "amount": "25,00 €", "reference": "CF-7K3M9Q2XAB",
+                         "reason_text": "Vous l'avez annulée.", "campaign_url": "https://tremplin.local/campaigns/3"},
+})
 UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
 
 

@@ -55,6 +55,11 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         ("application.submitted", 1), ("application.withdrawn", 1), ("call.closing_extended", 1),
         ("delivery.resend_requested", 1), ("account.updated", 1), ("account.sign_up_attempted", 1),
         ("account.invited", 1), ("jury.reviews_pending", 1),
+        # Crowdfunding: campaigns and pledges.
+        ("campaign.submitted", 1), ("campaign.approved", 1), ("campaign.changes_requested", 1),
+        ("campaign.rejected", 1), ("campaign.published", 1), ("pledge.confirmed", 1), ("pledge.changed", 1),
+        ("pledge.cancelled", 1), ("campaign.news_posted", 1),
     }
+    assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1)}
     # Every service keeps its copy of people from the accounts service's events.
     assert all(("account.updated", 1) in handled for handled in _registered().values())

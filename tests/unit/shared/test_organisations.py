@@ -1,6 +1,6 @@
 import pytest
 
-from services.grants.organisations import (
+from shared.core.organisations import (
     ORGANISATION_KIND_LABELS,
     ORGANISATION_KINDS,
     SECTOR_LABELS,

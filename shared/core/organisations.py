@@ -1,6 +1,10 @@
-"""Who applies: kinds of organisation, creative sectors, and their French identifiers.
+"""Organisations of the area's creative industries: their kinds, their sectors, and their French
+identifiers (SIREN/SIRET checked with python-stdnum, RNA, postal code).
 
-Messages are plain English sentences kept stable so they can become translation keys.
+Both halves of the platform check them the same way: the grants' applicants and the
+crowdfunding's campaign owners give their organisation, and a campaign linked to an award is
+matched to it by SIREN/SIRET. Messages are plain English sentences kept stable so they can become
+translation keys.
 """
 
 import re
