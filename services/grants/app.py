@@ -2,6 +2,7 @@
 from flask import Flask
 
 from services.grants.api import applications as applications_api
+from services.grants.api import awards as awards_api
 from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(applications_api.blp)
     api.register_blueprint(documents_api.blp)
     api.register_blueprint(jury_api.blp)
+    api.register_blueprint(awards_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)

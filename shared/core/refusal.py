@@ -1,7 +1,7 @@
 """The one way a use case says no.
 
 A refusal carries the HTTP status that fits (404, 409, 413, 415, 422...), a message written in
-English with `%(name)s` values, messages per field, and optional details (the failing rules of
+English with `%(name)s` values (instants and `Money` are shown in the reader's language), messages per field, and optional details (the failing rules of
 a submission, the id of the record that already exists...). A use case raises it before it
 writes anything, or inside a unit of work that then rolls back, so a refused request changes
 nothing.
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Callable
 
 from shared.core.clock import format_paris
+from shared.core.money import Money
 
 INVALID = "The request has invalid fields; see errors."
 
@@ -72,15 +73,21 @@ class Refusal(Exception):
 def _fill(sentence: str, values: dict, locale: str) -> str:
     if not values:
         return sentence
-    shown = {
-        name: format_paris(value, locale) if isinstance(value, datetime) else value
-        for name, value in values.items()
-    }
+    shown = {name: _shown(value, locale) for name, value in values.items()}
     try:
         return sentence % shown
     except (KeyError, ValueError, TypeError):
         # A sentence that names none of the values (a per-field message) is shown as it is.
         return sentence
+
+
+def _shown(value, locale: str):
+    """Instants in Paris time and amounts of money in the locale's words."""
+    if isinstance(value, datetime):
+        return format_paris(value, locale)
+    if isinstance(value, Money):
+        return value.format(locale.split("_")[0])
+    return value
 
 
 def _translate_tree(errors, translate: Translate, values: dict, locale: str):
