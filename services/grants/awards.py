@@ -236,10 +236,19 @@ def set_call_plan(session: Session, call_id: int, tranches: list[Tranche], now: 
 def _split(award: Award, plan: TranchePlan) -> None:
     """The award's tranches, made again from its amount and the plan (nothing is due before
     the agreement)."""
-    award.tranches.clear()
-    for amount in split_award(plan, award.amount_cents):
-        award.tranches.append(AwardTranche(number=amount.number, due=amount.due, share_bp=amount.share_bp,
-                                           amount_cents=amount.cents, status="planned"))
+    amounts = split_award(plan, award.amount_cents)
+    # Rows kept by their number (a new row beside an old one of the same number would meet the
+    # unique key before the old one is deleted).
+    existing = {tranche.number: tranche for tranche in award.tranches}
+    for amount in amounts:
+        tranche = existing.get(amount.number)
+        if tranche is None:
+            tranche = AwardTranche(number=amount.number)
+            award.tranches.append(tranche)
+        tranche.due, tranche.share_bp, tranche.amount_cents = amount.due, amount.share_bp, amount.cents
+        tranche.status, tranche.due_at = "planned", None
+    for tranche in [tranche for tranche in award.tranches if tranche.number > len(amounts)]:
+        award.tranches.remove(tranche)
 
 
 # --- Granting, changing, cancelling -------------------------------------------------------------------
@@ -709,10 +718,10 @@ def record_payment(session: Session, tranche_id: int, data: dict, now: datetime,
         raise Refusal.invalid("paid_on", "A payment cannot be dated in the future.")
     if data["paid_on"] < _today(award.accepted_at):
         raise Refusal.invalid("paid_on", "A payment cannot be dated before the award was accepted.")
-    payment = Payment(award_id=award.id, tranche_id=tranche.id, paid_on=data["paid_on"], amount_cents=amount,
+    # Through the relationships, which keep both collections right whether loaded or not.
+    payment = Payment(award=award, tranche=tranche, paid_on=data["paid_on"], amount_cents=amount,
                       bank_reference=reference, recorded_at=now, recorded_by=actor_id)
-    tranche.payments.append(payment)
-    award.payments.append(payment)
+    session.add(payment)
     session.flush()
     if tranche.left_cents == 0:
         tranche.status, tranche.paid_at = "paid", now
@@ -748,8 +757,8 @@ def record_repayment(session: Session, award_id: int, data: dict, now: datetime,
     reason = _clean(data.get("reason"))
     if not reason:
         raise Refusal.invalid("reason", "Say why this amount is paid back.")
-    repayment = Repayment(award_id=award.id, amount_cents=amount, reason=reason, recorded_at=now, recorded_by=actor_id)
-    award.repayments.append(repayment)
+    repayment = Repayment(award=award, amount_cents=amount, reason=reason, recorded_at=now, recorded_by=actor_id)
+    session.add(repayment)
     _log(session, award.call_id, now, actor_id, "repayment_recorded", award_id=award.id, reason=reason,
          details={"amount_cents": amount})
     session.flush()
