@@ -422,8 +422,8 @@ def decide(session: Session, call_id: int, now: datetime, actor_id: int, *, with
     missing = reviews_missing(session, call_id)
     if missing and not with_reviews_missing:
         raise Refusal(
-            409, "The jury has not finished: %(missing)s reviews are still missing. Decide once it is done, or "
-                 "say that you decide with reviews missing.",
+            409, "The jury has not finished: reviews are still missing (%(missing)s). Decide once it is done, "
+                 "or say that you decide with reviews missing.",
             {"with_reviews_missing": ["Reviews are still missing."]},
             values={"missing": missing}, details={"missing_reviews": missing})
     awards = {award.application_id: award for award in session.scalars(select(Award).where(Award.call_id == call_id))}

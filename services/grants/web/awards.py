@@ -194,15 +194,17 @@ def award(award_id):
 def _award_action(award_id: int, schema, act, form: str, done: str, names: dict | None = None):
     """Read a form of the award page, run the use case, and come back to the page: with the
     refusal beside the form that was sent, or with `done` said."""
+    names = names or FORM_NAMES
     data, errors = load_form(schema, request.form)
     if errors:
+        errors = {names.get(field, field): messages for field, messages in errors.items()}
         return _award_page(award_id, errors={"form": [translate(INVALID)], **errors}, values=request.form, status=422,
                            form=form)
     try:
         with unit_of_work() as session:
             act(session, data)
     except Refusal as refusal:
-        return _award_page(award_id, errors=refusal_errors(refusal, names or FORM_NAMES), values=request.form,
+        return _award_page(award_id, errors=refusal_errors(refusal, names), values=request.form,
                            status=refusal.status, form=form)
     flash(translate(done))
     return redirect(url_for("award_pages.award", award_id=award_id))
@@ -222,7 +224,7 @@ def change(award_id):
 def cancel(award_id):
     return _award_action(award_id, ReasonFormSchema(), lambda session, data: awards.cancel_award(
         session, award_id, data["reason"], utcnow(), _me()), "cancel", "The award is cancelled.",
-        {"reason": "cancel_reason"})
+        {**FORM_NAMES, "reason": "cancel_reason"})
 
 
 @blp.post("/manage/awards/<int:award_id>/tranches/<int:tranche_id>/payments")

@@ -211,7 +211,7 @@ def test_a_call_is_not_decided_while_reviews_are_missing_unless_the_manager_says
     refused = decide(grants, headers, call.call_id)
     assert refused.status_code == 409
     assert refused.get_json()["message"] == (
-        "The jury has not finished: 2 reviews are still missing. Decide once it is done, or say that you decide "
+        "The jury has not finished: reviews are still missing (2). Decide once it is done, or say that you decide "
         "with reviews missing.")
     assert "with_reviews_missing" in _errors(refused)
     by_status = grants.post(f"/api/calls/{call.call_id}/status", json={"status": "decided"}, headers=headers)
