@@ -28,10 +28,31 @@ def seed_demo() -> None:
                 seed(session, settings) if service == "accounts" else seed(session)
         finally:
             database.dispose()
+    seed_awards_demo()
     print(
         f"Demo fund manager (local demo only): sign in at {load_settings('accounts').public_url}/signin "
         f"as {accounts_demo.MANAGER_EMAIL}, password {accounts_demo.MANAGER_PASSWORD}"
     )
+
+
+def seed_awards_demo() -> None:
+    """The awards' demo: applicants with their accounts (the accounts service), then in grants a
+    decided call with their applications, awards and a first tranche paid."""
+    from services.accounts import demo as accounts_demo
+    from services.grants import demo as grants_demo
+
+    applicants = _in_service("accounts", lambda session, settings: accounts_demo.seed_applicants(session, settings))
+    _in_service("grants", lambda session, settings: grants_demo.seed_decided_call(session, applicants))
+
+
+def _in_service(service: str, seed):
+    settings = load_settings(service)
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            return seed(session, settings)
+    finally:
+        database.dispose()
 
 
 if __name__ == "__main__":

@@ -23,3 +23,26 @@ def seed(session: Session, settings: Settings) -> dict:
             password=MANAGER_PASSWORD, roles=["fund_manager"], language="fr", confirmed=True,
         )
     return {"manager_id": manager.id}
+
+
+# Applicants of the awards' demo (grants' decided call): they sign in with the same local password
+# to see their award, or their letter.
+APPLICANTS = (
+    ("label-dome@tremplin.local", "Ana Lefèvre (démo)", "fr"),
+    ("films-du-puy@tremplin.local", "Jules Martin (demo)", "en"),
+    ("pixel-volcan@tremplin.local", "Nina Roux (démo)", "fr"),
+)
+
+
+def seed_applicants(session: Session, settings: Settings) -> list[dict]:
+    """The awards' demo applicants (created once); what grants keeps of each (its copy)."""
+    facts = []
+    for email, name, language in APPLICANTS:
+        account = find_by_email(session, email) or create_account(
+            session, settings, email=email, name=name, password=MANAGER_PASSWORD, roles=["applicant"],
+            language=language, confirmed=True,
+        )
+        facts.append({"account_id": account.id, "email": account.email, "name": account.name,
+                      "language": account.language, "roles": list(account.roles),
+                      "session_version": account.session_version})
+    return facts
