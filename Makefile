@@ -27,6 +27,7 @@ test: install services
 bench: install services
 	$(BIN)/python bench/outbox_relay.py
 	$(BIN)/python bench/notifications_delivery.py
+	$(BIN)/python bench/jury_ranking.py
 	$(BIN)/python bench/award_grants.py
 
 clean:

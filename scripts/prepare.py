@@ -1,5 +1,6 @@
 """Bring every service's database to the latest migration, then seed the demo (a fund manager's
-account, a fund and an open call) so that `make run` has something to apply to."""
+account, two jurors and a few applicants; a fund with an open call, and a call in review for the
+jury) so that `make run` has something to apply to and to judge."""
 from __future__ import annotations
 
 import importlib
@@ -20,19 +21,30 @@ def seed_demo() -> None:
     from services.accounts import demo as accounts_demo
     from services.grants import demo as grants_demo
 
-    for service, seed in (("accounts", accounts_demo.seed), ("grants", grants_demo.seed)):
+    people = None
+    for service in ("accounts", "grants"):
         settings = load_settings(service)
         database = Database(settings.database_url)
         try:
             with database.unit_of_work() as session:
-                seed(session, settings) if service == "accounts" else seed(session)
+                if service == "accounts":
+                    people = accounts_demo.seed(session, settings)
+                else:
+                    grants_demo.seed(session, people=people)
         finally:
             database.dispose()
     seed_awards_demo()
+    sign_in = f"{load_settings('accounts').public_url}/signin"
     print(
-        f"Demo fund manager (local demo only): sign in at {load_settings('accounts').public_url}/signin "
+        f"Demo fund manager (local demo only): sign in at {sign_in} "
         f"as {accounts_demo.MANAGER_EMAIL}, password {accounts_demo.MANAGER_PASSWORD}"
     )
+    for juror in accounts_demo.JURORS:
+        print(f"Demo juror (local demo only): sign in at {sign_in} as {juror['email']}, "
+              f"password {accounts_demo.JUROR_PASSWORD}")
+    for email, _name, _language in accounts_demo.AWARD_APPLICANTS:
+        print(f"Demo applicant of the decided call (local demo only): sign in at {sign_in} as {email}, "
+              f"password {accounts_demo.APPLICANT_PASSWORD}")
 
 
 def seed_awards_demo() -> None:
@@ -41,7 +53,7 @@ def seed_awards_demo() -> None:
     from services.accounts import demo as accounts_demo
     from services.grants import demo as grants_demo
 
-    applicants = _in_service("accounts", lambda session, settings: accounts_demo.seed_applicants(session, settings))
+    applicants = _in_service("accounts", accounts_demo.seed_award_applicants)
     _in_service("grants", lambda session, settings: grants_demo.seed_decided_call(session, applicants))
 
 

@@ -303,6 +303,11 @@ def _invitation_serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key, salt="invitation")
 
 
+def invitation_token(settings: Settings, invitation: Invitation) -> str:
+    """The signed token of an invitation's link (what `accept_invitation` takes)."""
+    return _invitation_serializer(settings).dumps({"id": invitation.id})
+
+
 def invite(session: Session, settings: Settings, inviter_id: int, data: dict) -> Invitation:
     """Invite a juror, a referent or a fund manager by email; the link lets a newcomer choose a
     password, and adds the roles to the account of someone who already has one."""
@@ -316,7 +321,7 @@ def invite(session: Session, settings: Settings, inviter_id: int, data: dict) ->
     )
     session.add(invitation)
     session.flush()
-    token = _invitation_serializer(settings).dumps({"id": invitation.id})
+    token = invitation_token(settings, invitation)
     inviter = session.get(Account, inviter_id)
     publish(session, SERVICE, "account.invited", 1, {
         "invitation_id": invitation.id, "email": invitation.email, "name": invitation.name,

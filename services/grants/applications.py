@@ -370,6 +370,7 @@ def withdraw_application(session: Session, account_id: int, application_id: int,
         raise Refusal(409, "The decision on this call is made: the application can no longer be withdrawn.")
     application.status = "withdrawn"
     application.withdrawn_at = now
+    jury.application_withdrawn(session, application, now)
     account = session.get(Account, account_id)
     publish(session, SERVICE, "application.withdrawn", 1, {**_event_ref(account, application), "withdrawn_at": now})
     return application

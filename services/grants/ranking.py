@@ -22,15 +22,15 @@ hundredth (half up), and ties are judged on the rounded figures, as the page sho
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 MINIMUM_REVIEWS_FOR_CORRECTION = 3
 RECOMMENDATIONS = ("fund", "maybe", "dont_fund")
-HUNDREDTH = Decimal("0.01")
 
 # Written on the ranking page and in the export: the order is the same every time.
 TIE_RULE = (
@@ -58,7 +58,7 @@ class Criterion:
         return self.weight > 0 and max(self.levels) > min(self.levels)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmittedReview:
     application_id: int
     juror_id: int
@@ -70,7 +70,7 @@ class SubmittedReview:
             raise ValueError(f"Unknown recommendation {self.recommendation!r}.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """An application to rank, with every juror assigned to it (recused ones included)."""
 
@@ -85,7 +85,7 @@ class Candidate:
         return frozenset(self.assigned_jurors) - frozenset(self.recused_jurors)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoredReview:
     application_id: int
     juror_id: int
@@ -94,7 +94,7 @@ class ScoredReview:
     correction_applied: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JurorFigures:
     juror_id: int
     reviews: int
@@ -103,7 +103,7 @@ class JurorFigures:
     corrected: bool  # False: fewer than MINIMUM_REVIEWS_FOR_CORRECTION reviews, raw scores kept
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RankedApplication:
     rank: int | None  # None: no submitted review yet
     application_id: int
@@ -126,16 +126,28 @@ class RankedApplication:
 class Ranking:
     rows: tuple[RankedApplication, ...]
     jurors: tuple[JurorFigures, ...]
-    reviews: tuple[ScoredReview, ...]
     panel_mean: Decimal | None
     panel_spread: Decimal | None
     envelope_cents: int
     disagreement_threshold: int
     minimum_reviews_for_correction: int = MINIMUM_REVIEWS_FOR_CORRECTION
+    # Each counted review as (application, juror, units, corrected points, correction applied)
+    # and the units that make 100 points: `reviews` is made from them when asked (the exports
+    # ask, the ranked table does not, and 5,000 objects are a good part of its time).
+    review_figures: tuple[tuple[int, int, int, float, bool], ...] = field(default=(), repr=False, compare=False)
+    full_units: int = field(default=1, repr=False, compare=False)
 
     @property
     def ranked(self) -> tuple[RankedApplication, ...]:
         return tuple(row for row in self.rows if row.rank is not None)
+
+    @cached_property
+    def reviews(self) -> tuple[ScoredReview, ...]:
+        scale = _Scale((), self.full_units)
+        return tuple(
+            ScoredReview(application, juror, scale.hundredths(units, 1), _round(corrected), applied)
+            for application, juror, units, corrected, applied in sorted(self.review_figures)
+        )
 
 
 @dataclass(frozen=True)
@@ -145,8 +157,7 @@ class _Scale:
     A criterion's step is worth unit / range units, unit being the least common multiple of the
     ranges; weighted, the whole grid spans weight × unit units."""
 
-    counted: tuple[Criterion, ...]
-    unit: int
+    steps: tuple[tuple[str, int, int], ...]  # (code, lowest level, units per level step, weighted)
     full: int
 
     @classmethod
@@ -155,15 +166,29 @@ class _Scale:
         if not counted:
             raise ValueError("The grid has no criterion with a weight and a range of levels.")
         unit = math.lcm(*(max(c.levels) - min(c.levels) for c in counted))
-        return cls(counted, unit, unit * sum(c.weight for c in counted))
+        steps = tuple((c.code, min(c.levels), c.weight * (unit // (max(c.levels) - min(c.levels)))) for c in counted)
+        return cls(steps, unit * sum(c.weight for c in counted))
 
     def units(self, levels: dict[str, int]) -> int:
-        total = 0
-        for criterion in self.counted:
-            if criterion.code not in levels:
-                raise ValueError(f"No level for criterion {criterion.code}.")
-            low, high = min(criterion.levels), max(criterion.levels)
-            total += criterion.weight * (levels[criterion.code] - low) * (self.unit // (high - low))
+        try:
+            return sum(step * (levels[code] - low) for code, low, step in self.steps)
+        except KeyError as missing:
+            raise ValueError(f"No level for criterion {missing.args[0]}.") from None
+
+    @cached_property
+    def _by_code(self) -> dict[str, tuple[int, int]]:
+        return {code: (low, step) for code, low, step in self.steps}
+
+    def units_of(self, levels: tuple[tuple[str, int], ...]) -> int:
+        """As `units`, from a review's (code, level) pairs."""
+        by_code, total, found = self._by_code, 0, 0
+        for code, level in levels:
+            known = by_code.get(code)
+            if known is not None:
+                total += known[1] * (level - known[0])
+                found += 1
+        if found != len(self.steps):
+            raise ValueError("A review lacks a level for a criterion of the grid.")
         return total
 
     def points(self, units: float) -> float:
@@ -193,72 +218,70 @@ def rank(
     scale = _Scale.of(grid)
     by_id = {candidate.application_id: candidate for candidate in candidates}
     counted_jurors = {candidate.application_id: candidate.counted_jurors for candidate in candidates}
-    counted = [
-        review for review in reviews
-        if review.juror_id in counted_jurors.get(review.application_id, ())
-    ]
-    units = {(review.application_id, review.juror_id): scale.units(dict(review.levels)) for review in counted}
-    points = {key: scale.points(value) for key, value in units.items()}
 
-    panel_mean = _mean(list(points.values()))
-    panel_spread = _spread(list(points.values()), panel_mean)
+    # The reviews that count, in lists side by side: their keys, units and recommendations.
+    keys: list[tuple[int, int]] = []
+    units: list[int] = []
+    recommendations: list[str] = []
+    for review in reviews:
+        jurors_of = counted_jurors.get(review.application_id)
+        if jurors_of is not None and review.juror_id in jurors_of:
+            keys.append((review.application_id, review.juror_id))
+            units.append(scale.units_of(review.levels))
+            recommendations.append(review.recommendation)
+    points = [scale.points(value) for value in units]
+    panel_mean = _mean(points)
+    panel_spread = _spread(points, panel_mean)
 
-    per_juror: dict[int, list[tuple[int, int]]] = defaultdict(list)  # juror: [(application, units)]
-    for (application, juror), value in units.items():
-        per_juror[juror].append((application, value))
-    corrected_jurors = {juror for juror, scores in per_juror.items() if len(scores) >= minimum_reviews_for_correction}
-    corrected_points: dict[tuple[int, int], float] = {}
+    by_juror: dict[int, list[int]] = defaultdict(list)  # juror: indices of their reviews
+    by_application: dict[int, list[int]] = defaultdict(list)
+    for index, (application, juror) in enumerate(keys):
+        by_juror[juror].append(index)
+        by_application[application].append(index)
+
+    corrected = list(points)
+    corrected_jurors = set()
     jurors = []
-    for juror, scores in sorted(per_juror.items()):
-        own = [scale.points(value) for _application, value in scores]
+    for juror, indices in sorted(by_juror.items()):
+        own = [points[index] for index in indices]
         mean = _mean(own)
         spread = _spread(own, mean)
-        jurors.append(JurorFigures(juror, len(scores), scale.hundredths(sum(v for _a, v in scores), len(scores)),
-                                   _round(spread), juror in corrected_jurors))
-        for (application, _value), score in zip(scores, own):
-            if juror not in corrected_jurors:
-                corrected_points[(application, juror)] = score
-            else:
-                z = 0.0 if spread == 0 else (score - mean) / spread
-                corrected_points[(application, juror)] = min(100.0, max(0.0, panel_mean + z * panel_spread))
-
-    scored = tuple(
-        ScoredReview(application, juror, scale.hundredths(value, 1), _round(corrected_points[(application, juror)]),
-                     juror in corrected_jurors)
-        for (application, juror), value in sorted(units.items())
-    )
-
-    per_application: dict[int, list[int]] = defaultdict(list)  # application: [juror]
-    for application, juror in units:
-        per_application[application].append(juror)
-    recommendations: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(RECOMMENDATIONS, 0))
-    for review in counted:
-        recommendations[review.application_id][review.recommendation] += 1
+        applies = len(indices) >= minimum_reviews_for_correction
+        jurors.append(JurorFigures(juror, len(indices), scale.hundredths(sum(units[i] for i in indices), len(indices)),
+                                   _round(spread), applies))
+        if applies:
+            corrected_jurors.add(juror)
+            for index in indices:
+                z = 0.0 if spread == 0 else (points[index] - mean) / spread
+                corrected[index] = min(100.0, max(0.0, panel_mean + z * panel_spread))
 
     rows = []
     for candidate in candidates:
         application = candidate.application_id
-        own = per_application.get(application, [])
-        spread = _round(_spread([points[(application, j)] for j in own])) if len(own) >= 2 else None
-        counts = recommendations.get(application, dict.fromkeys(RECOMMENDATIONS, 0))
+        own = by_application.get(application, ())
+        spread = _round(_spread([points[i] for i in own])) if len(own) >= 2 else None
+        counts = Counter(recommendations[i] for i in own)
         rows.append({
             "application_id": application,
-            "raw_mean": scale.hundredths(sum(units[(application, j)] for j in own), len(own)) if own else None,
-            "corrected_mean": _round(_mean([corrected_points[(application, j)] for j in own])) if own else None,
+            "raw_mean": scale.hundredths(sum(units[i] for i in own), len(own)) if own else None,
+            "corrected_mean": _round(_mean([corrected[i] for i in own])) if own else None,
             "reviews_done": len(own),
             "reviews_assigned": len(counted_jurors[application]),
             "spread": spread,
             "disagreement": spread is not None and spread > disagreement_threshold,
             "fund": counts["fund"], "maybe": counts["maybe"], "dont_fund": counts["dont_fund"],
-            "raw_kept": any(j not in corrected_jurors for j in own),
+            "raw_kept": any(keys[i][1] not in corrected_jurors for i in own),
             "requested_cents": candidate.requested_cents,
         })
     return Ranking(
-        rows=_ordered_with_totals(rows, by_id, envelope_cents), jurors=tuple(jurors), reviews=scored,
-        panel_mean=scale.hundredths(sum(units.values()), len(units)) if units else None,
+        rows=_ordered_with_totals(rows, by_id, envelope_cents), jurors=tuple(jurors),
+        panel_mean=scale.hundredths(sum(units), len(units)) if units else None,
         panel_spread=_round(panel_spread) if units else None,
         envelope_cents=envelope_cents, disagreement_threshold=disagreement_threshold,
         minimum_reviews_for_correction=minimum_reviews_for_correction,
+        review_figures=tuple((application, juror, units[index], corrected[index], juror in corrected_jurors)
+                             for index, (application, juror) in enumerate(keys)),
+        full_units=scale.full,
     )
 
 
@@ -294,11 +317,16 @@ def _spread(values: list[float], mean: float | None = None) -> float:
     return math.sqrt(math.fsum((value - mean) ** 2 for value in values) / len(values))
 
 
+# Every figure given out is between 0 and 100 (a spread of such scores too): made once.
+_HUNDREDTHS = tuple(Decimal(number).scaleb(-2) for number in range(10_001))
+
+
 def _decimal(hundredths: int) -> Decimal:
-    return Decimal(hundredths).scaleb(-2).quantize(HUNDREDTH)
+    if 0 <= hundredths <= 10_000:
+        return _HUNDREDTHS[hundredths]
+    return Decimal(hundredths).scaleb(-2)
 
 
 def _round(value: float) -> Decimal:
-    """A figure that went through a square root, to the hundredth, half up (the shortest decimal
-    that is this float is what is rounded, so that 0.125 rounds as written)."""
-    return Decimal(repr(value)).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+    """A figure that went through a square root, to the hundredth, half up."""
+    return _decimal(math.floor(value * 100 + 0.5))

@@ -8,11 +8,12 @@ import time
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from services.accounts import accounts
 from services.accounts.api.accounts import (
     DetailsSchema,
+    InvitationInputSchema,
     PasswordChangeSchema,
     ResetRequestSchema,
     ResetSchema,
@@ -20,7 +21,7 @@ from services.accounts.api.accounts import (
     SignInSchema,
     sign_up_schema,
 )
-from services.accounts.config import SELF_ADDED_ROLES, SELF_SERVICE_ROLES
+from services.accounts.config import INVITED_ROLES, SELF_ADDED_ROLES, SELF_SERVICE_ROLES
 from services.accounts.ratelimit import check_email, check_sign_in
 from shared.accounts.auth import SESSION_COOKIE
 from shared.accounts.sessions import due_for_renewal, page_account, page_requires, session_claims
@@ -33,6 +34,19 @@ from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("accounts_pages", __name__)
 SIGN_UP_FORM = sign_up_schema(SELF_SERVICE_ROLES)
+
+
+class InviteFormSchema(InvitationInputSchema):
+    """The fund manager's invitation form: one role chosen in a list (a juror by default)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def _one_role(self, form: dict, **kwargs) -> dict:
+        data = {key: value for key, value in form.items() if key != "role"}
+        data["roles"] = [form["role"]] if form.get("role") else []
+        return data
 
 
 class InvitationFormSchema(Schema):
@@ -202,6 +216,30 @@ def reset(token):
                 flash(translate("Your password is changed: you can sign in."))
                 return _end_session(redirect(url_for("accounts_pages.sign_in")))
     return render_template("accounts/reset.html", errors=errors, token=token), (422 if errors else 200)
+
+
+@blp.route("/invitations/new", methods=["GET", "POST"])
+@page_requires("fund_manager", "admin")
+def invite():
+    """Fund managers invite jurors (with their organisation and its SIREN, which the grants
+    service compares with applicants' for conflicts of interest), referents and fund managers."""
+    back = request.args.get("next")
+    errors, values, status = {}, {"role": request.args.get("role", "juror")}, 200
+    if request.method == "POST":
+        values = request.form
+        data, errors = load_form(InviteFormSchema(), request.form)
+        status = 422
+        if not errors:
+            try:
+                with unit_of_work() as session:
+                    invitation = accounts.invite(session, _settings(), page_account().id, data)
+            except Refusal as refusal:
+                errors, status = refusal_errors(refusal), refusal.status
+            else:
+                flash(translate("Invitation sent to %(email)s.", email=invitation.email))
+                return redirect(url_for("accounts_pages.invite", **({"next": back} if back else {})))
+    return render_template("accounts/invite.html", errors=errors, values=values, roles=INVITED_ROLES,
+                           back=_safe_next(back) if back else None), (status if errors else 200)
 
 
 @blp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -97,7 +97,7 @@ class SeatSchema(Schema):
     juror_name = fields.String(attribute="assignment.juror.name")
     origin = fields.String(attribute="assignment.origin", metadata={"description": "automatic, manual or replacement"})
     assigned_at = fields.AwareDateTime(attribute="assignment.assigned_at")
-    stage = fields.String(metadata={"description": "to_declare, recused, awaiting_check, to_score, draft, submitted"})
+    stage = fields.String(metadata={"description": "withdrawn, to_declare, recused, awaiting_check, to_score, draft, submitted"})
     review_id = fields.Function(lambda seat: seat.review.id if seat.review else None)
 
 
@@ -265,7 +265,7 @@ class JurorAssignmentSchema(Schema):
     organisation = fields.String(attribute="cover.organisation")
     city = fields.String(attribute="cover.city")
     stage = fields.String(attribute="seat.stage",
-                          metadata={"description": "to_declare, recused, awaiting_check, to_score, draft, submitted"})
+                          metadata={"description": "withdrawn, to_declare, recused, awaiting_check, to_score, draft, submitted"})
     declaration = fields.Nested(DeclarationSchema, attribute="seat.declaration", allow_none=True)
 
 

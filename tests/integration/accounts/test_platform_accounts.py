@@ -121,3 +121,35 @@ def test_an_invitation_adds_its_roles_to_an_existing_account(accounts_app):
         ana = session.scalar(select(Account).where(Account.email == "ana@example.org"))
         assert ana.roles == ["applicant", "referent"]
     assert _token(accounts_app, "ana@example.org")  # her own password still
+    # Announced for the services that keep something of invited people (grants: jurors only).
+    [accepted] = _payloads(accounts_app, "invitation.accepted")
+    assert (accepted["account_id"], accepted["roles"], accepted["invited_roles"]) == (
+        ana.id, ["applicant", "referent"], ["referent"])
+    names = [row for row in _payloads(accounts_app, "account.updated") if row["account_id"] == ana.id]
+    assert names[-1]["roles"] == ["applicant", "referent"]
+
+
+def test_a_fund_manager_invites_a_juror_from_the_invitation_page(accounts_app):
+    _account(accounts_app, "manon@example.org", ["fund_manager"], "Manon")
+    _account(accounts_app, "ana@example.org", ["applicant"], "Ana")
+    browser = accounts_app.test_client()
+    post_form(browser, "/signin", {"email": "manon@example.org", "password": PASSWORD})
+    back = "http://127.0.0.1:8000/subventions/manage/calls/3/jury"
+    page = browser.get(f"/invitations/new?next={back}")
+    assert page.status_code == 200 and f'href="{back}"' in page.get_data(as_text=True)
+    assert 'value="juror" selected' in page.get_data(as_text=True)
+    bad = post_form(browser, "/invitations/new", {"role": "juror", "name": "Jules", "email": "jules@example.org",
+                                                  "siren": "12345"})
+    assert bad.status_code == 422 and 'id="error-siren"' in bad.get_data(as_text=True)
+    assert _payloads(accounts_app, "account.invited") == []
+    sent = post_form(browser, "/invitations/new", {"role": "juror", "name": "Jules", "email": "jules@example.org",
+                                                   "organisation": "Les Films du Puy", "siren": "552100554"})
+    assert sent.status_code == 302
+    [payload] = _payloads(accounts_app, "account.invited")
+    assert (payload["roles"], payload["organisation"], payload["siren"]) == (["juror"], "Les Films du Puy", "552100554")
+    assert "jules@example.org" in text(browser.get("/invitations/new"))
+
+    applicant = accounts_app.test_client()
+    post_form(applicant, "/signin", {"email": "ana@example.org", "password": PASSWORD})
+    assert applicant.get("/invitations/new").status_code == 403
+    assert accounts_app.test_client().get("/invitations/new").status_code == 302

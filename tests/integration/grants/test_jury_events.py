@@ -88,27 +88,29 @@ def test_a_juror_is_invited_by_email_and_grants_learns_their_organisation(
 
 
 def test_nobody_can_sign_up_as_a_juror(accounts_app, grants_app):
-    api = accounts_app.test_client()
-    refused = api.post("/api/accounts", json={"email": "self@example.org", "name": "Self", "password": PASSWORD,
-                                              "roles": ["juror"]})
-    assert refused.status_code == 422
-    page = text(accounts_app.test_client().get("/signup?lang=en"))
-    assert 'value="juror"' not in page
-    signed = post_form(accounts_app.test_client(), "/signup", {"email": "self@example.org", "name": "Self",
-                                                               "password": "une phrase assez longue", "roles": "juror"})
-    assert signed.status_code in (200, 422)
+    from services.accounts.models import Account
     from tests.people import person
 
-    applicant = person(accounts_app, "ana@example.org", ["applicant"], "Ana")
+    api = accounts_app.test_client()
+    for role in ("juror", "fund_manager", "referent"):
+        refused = api.post("/api/accounts", json={"email": "self@example.org", "name": "Self", "password": PASSWORD,
+                                                  "role": role})
+        assert refused.status_code == 422 and "role" in refused.get_json()["errors"]["json"]
+    assert 'value="juror"' not in text(accounts_app.test_client().get("/signup?lang=en"))
+    page = post_form(accounts_app.test_client(), "/signup", {"email": "self@example.org", "name": "Self",
+                                                             "password": "une phrase assez longue", "role": "juror"})
+    assert page.status_code == 422
+    ana = person(accounts_app, "ana@example.org", ["applicant"], "Ana")
     taken = api.post("/api/accounts/me/roles", json={"role": "juror"}, headers=_token(accounts_app, "ana@example.org"))
     assert taken.status_code == 422
     with accounts_app.extensions["db"].unit_of_work() as session:
-        from services.accounts.models import Account
-
-        assert all("juror" not in account.roles for account in session.scalars(select(Account)))
-    # And grants never takes anyone onto a panel without an accepted invitation.
-    assert applicant.id not in [j["id"] for j in grants_app.test_client().get(
-        "/api/manage/jurors", headers=manager(grants_app)).get_json()]
+        assert [account.roles for account in session.scalars(select(Account))] == [["applicant"]]
+        assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.name == "invitation.accepted")) is None
+    # Only an invitation makes a juror in grants: a token with the role and no profile is no juror.
+    juror_by_token = person(grants_app, "forged@example.org", ["juror"], "Forged")
+    headers = manager(grants_app)
+    assert [j["id"] for j in grants_app.test_client().get("/api/manage/jurors", headers=headers).get_json()] == []
+    assert ana.id != juror_by_token.id
 
 
 def _reminders(notifications_app):
