@@ -15,9 +15,9 @@ def _count(session, model):
 
 def test_the_awards_demo_fills_the_dashboard_once(accounts_app, grants_app):
     with accounts_app.extensions["db"].unit_of_work() as session:
-        applicants = accounts_demo.seed_applicants(session, accounts_app.config["SETTINGS"])
+        applicants = accounts_demo.seed_award_applicants(session, accounts_app.config["SETTINGS"])
     with accounts_app.extensions["db"].unit_of_work() as session:
-        assert accounts_demo.seed_applicants(session, accounts_app.config["SETTINGS"]) == applicants
+        assert accounts_demo.seed_award_applicants(session, accounts_app.config["SETTINGS"]) == applicants
     db = grants_app.extensions["db"]
     with db.unit_of_work() as session:
         demo.seed(session)
@@ -44,5 +44,5 @@ def test_the_awards_demo_fills_the_dashboard_once(accounts_app, grants_app):
     [mine] = client.get("/api/awards", headers=bearer(ana)).get_json()
     assert mine["status"] == "accepted" and mine["iban_masked"] == "FR14 •••• 2606"
     token = accounts_app.test_client().post("/api/auth/token", json={
-        "email": applicants[0]["email"], "password": accounts_demo.MANAGER_PASSWORD})
+        "email": applicants[0]["email"], "password": accounts_demo.APPLICANT_PASSWORD})
     assert token.status_code == 200
