@@ -21,7 +21,7 @@ from decimal import Decimal
 from email.message import EmailMessage
 
 from babel.numbers import format_percent
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
@@ -194,11 +194,14 @@ def record_reviews_pending(session: Session, event: Event) -> None:
     The grants service announces each change of what the reminder depends on, numbered per seat
     on the panel (`revision`). Every event leaves one row for its seat's topic, a cancelled one
     when there is nothing to send, so that an event handled after a newer one (out of order)
-    finds that newer revision and changes nothing. The rows are locked first: two events for one
-    seat at once are applied in turn.
+    finds that newer revision and changes nothing. Two events for one seat at once are applied
+    in turn: on PostgreSQL each first takes a lock on the seat's topic (the first event of a
+    seat has no row to lock yet); SQLite runs one transaction at a time anyway.
     """
     payload = event.payload
     topic = f"jury-seat:{payload['panel_member_id']}"
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:topic))"), {"topic": topic})
     rows = session.scalars(
         select(Delivery).where(Delivery.topic == topic, Delivery.kind == "review_reminder").with_for_update()
     ).all()
@@ -272,6 +275,11 @@ def _tranche_lines(tranches, language: str) -> list[str]:
 
 
 def _award_letters(session: Session, topic: str) -> list[Delivery]:
+    """The award's letters, locked; on PostgreSQL the award's topic first (its first letter has no
+    row to lock yet), so that two events of one award at once are applied in turn. SQLite runs
+    one transaction at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:topic))"), {"topic": topic})
     return session.scalars(select(Delivery).where(Delivery.topic == topic, Delivery.kind == "award_granted")
                            .with_for_update()).all()
 

@@ -107,7 +107,7 @@ def test_unknown_document_or_missing_file_is_422(grants_app, grants, draft):
     assert stored_documents(grants_app) == []
 
 
-def test_downloads_for_the_owner_and_the_fund_manager_only(grants_app, grants, draft):
+def test_downloads_for_the_owner_the_fund_manager_and_assigned_jurors_only(grants_app, grants, draft):
     application_id, headers = draft
     content = small_pdf("secret budget")
     assert upload(grants, headers, application_id, "budget", content).status_code == 200
@@ -115,8 +115,11 @@ def test_downloads_for_the_owner_and_the_fund_manager_only(grants_app, grants, d
     assert grants.get(path, headers=manager(grants_app)).data == content
     _, other_applicant = applicant(grants_app, "eve@example.org", "Eve")
     assert grants.get(path, headers=other_applicant).status_code == 404
+    # A juror reads only the applications assigned to them (tests/integration/grants/test_jury_api.py).
     _, juror = account(grants_app, "juror@example.org", ["juror"], "Jules")
-    assert grants.get(path, headers=juror).status_code == 403
+    assert grants.get(path, headers=juror).status_code == 404
+    _, backer = account(grants_app, "backer@example.org", ["backer"], "Bea")
+    assert grants.get(path, headers=backer).status_code == 403
     assert grants.get(path).status_code == 401
     assert grants.get(f"/api/applications/{application_id}/documents/presentation", headers=headers).status_code == 404
 

@@ -47,3 +47,26 @@ def test_a_reminder_whose_time_passed_goes_at_once_but_none_after_the_deadline(d
     assert consume(db, HANDLERS, envelopes.reviews_pending(1, -timedelta(days=2), -timedelta(hours=1),
                                                            panel_member_id=7))
     assert [row.status for row in _rows(db, "jury-seat:7")] == ["cancelled"]
+
+
+def test_two_events_of_one_seat_at_once_leave_one_reminder_the_newest(db):
+    """The grants service wrote them a moment apart; two worker threads take them at once, each
+    with its own connection. Whatever their order, the newest revision alone is queued."""
+    import threading
+
+    for seat in range(20, 26):
+        older = envelopes.reviews_pending(1, timedelta(days=7), panel_member_id=seat)
+        newer = envelopes.reviews_pending(2, timedelta(days=8), panel_member_id=seat)
+        start = threading.Barrier(2)
+
+        def handle(event):
+            start.wait()
+            consume(db, HANDLERS, event)
+
+        threads = [threading.Thread(target=handle, args=(event,)) for event in (older, newer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rows = _rows(db, f"jury-seat:{seat}")
+        assert [row.context["revision"] for row in rows if row.status == "queued"] == [2], seat
