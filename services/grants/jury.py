@@ -170,6 +170,9 @@ def jury_settings(session: Session, call_id: int) -> Jury:
 
 
 def _stored_jury(session: Session, call_id: int) -> Jury:
+    # The call's row is locked first: two first changes of a call's jury at once do not both
+    # insert its row, and every change of one jury waits for the one before.
+    session.get(Call, call_id, with_for_update=True)
     jury = session.get(Jury, call_id, with_for_update=True)
     if jury is None:
         jury = jury_settings(session, call_id)
