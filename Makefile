@@ -29,6 +29,7 @@ bench: install services
 	$(BIN)/python bench/notifications_delivery.py
 	$(BIN)/python bench/jury_ranking.py
 	$(BIN)/python bench/crowdfunding_pledges.py
+	$(BIN)/python bench/award_grants.py
 
 clean:
 	rm -rf var $(VENV)

@@ -37,6 +37,8 @@ def seed_demo() -> None:
     _seeded("grants", lambda session, _settings: grants_demo.seed(session, people=people))
     # The demo campaigns' people are the accounts service's demo accounts.
     _seeded("crowdfunding", lambda session, _settings: crowdfunding_demo.seed(session, people))
+    applicants = _seeded("accounts", accounts_demo.seed_award_applicants)
+    _seeded("grants", lambda session, _settings: grants_demo.seed_decided_call(session, applicants))
     sign_in = f"{load_settings('accounts').public_url}/signin"
     password = accounts_demo.MANAGER_PASSWORD
     print(f"Demo accounts (local demo only), signing in at {sign_in}:")
@@ -46,6 +48,8 @@ def seed_demo() -> None:
     print(f"  campaign owners  {', '.join(email for email, _name in accounts_demo.OWNERS)}, password {password}")
     print(f"  backers          {', '.join(email for email, _name, _language in accounts_demo.BACKERS)}, "
           f"password {password}")
+    for email, _name, _language in accounts_demo.AWARD_APPLICANTS:
+        print(f"  applicant        {email} (the decided call), password {accounts_demo.APPLICANT_PASSWORD}")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,18 @@ def seed(session: Session, settings: Settings) -> dict:
         "manager_id": manager.id, "manager": _facts(manager), "jurors": jurors, "applicants": applicants,
         "owners": [_facts(owner) for owner in owners], "backers": [_facts(backer) for backer in backers],
     }
+
+
+# Applicants of the awards' demo (grants' decided call), with the applicants' password: to see
+# their award (accepted, first tranche paid), their award to accept (in English), their letter.
+AWARD_APPLICANTS = (
+    ("marion@studio-basalte.example", "Marion Chabrol (démo)", "fr"),
+    ("tom@films-limagne.example", "Tom Fraser (demo)", "en"),
+    ("yanis@volcan-pixel.example", "Yanis Roche (démo)", "fr"),
+)
+
+
+def seed_award_applicants(session: Session, settings: Settings) -> list[dict]:
+    """The awards' demo applicants (created once), as grants keeps them."""
+    return [_facts(_account(session, settings, email, name, ["applicant"], APPLICANT_PASSWORD, language))
+            for email, name, language in AWARD_APPLICANTS]

@@ -2,6 +2,7 @@
 from flask import Flask
 
 from services.grants.api import applications as applications_api
+from services.grants.api import awards as awards_api
 from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
@@ -11,6 +12,7 @@ from services.grants.api import review as review_api
 from services.grants.models import Account
 from services.grants.config import MIGRATIONS_DIR, SERVICE, max_document_bytes
 from services.grants.web import applicant as applicant_pages
+from services.grants.web import awards as award_pages
 from services.grants.web import jury as jury_pages
 from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
@@ -32,9 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(applications_api.blp)
     api.register_blueprint(documents_api.blp)
     api.register_blueprint(jury_api.blp)
+    api.register_blueprint(awards_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)
     register_pages(app, jury_pages.blp)
     register_pages(app, manager_jury_pages.blp)
+    register_pages(app, award_pages.blp)
     return app

@@ -219,8 +219,25 @@ def attach_document(
     _ensure_editable(application, now)
     if code not in {document["code"] for document in required_documents(application.call)}:
         raise Refusal.about("code", 422, "This call asks for no document of this kind.")
+    stored = store_document(stream, directory, max_bytes)
+    document = document_of(application, code)
+    if document is None:
+        document = Document(kind=code)
+        application.documents.append(document)
+    # The previous file stays on disk: files are named by content and may be shared.
+    document.filename = clean_filename(filename)
+    document.sha256 = stored.sha256
+    document.size = stored.size
+    document.uploaded_at = now
+    completeness.refresh_eligibility(application, find_profile(session, account_id))
+    return document
+
+
+def store_document(stream: BinaryIO, directory, max_bytes: int) -> documents.StoredFile:
+    """A PDF upload stored by content, or the refusal every upload of the service gives (413 too
+    large, 415 not a PDF); application documents and awards' reports alike."""
     try:
-        stored = documents.store_pdf(stream, directory, max_bytes)
+        return documents.store_pdf(stream, directory, max_bytes)
     except documents.DocumentTooLarge:
         megabytes, rest = divmod(max_bytes, 1024 * 1024)
         message, size = (
@@ -231,20 +248,8 @@ def attach_document(
     except documents.NotAPdf:
         raise Refusal(415, "Only PDF documents are accepted.", {"file": ["This file is not a PDF."]}) from None
 
-    document = document_of(application, code)
-    if document is None:
-        document = Document(kind=code)
-        application.documents.append(document)
-    # The previous file stays on disk: files are named by content and may be shared.
-    document.filename = _clean_filename(filename)
-    document.sha256 = stored.sha256
-    document.size = stored.size
-    document.uploaded_at = now
-    completeness.refresh_eligibility(application, find_profile(session, account_id))
-    return document
 
-
-def _clean_filename(filename: str | None) -> str:
+def clean_filename(filename: str | None) -> str:
     # Only the name, never a path someone's browser sent along; kept for the download.
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     name = "".join(character for character in name if character.isprintable())

@@ -5,14 +5,13 @@ are the accounts service's demo, whose facts `people` carries). Running it again
 nothing."""
 from __future__ import annotations
 
+import io
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import io
-
-from services.grants import applications, calls, config, jury, profiles
+from services.grants import applications, awards, calls, config, jury, profiles
 from services.grants.models import Account, Call, Fund
 from services.grants.schemas.applications import ApplicationDraftSchema
 from services.grants.schemas.profiles import ProfileInputSchema
@@ -202,3 +201,77 @@ def _pdf(text: str) -> bytes:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+# --- The awards' demo: a decided call, so that the fund's dashboard is not empty ------------------------
+
+DECIDED_CALL_TITLE_FR = "Aide à la diffusion (démo, décidée)"
+# What the awards' demo applicants (services/accounts/demo.py AWARD_APPLICANTS, in that order) submitted.
+DEMO_PROFILES = (
+    {"legal_name": "Studio Basalte SARL", "kind": "company", "siret": "55210055400013",
+     "address": "14 rue Ballainvilliers", "postal_code": "63000", "city": "Clermont-Ferrand", "sector": "music",
+     "head_count": 4, "created_on": "2019-03-01"},
+    {"legal_name": "Films de la Limagne", "kind": "company", "siret": "35600000000048", "address": "5 place Delille",
+     "postal_code": "63000", "city": "Clermont-Ferrand", "sector": "film", "head_count": 7, "created_on": "2015-09-14"},
+    {"legal_name": "Volcan Pixel SAS", "kind": "company", "siret": "38012986646850", "address": "8 avenue Carnot",
+     "postal_code": "63100", "city": "Clermont-Ferrand", "sector": "video_games", "head_count": 3,
+     "created_on": "2021-01-11"},
+)
+DEMO_PROJECTS = (
+    ("Basalte en tournée", 800_000), ("Un été de courts métrages", 650_000), ("Le jeu des cratères", 900_000),
+)
+# Accepted with this account, its first tranche paid; the second is granted, the third not selected.
+DEMO_IBAN, DEMO_BIC = "FR1420041010050500013M02606", "PSSTFRPPLIL"
+
+
+def seed_decided_call(session: Session, applicants: list[dict], now: datetime | None = None) -> dict:
+    """A call of the demo fund, decided: three applications by the demo applicants, two awards
+    (one accepted, its first tranche paid), one application not selected. Made through the use
+    cases, as a fund manager and the applicants would; once (running it again changes nothing).
+    `applicants` are the accounts service's demo applicants, as grants keeps them."""
+    now = now or utcnow()
+    year = to_paris(now).year
+    fund = session.scalar(select(Fund).where(Fund.name == FUND_NAME, Fund.year == year))
+    if fund is None:
+        fund = calls.create_fund(session, name=FUND_NAME, year=year, envelope_cents=5_000_000, grants_objective=5)
+    call = session.scalar(select(Call).where(Call.fund_id == fund.id, Call.title_fr == DECIDED_CALL_TITLE_FR))
+    if call is not None:
+        return {"fund_id": fund.id, "call_id": call.id}
+    call = calls.create_call(session, {
+        **_call(fund.id, now), "title_fr": DECIDED_CALL_TITLE_FR, "title_en": "Distribution grant (demo, decided)",
+        "opens_at": now - timedelta(days=90)})
+    calls.open_call(session, call.id, now)
+    ids = []
+    for facts, profile, (title, requested) in zip(applicants, DEMO_PROFILES, DEMO_PROJECTS):
+        if session.get(Account, facts["account_id"]) is None:
+            # Their own events bring them up to date once the relay runs.
+            projection.record(session, Account, {**facts, "session_version": 0}, now - timedelta(weeks=13))
+        profiles.save_profile(session, facts["account_id"], ProfileInputSchema().load(profile))
+        application = applications.start_application(session, facts["account_id"], call.id, now, {
+            "project_title": title, "summary": f"{title} : le projet de démonstration.",
+            "description": "Un projet imaginé pour la démonstration de Tremplin.", "requested_cents": requested,
+            "total_budget_cents": 3 * requested, "jobs_expected": 2, "timeline": "Toute l'année",
+            "funding_sources": [{"kind": "own_funds", "amount_cents": 2 * requested, "description": "Fonds propres"}],
+        })
+        for document in call.required_documents:
+            applications.attach_document(session, facts["account_id"], application.id, document["code"],
+                                         io.BytesIO(_pdf(title)), f"{document['code']}.pdf", now,
+                                         config.documents_dir(), config.max_document_bytes())
+        applications.submit_application(session, facts["account_id"], application.id, now)
+        ids.append(application.id)
+    # The call closed a month ago; the jury of the demo is the fund manager's decision alone.
+    call.closes_at = now - timedelta(days=30)
+    calls.close_call(session, call.id, now)
+    calls.start_review(session, call.id, now)
+    first = awards.grant_award(session, ids[0], {"amount_cents": 800_000, "conditions_fr": "Citer le fonds sur les affiches.",
+                                                 "conditions_en": "Credit the fund on the posters."}, now, None).award
+    awards.grant_award(session, ids[1], {"amount_cents": 600_000}, now, None)
+    awards.decide(session, call.id, now, None, with_reviews_missing=True,
+                  reason="Démonstration : décidé sans jury.")
+    awards.accept_award(session, applicants[0]["account_id"], first.id, {
+        "terms_accepted": True, "signatory_name": "Marion Chabrol", "signatory_role": "Gérante",
+        "iban": DEMO_IBAN, "bic": DEMO_BIC}, now)
+    awards.record_payment(session, first.tranches[0].id, {
+        "paid_on": to_paris(now).date(), "amount_cents": first.tranches[0].amount_cents,
+        "bank_reference": "DEMO-VIR-0001"}, now, None)
+    return {"fund_id": fund.id, "call_id": call.id}

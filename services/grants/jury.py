@@ -1285,3 +1285,12 @@ STAGE_NAMES = {
 }
 RECOMMENDATION_NAMES = {"fund": "Fund it", "maybe": "Maybe", "dont_fund": "Don't fund it"}
 FLAG_RULE_NAMES = {"same_siren": "Same SIREN", "same_email_domain": "Same email domain"}
+
+
+# --- What the decision needs (issue 11) ------------------------------------------------------------------------------
+
+
+def unassigned_applications(session: Session, call_id: int) -> int:
+    """Submitted applications of the call that no juror was given."""
+    assigned = set(session.scalars(select(Assignment.application_id).where(Assignment.call_id == call_id)))
+    return sum(application.id not in assigned for application in _submitted_applications(session, call_id))

@@ -17,17 +17,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 
+from babel.numbers import format_percent
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
 from services.notifications.models import Account, Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
-from services.notifications.rendering import render_email
+from services.notifications.rendering import message_language, render_email
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError
 from shared.core.clock import format_paris, utcnow
+from shared.core.money import LOCALES, format_money
 from shared.core.db import Database
 from shared.accounts import projection
 from shared.core.events import Event
@@ -246,6 +249,93 @@ def record_application_withdrawn(session: Session, event: Event) -> None:
     cancel_reminders(session, _application_topic(event.payload))
 
 
+# --- Awards and the decision (events from grants) ---------------------------------------------
+
+AWARD_GRANTED = "award.granted"  # contracts in shared/core/events.py
+DUE_WORDS = {
+    "acceptance": {"fr": "à l'acceptation de l'aide", "en": "when you accept the award"},
+    "interim_report": {"fr": "à la remise d'un rapport intermédiaire", "en": "when you send an interim report"},
+    "final_report": {"fr": "à la remise du rapport final", "en": "when you send the final report"},
+}
+TRANCHE_WORDS = {"fr": "Tranche %(number)s : %(amount)s (%(share)s), %(due)s", "en": "Tranche %(number)s: %(amount)s (%(share)s), %(due)s"}
+
+
+def _award_topic(payload) -> str:
+    return f"award:{payload['award_id']}"
+
+
+def _percent(share_bp: int, language: str) -> str:
+    return format_percent(Decimal(share_bp) / 10_000, "#,##0.##\u00a0%" if language == "fr" else "#,##0.##%",
+                          locale=LOCALES.get(language, "fr_FR"))
+
+
+def _tranche_lines(tranches, language: str) -> list[str]:
+    return [TRANCHE_WORDS[language] % {
+        "number": tranche["number"], "amount": format_money(tranche["amount_cents"], language),
+        "share": _percent(tranche["share_bp"], language), "due": DUE_WORDS[tranche["due"]][language]}
+        for tranche in tranches]
+
+
+def _award_letters(session: Session, topic: str) -> list[Delivery]:
+    """The award's letters, locked; on PostgreSQL the award's topic first (its first letter has no
+    row to lock yet), so that two events of one award at once are applied in turn. SQLite runs
+    one transaction at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:topic))"), {"topic": topic})
+    return session.scalars(select(Delivery).where(Delivery.topic == topic, Delivery.kind == "award_granted")
+                           .with_for_update()).all()
+
+
+def record_award_granted(session: Session, event: Event) -> None:
+    """The award letter: the amount, the conditions, the tranches and the link to accept. A
+    change is announced with the next revision: the letter still queued for an older one is not
+    sent, and an older revision handled after a newer one (out of order) changes nothing."""
+    payload = event.payload
+    language = message_language(payload["language"])
+    topic = _award_topic(payload)
+    letters = _award_letters(session, topic)
+    if any(letter.context.get("revision", 0) >= payload["revision"] for letter in letters):
+        return
+    if session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.topic == topic, Delivery.kind == "award_cancelled")):
+        return  # cancelled already (the events came out of order)
+    for letter in letters:
+        if letter.status == "queued":
+            letter.status, letter.due_at = "cancelled", None
+    session.add(_delivery(event, "award_granted", {
+        "revision": payload["revision"], "revised": payload["revision"] > 1,
+        "call_title": payload["call_title"], "project_title": payload["project_title"],
+        "amount": format_money(payload["amount_cents"], language), "conditions": payload["conditions"] or "",
+        "tranches": _tranche_lines(payload["tranches"], language), "award_url": payload["award_url"],
+    }, topic=topic))
+
+
+def record_award_cancelled(session: Session, event: Event) -> None:
+    payload = event.payload
+    language = message_language(payload["language"])
+    topic = _award_topic(payload)
+    for letter in _award_letters(session, topic):
+        if letter.status == "queued":
+            letter.status, letter.due_at = "cancelled", None
+    session.add(_delivery(event, "award_cancelled", {
+        "call_title": payload["call_title"], "project_title": payload["project_title"],
+        "amount": format_money(payload["amount_cents"], language), "reason": payload["reason"],
+        "paid": format_money(payload["paid_cents"], language), "anything_paid": payload["paid_cents"] > 0,
+        "award_url": payload["award_url"],
+    }, topic=topic))
+
+
+def record_application_not_selected(session: Session, event: Event) -> None:
+    """The polite letter, with the jury's anonymised comments per criterion when released."""
+    payload = event.payload
+    session.add(_delivery(event, "application_not_selected", {
+        "call_title": payload["call_title"], "project_title": payload["project_title"],
+        "comments": [dict(item) for item in payload["jury_comments"] or ()],
+        "overall_comments": list(payload["overall_comments"] or ()),
+        "decision_url": payload["decision_url"],
+    }, topic=_application_topic(payload)))
+
+
 # The service's message to itself when an admin asks for a failed delivery to be sent again: it
 # goes through this service's outbox, so that nothing is put on the queue inside a request.
 RESEND_REQUESTED = "delivery.resend_requested"  # contract in shared/core/events.py
@@ -267,6 +357,9 @@ HANDLERS = {
     ("application.withdrawn", 1): record_application_withdrawn,
     (CALL_CLOSING_EXTENDED, 1): record_call_closing_extended,
     (REVIEWS_PENDING, 1): record_reviews_pending,
+    (AWARD_GRANTED, 1): record_award_granted,
+    ("award.cancelled", 1): record_award_cancelled,
+    ("application.not_selected", 1): record_application_not_selected,
     (RESEND_REQUESTED, 1): _nothing_more,
 }
 

@@ -46,6 +46,18 @@ KINDS: dict[str, EmailKind] = {
     "review_reminder": EmailKind(
         transactional=True, context_keys=("call_title", "review_deadline", "jury_url")
     ),
+    # The call's decision, and what becomes of an award: answers to the person's application.
+    "award_granted": EmailKind(
+        transactional=True,
+        context_keys=("call_title", "project_title", "amount", "conditions", "tranches", "award_url", "revised"),
+    ),
+    "award_cancelled": EmailKind(
+        transactional=True,
+        context_keys=("call_title", "project_title", "amount", "reason", "paid", "anything_paid", "award_url"),
+    ),
+    "application_not_selected": EmailKind(
+        transactional=True, context_keys=("call_title", "project_title", "comments", "overall_comments", "decision_url")
+    ),
     "campaign_news": EmailKind(
         transactional=False, context_keys=("campaign_title", "news_text", "campaign_url")
     ),

@@ -395,3 +395,126 @@ class CampaignNewsPostedV1(Schema):
     text = fields.String(required=True)
     posted_at = fields.AwareDateTime(required=True)
     recipients = fields.List(fields.Nested(_Person), required=True)
+
+
+# --- Awards and the decision (grants) --------------------------------------------------------------
+# What the later consumers need: the crowdfunding service's matchfunding (an awarded organisation's
+# SIREN/SIRET links its campaign) and the impact tracking of supported firms (who, in which sector,
+# how much, from when). The applicant is the recipient, for the emails.
+
+
+class SupportedOrganisationV1(Schema):
+    """The applicant's organisation as it was submitted (the application's snapshot)."""
+
+    siret = fields.String(load_default=None, allow_none=True, metadata={"description": "SIREN (9) or SIRET (14)"})
+    siren = fields.String(load_default=None, allow_none=True, metadata={"description": "its first 9 digits"})
+    rna = fields.String(load_default=None, allow_none=True)
+    legal_name = fields.String(required=True)
+    kind = fields.String(required=True)
+    sector = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+    created_on = fields.Date(load_default=None, allow_none=True)
+
+
+class _AwardFacts(_Recipient):
+    award_id = fields.Integer(required=True, strict=True)
+    application_id = fields.Integer(required=True, strict=True)
+    receipt_number = fields.String(required=True)
+    call_id = fields.Integer(required=True, strict=True)
+    fund_id = fields.Integer(required=True, strict=True)
+    fund_year = fields.Integer(required=True, strict=True)
+    call_title = fields.String(required=True)  # in the recipient's language
+    project_title = fields.String(required=True)
+    organisation = fields.Nested(SupportedOrganisationV1, required=True)
+    amount_cents = fields.Integer(required=True, strict=True)
+    granted_at = fields.AwareDateTime(required=True)
+    award_url = fields.Url(required=True, require_tld=False)
+
+
+class AwardTrancheV1(Schema):
+    number = fields.Integer(required=True, strict=True)
+    due = fields.String(required=True, validate=validate.OneOf(("acceptance", "interim_report", "final_report")))
+    share_bp = fields.Integer(required=True, strict=True, metadata={"description": "basis points: 7000 is 70 %"})
+    amount_cents = fields.Integer(required=True, strict=True)
+
+
+@event_type("award.granted", 1, consumers=("notifications",))
+class AwardGrantedV1(_AwardFacts):
+    """The applicant is told of their award: at the call's decision, or when granted or changed
+    after it (`revision` counts the announcements of one award: an older one changes nothing).
+    `conditions` are in the recipient's language."""
+
+    revision = fields.Integer(required=True, strict=True)
+    conditions = fields.String(load_default="", allow_none=True)
+    tranches = fields.List(fields.Nested(AwardTrancheV1), required=True)
+
+
+@event_type("award.accepted", 1, consumers=())
+class AwardAcceptedV1(_AwardFacts):
+    """The applicant accepted the agreement; the first tranche may now be due."""
+
+    accepted_at = fields.AwareDateTime(required=True)
+    signatory_name = fields.String(required=True)
+    signatory_role = fields.String(required=True)
+    tranches = fields.List(fields.Nested(AwardTrancheV1), required=True)
+
+
+@event_type("award.declined", 1, consumers=())
+class AwardDeclinedV1(_AwardFacts):
+    """The applicant declined: the amount went back to the envelope."""
+
+    declined_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+@event_type("award.cancelled", 1, consumers=("notifications",))
+class AwardCancelledV1(_AwardFacts):
+    """The fund manager cancelled an award the applicant had been told of. What was paid stays
+    paid (`paid_cents`); what is to be paid back is recorded afterwards."""
+
+    cancelled_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True)
+    paid_cents = fields.Integer(required=True, strict=True)
+
+
+class JuryCriterionCommentsV1(Schema):
+    criterion = fields.String(required=True)  # its label in the recipient's language
+    comments = fields.List(fields.String(), required=True)
+
+
+@event_type("application.not_selected", 1, consumers=("notifications",))
+class ApplicationNotSelectedV1(_Recipient):
+    """The call's decision: this submitted application gets no award. `jury_comments` are the
+    jury's comments per criterion, anonymised (no juror's name, in no juror's order), when the
+    fund manager released them; None otherwise."""
+
+    application_id = fields.Integer(required=True, strict=True)
+    receipt_number = fields.String(required=True)
+    call_id = fields.Integer(required=True, strict=True)
+    fund_id = fields.Integer(required=True, strict=True)
+    fund_year = fields.Integer(required=True, strict=True)
+    call_title = fields.String(required=True)  # in the recipient's language
+    project_title = fields.String(required=True)
+    organisation = fields.Nested(SupportedOrganisationV1, required=True)
+    requested_cents = fields.Integer(required=True, strict=True)
+    decided_at = fields.AwareDateTime(required=True)
+    decision_url = fields.Url(required=True, require_tld=False)
+    jury_comments = fields.List(fields.Nested(JuryCriterionCommentsV1), load_default=None, allow_none=True)
+    overall_comments = fields.List(fields.String(), load_default=None, allow_none=True)
+
+
+@event_type("tranche.paid", 1, consumers=())
+class TranchePaidV1(_AwardFacts):
+    """The fund manager recorded a payment against a tranche of an accepted award."""
+
+    payment_id = fields.Integer(required=True, strict=True)
+    tranche_number = fields.Integer(required=True, strict=True)
+    tranche_count = fields.Integer(required=True, strict=True)
+    due = fields.String(required=True)
+    tranche_amount_cents = fields.Integer(required=True, strict=True)
+    payment_cents = fields.Integer(required=True, strict=True)
+    paid_on = fields.Date(required=True)
+    bank_reference = fields.String(required=True)
+    tranche_paid = fields.Boolean(required=True, metadata={"description": "the tranche is now paid in full"})
+    award_paid_cents = fields.Integer(required=True, strict=True)

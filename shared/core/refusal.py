@@ -95,4 +95,6 @@ def _translate_tree(errors, translate: Translate, values: dict, locale: str):
         return {field: _translate_tree(messages, translate, values, locale) for field, messages in errors.items()}
     if isinstance(errors, (list, tuple)):
         return [_translate_tree(message, translate, values, locale) for message in errors]
-    return _fill(translate(str(errors)), values, locale)
+    if not isinstance(errors, str):
+        return errors  # a figure given with the messages (a count, an id) stays as it is
+    return _fill(translate(errors), values, locale)

@@ -166,6 +166,7 @@ def register_error_handlers(app: Flask) -> None:
     def _refused(refusal: Refusal):
         if is_page_request():
             return render_refusal(refusal)
+        # The per-field messages filled in with the refusal's values, as its message is.
         errors = {"json": refusal.field_errors()} if refusal.errors else {}
         return error_response(
             refusal.status, HTTP_STATUS_CODES.get(refusal.status, "Error"), refusal.text(), errors, refusal.headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.grants import calls
+from services.grants import awards, calls
 from services.grants.schemas.calls import (
     CallChangesSchema,
     CallFilterSchema,
@@ -66,9 +66,12 @@ class CallStatus(MethodView):
     @blp.arguments(CallStatusSchema)
     @blp.response(200, CallSchema)
     def post(self, data, call_id):
-        """Move a call on: draft → open → closed → in_review → decided (409 when it cannot)."""
+        """Move a call on: draft → open → closed → in_review → decided (409 when it cannot).
+
+        To `decided`, this is the decision (`POST /api/manage/calls/<id>/decision`) with its
+        defaults: refused while reviews are missing, the jury's comments kept."""
         with unit_of_work() as session:
-            return calls.move_call(session, call_id, data["status"], utcnow())
+            return awards.move_call(session, call_id, data["status"], utcnow(), current_principal().account_id)
 
 
 @blp.route("/manage/calls")

@@ -34,3 +34,18 @@ from services.grants.models.jury import (  # noqa: F401
     PanelMember,
     Review,
 )
+from services.grants.models.awards import (  # noqa: F401
+    ACTIVE_AWARD_STATUSES,
+    AWARD_STATUSES,
+    OUTCOMES,
+    REPORT_KINDS,
+    TRANCHE_STATUSES,
+    Award,
+    AwardLogEntry,
+    AwardReport,
+    AwardTranche,
+    Outcome,
+    Payment,
+    Repayment,
+    TranchePlanRow,
+)

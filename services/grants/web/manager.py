@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.grants import calls, review
+from services.grants import awards, calls, review
 from services.grants.api.review import csv_response
 from services.grants.models import APPLICATION_STATUSES
 from shared.core.organisations import ORGANISATION_KINDS, SECTORS
@@ -22,7 +22,7 @@ from services.grants.web.public import STATUS_NAMES, page_helpers
 from shared.core.clock import utcnow
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
-from shared.accounts.sessions import page_requires
+from shared.accounts.sessions import page_account, page_requires
 from shared.web.pages import load_form, refusal_errors
 from shared.web.service_app import db_session, unit_of_work
 
@@ -155,7 +155,7 @@ def move_call(call_id):
         return _calls_page(errors, 422)
     try:
         with unit_of_work() as session:
-            call = calls.move_call(session, call_id, data["status"], utcnow())
+            call = awards.move_call(session, call_id, data["status"], utcnow(), page_account().id)
     except Refusal as refusal:
         return _calls_page(refusal_errors(refusal, FORM_NAMES), refusal.status)
     flash(translate("The call is now: %(status)s.", status=translate(STATUS_NAMES[call.status])))

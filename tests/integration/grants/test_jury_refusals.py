@@ -48,8 +48,9 @@ def test_refusals_of_the_fund_managers_routes(grants_app, grants):
     assert client.get(f"/applications/{second}/review").status_code == 404
     assert client.get(f"/applications/{second}/documents/statutes").status_code == 404
 
-    # Once decided, the jury's work is over.
-    assert grants.post(f"/api/calls/{call_id}/status", json={"status": "decided"}, headers=headers).status_code == 200
+    # Once decided (with a review missing: the fund manager says so), the jury's work is over.
+    assert grants.post(f"/api/manage/calls/{call_id}/decision", json={"with_reviews_missing": True},
+                       headers=headers).status_code == 200
     logged = _count(grants_app, JuryLogEntry)
     assert grants.patch(f"{base}/jury", json={"reviews_per_application": 2}, headers=headers).status_code == 409
     assert grants.post(f"{base}/jury/members", json={"juror_id": nina.id}, headers=headers).status_code == 409

@@ -37,6 +37,24 @@ CONTEXTS = {
                           "reset_url": "https://tremplin.local/comptes/accounts/reset"},
     "invitation": {"invited_by": "Manon Dupré", "roles_text": "membre du jury", "organisation": "Les Films du Puy",
                    "accept_url": "https://tremplin.local/comptes/invitations/tok"},
+    "award_granted": {
+        "call_title": "Aide à la création 2026", "project_title": "Tournée des Volcans", "amount": "10 000,01 €",
+        "conditions": "Citer le fonds sur les affiches.", "revised": False,
+        "tranches": ["Tranche 1 : 7 000,01 € (70 %), à l'acceptation de l'aide",
+                     "Tranche 2 : 3 000,00 € (30 %), à la remise du rapport final"],
+        "award_url": "https://tremplin.local/subventions/awards/4",
+    },
+    "award_cancelled": {
+        "call_title": "Aide à la création 2026", "project_title": "Tournée des Volcans", "amount": "8 000,00 €",
+        "reason": "Le projet est abandonné.", "paid": "5 600,00 €", "anything_paid": True,
+        "award_url": "https://tremplin.local/subventions/awards/4",
+    },
+    "application_not_selected": {
+        "call_title": "Aide à la création 2026", "project_title": "Ciné-plein-air",
+        "comments": [{"criterion": "Qualité artistique", "comments": ["Un propos fort.", "Une forme à affiner."]}],
+        "overall_comments": ["Un beau projet, à représenter."],
+        "decision_url": "https://tremplin.local/subventions/applications/7/decision",
+    },
 }
 # Crowdfunding's messages: campaigns and pledges.
 CONTEXTS.update({
@@ -85,6 +103,18 @@ def parts(message):
     )
 
 
+def shown_values(value):
+    """The texts of a context (in its lists and rows too): what the message must show."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from shown_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from shown_values(item)
+
+
 def test_every_kind_has_a_context_in_these_tests():
     assert set(CONTEXTS) == set(KINDS)
 
@@ -103,7 +133,7 @@ def test_every_kind_renders_text_and_html_with_its_values_and_footer(kind, langu
     for part in (text, html):
         assert "Tremplin" in part
         assert "Ana Müller" in part
-    for value in CONTEXTS[kind].values():
+    for value in shown_values(CONTEXTS[kind]):
         # HTML escapes apostrophes; the plain text carries the value as is.
         assert value in text
         assert value.replace("'", "&#39;").split("\n")[0] in html
@@ -286,3 +316,33 @@ def test_every_time_in_an_email_says_it_is_paris_time(kind, language):
             assert words.count(f"<{key}> {PARIS_TIME[language]}") == words.count(f"<{key}>"), written
     for key in instants:
         assert f"<{key}>" in text and f"<{key}>" in html
+
+
+def test_the_award_letter_says_the_amount_and_tranches_and_a_change_says_so():
+    first = render("award_granted", "fr")
+    assert first["Subject"] == "Bonne nouvelle : une aide de 10 000,01 € pour « Tournée des Volcans »"
+    text, html = parts(first)
+    assert "- Tranche 1 : 7 000,01 € (70 %), à l'acceptation de l'aide" in text
+    assert 'href="https://tremplin.local/subventions/awards/4"' in html
+    changed = render("award_granted", "en", {**CONTEXTS["award_granted"], "revised": True, "conditions": ""})
+    assert changed["Subject"] == 'Award changed: a grant of 10 000,01 € for "Tournée des Volcans"'
+    text, _ = parts(changed)
+    assert "This message replaces the previous one." in text and "Conditions" not in text
+
+
+def test_the_letter_of_an_application_not_selected_carries_the_jury_comments_only_when_released():
+    text, html = parts(render("application_not_selected", "fr"))
+    assert "Voici les commentaires du jury, critère par critère :" in text
+    assert "Qualité artistique\n- Un propos fort.\n- Une forme à affiner." in text
+    assert "<li>Un propos fort.</li>" in html
+    kept = {**CONTEXTS["application_not_selected"], "comments": [], "overall_comments": []}
+    text, html = parts(render("application_not_selected", "en", kept))
+    assert "jury's comments" not in text and "jury's comments" not in html
+    assert "was not selected this time" in text
+
+
+def test_a_cancellation_mentions_what_was_paid_only_when_something_was():
+    text, _ = parts(render("award_cancelled", "fr"))
+    assert "Ce qui vous a déjà été versé (5 600,00 €)" in text
+    text, _ = parts(render("award_cancelled", "fr", {**CONTEXTS["award_cancelled"], "anything_paid": False}))
+    assert "déjà été versé" not in text

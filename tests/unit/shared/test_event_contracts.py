@@ -54,7 +54,8 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         ("account.registered", 1), ("account.password_reset_requested", 1), ("application.draft_started", 1),
         ("application.submitted", 1), ("application.withdrawn", 1), ("call.closing_extended", 1),
         ("delivery.resend_requested", 1), ("account.updated", 1), ("account.sign_up_attempted", 1),
-        ("account.invited", 1), ("jury.reviews_pending", 1),
+        ("account.invited", 1), ("jury.reviews_pending", 1), ("award.granted", 1), ("award.cancelled", 1),
+        ("application.not_selected", 1),
         # Crowdfunding: campaigns and pledges.
         ("campaign.submitted", 1), ("campaign.approved", 1), ("campaign.changes_requested", 1),
         ("campaign.rejected", 1), ("campaign.published", 1), ("pledge.confirmed", 1), ("pledge.changed", 1),
