@@ -234,6 +234,6 @@ def test_every_rule_and_share_message_has_its_french():
     assert [m for m in shares if not catalog.knows(m)] == []
     (total,) = plan_failures([Tranche(7000, ACCEPTANCE), Tranche(2999, FINAL_REPORT)])
     assert catalog.translate(total.template, "fr", **dict(total.values)) == (
-        "Les parts des tranches totalisent 99.99 % au lieu de 100 %.")
+        "Les parts des tranches font 99.99 % au lieu de 100 %.")  # awards.po's words
     assert set(module.DUE_CONDITION_LABELS) == set(module.DUE_CONDITIONS)
     assert all(set(labels) == {"fr", "en"} for labels in module.DUE_CONDITION_LABELS.values())

@@ -59,3 +59,24 @@ def test_a_text_missing_from_the_catalog_stays_in_english():
     assert catalog.translate_plural("%(count)s cat", "%(count)s cats", 3, "fr") == "3 cats"
     assert catalog.translate("", "fr") == ""
     assert catalog.translate("Sector", "fr") == "Secteur" and catalog.translate("Sector", "en") == "Sector"
+
+
+@pytest.mark.parametrize("service", (*SERVICES, "accounts"))
+def test_a_text_has_one_french_across_a_services_catalogs(service):
+    # The catalogs of a service are merged into one: a text given two French words in two files
+    # would be shown in whichever file is read last, on every page of the service.
+    from babel.messages.pofile import read_po
+
+    directories = (*SHARED_TRANSLATIONS, ROOT / "services" / service / "translations")
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for directory in directories:
+        for path in sorted((directory / "fr").glob("*.po")):
+            with path.open("rb") as handle:
+                for message in read_po(handle, locale="fr"):
+                    if not message.id or not message.string or message.fuzzy:
+                        continue
+                    earlier = seen.setdefault(str(message.id), (path.name, str(message.string)))
+                    if earlier[1] != str(message.string):
+                        clashes.append(f"{message.id!r}: {earlier[0]} {earlier[1]!r}, {path.name} {message.string!r}")
+    assert clashes == []
