@@ -397,6 +397,164 @@ class CampaignNewsPostedV1(Schema):
     recipients = fields.List(fields.Nested(_Person), required=True)
 
 
+# --- Crowdfunding: the close, charging, refunds (issue 13) ----------------------------------------
+# The close is decided by the crowdfunding service at the campaign's end time. A campaign's facts
+# carry its owner's organisation (SIREN/SIRET), so that the grants service can follow supported firms
+# and pay a campaign's matches without reading crowdfunding's tables. Consumers are added to each
+# contract's tuple as their handlers land.
+
+CAMPAIGN_OUTCOMES = ("succeeded", "failed", "cancelled")
+
+
+class CampaignOrganisationV1(Schema):
+    """The campaign owner's organisation, as the owner declared it (checked like an applicant's)."""
+
+    siret = fields.String(load_default=None, allow_none=True, metadata={"description": "SIREN (9) or SIRET (14)"})
+    siren = fields.String(load_default=None, allow_none=True, metadata={"description": "its first 9 digits"})
+    rna = fields.String(load_default=None, allow_none=True)
+    legal_name = fields.String(required=True)
+    kind = fields.String(required=True)
+    sector = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+
+
+class _CampaignClosed(_CampaignRef):
+    """The campaign's owner is the recipient; its totals at the close, in cents."""
+
+    owner_account_id = fields.Integer(required=True, strict=True)
+    organisation = fields.Nested(CampaignOrganisationV1, required=True)
+    funding_model = fields.String(required=True, validate=validate.OneOf(FUNDING_MODELS))
+    goal_cents = fields.Integer(required=True, strict=True)
+    ends_at = fields.AwareDateTime(required=True)
+    closed_at = fields.AwareDateTime(required=True)
+    pledged_cents = fields.Integer(required=True, strict=True, metadata={"description": "confirmed pledges at the close"})
+    card_pledged_cents = fields.Integer(required=True, strict=True)
+    transfer_cents = fields.Integer(required=True, strict=True)
+    backers = fields.Integer(required=True, strict=True)
+    matched_cents = fields.Integer(load_default=0, strict=True, metadata={"description": "matches reserved by the fund"})
+
+
+@event_type("campaign.succeeded", 1, consumers=())
+class CampaignSucceededV1(_CampaignClosed):
+    """The campaign closed a success (all-or-nothing: the goal reached; keep-it-all: always when
+    anything was pledged): its card pledges are being charged."""
+
+
+@event_type("campaign.failed", 1, consumers=())
+class CampaignFailedV1(_CampaignClosed):
+    """An all-or-nothing campaign closed below its goal: nothing is charged, the cards are detached."""
+
+    recipients = fields.List(fields.Nested(_Person), required=True, metadata={"description": "its backers"})
+
+
+@event_type("campaign.cancelled", 1, consumers=())
+class CampaignCancelledV1(_CampaignClosed):
+    """The fund manager cancelled a successful campaign: every paid pledge is refunded."""
+
+    cancelled_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True)
+    recipients = fields.List(fields.Nested(_Person), required=True, metadata={"description": "its backers"})
+
+
+class _PledgeSettled(_PledgeRef):
+    backer_account_id = fields.Integer(required=True, strict=True)
+    attempt = fields.Integer(required=True, strict=True, metadata={"description": "the charge attempt, from 1"})
+
+
+@event_type("pledge.charged", 1, consumers=())
+class PledgeChargedV1(_PledgeSettled):
+    """The pledge's card was charged (by the worker at the close, or by the backer on the recovery page)."""
+
+    payment_intent_id = fields.String(required=True)
+    charged_at = fields.AwareDateTime(required=True)
+
+
+@event_type("pledge.action_needed", 1, consumers=())
+class PledgeActionNeededV1(_PledgeSettled):
+    """The bank asked for authentication, or declined the card: the backer finishes paying on the
+    recovery page by `expires_at`. `reminder` is 0 for the first message, then 1 and 2."""
+
+    reason = fields.String(required=True, metadata={"description": "authentication_required, card_declined..."})
+    action_url = fields.Url(required=True, require_tld=False)
+    expires_at = fields.AwareDateTime(required=True)
+    reminder = fields.Integer(required=True, strict=True)
+
+
+@event_type("pledge.failed", 1, consumers=())
+class PledgeFailedV1(_PledgeSettled):
+    """The pledge was not paid by its deadline: its tier place is freed and it no longer counts."""
+
+    reason = fields.String(required=True)
+    failed_at = fields.AwareDateTime(required=True)
+    owner = fields.Nested(_Person, required=True, metadata={"description": "the campaign's owner, who is told"})
+
+
+@event_type("pledge.refunded", 1, consumers=())
+class PledgeRefundedV1(_PledgeSettled):
+    """A refund of a paid pledge, in full or in part, went through."""
+
+    refund_id = fields.Integer(required=True, strict=True)
+    refund_cents = fields.Integer(required=True, strict=True)
+    refunded_total_cents = fields.Integer(required=True, strict=True)
+    fully_refunded = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    refunded_at = fields.AwareDateTime(required=True)
+
+
+# --- Matchfunding: crowdfunding asks, grants reserves within its pot (issue 13) -------------------
+# A match is keyed by the pledge (`pledge_id`): a repeated request reserves nothing twice. The grants
+# service releases a pledge's match itself when it reads that the pledge was cancelled, failed or
+# refunded, or that the campaign failed or was cancelled; it says so with `match.released`.
+
+MATCH_REFUSALS = ("not_qualifying", "pot_exhausted", "campaign_cap", "backer_limit", "pot_closed")
+
+
+class _MatchRef(Schema):
+    pledge_id = fields.Integer(required=True, strict=True)
+    campaign_id = fields.Integer(required=True, strict=True)
+
+
+@event_type("match.requested", 1, consumers=())
+class MatchRequestedV1(_MatchRef):
+    """A pledge was confirmed on a campaign that may qualify for matching."""
+
+    backer_account_id = fields.Integer(required=True, strict=True)
+    owner_account_id = fields.Integer(required=True, strict=True)
+    organisation = fields.Nested(CampaignOrganisationV1, required=True)
+    campaign_title = fields.String(required=True)
+    amount_cents = fields.Integer(required=True, strict=True)
+    requested_at = fields.AwareDateTime(required=True)
+
+
+@event_type("match.reserved", 1, consumers=())
+class MatchReservedV1(_MatchRef):
+    """The fund reserved `matched_cents` in its pot for this pledge."""
+
+    pot_id = fields.Integer(required=True, strict=True)
+    fund_id = fields.Integer(required=True, strict=True)
+    matched_cents = fields.Integer(required=True, strict=True)
+    reserved_at = fields.AwareDateTime(required=True)
+
+
+@event_type("match.refused", 1, consumers=())
+class MatchRefusedV1(_MatchRef):
+    """No match for this pledge, and why."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(MATCH_REFUSALS))
+    refused_at = fields.AwareDateTime(required=True)
+
+
+@event_type("match.released", 1, consumers=())
+class MatchReleasedV1(_MatchRef):
+    """A reserved match went back to the pot (the pledge or the campaign no longer counts)."""
+
+    pot_id = fields.Integer(required=True, strict=True)
+    released_cents = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True)
+    released_at = fields.AwareDateTime(required=True)
+
+
 # --- Awards and the decision (grants) --------------------------------------------------------------
 # What the later consumers need: the crowdfunding service's matchfunding (an awarded organisation's
 # SIREN/SIRET links its campaign) and the impact tracking of supported firms (who, in which sector,
