@@ -21,8 +21,12 @@ run: install
 services:
 	bash scripts/ensure-services.sh
 
+# Each pytest process makes its own databases, queues and ports (tests/conftest.py); a test
+# module stays in one process, so its fixtures start once.
+TEST_PROCESSES ?= 3
+
 test: install services
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 
 bench: install services
 	$(BIN)/python bench/outbox_relay.py
