@@ -28,7 +28,9 @@ TEST_PROCESSES ?= 3
 test: install services
 	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 
-bench: install services
+bench: install
+	BENCH_TOOLS=1 bash scripts/ensure-services.sh
+	$(BIN)/python bench/platform_load.py
 	$(BIN)/python bench/outbox_relay.py
 	$(BIN)/python bench/notifications_delivery.py
 	$(BIN)/python bench/jury_ranking.py

@@ -55,4 +55,9 @@ if ! command -v chromium >/dev/null; then
   echo "Installing chromium from Debian's packages, for the browser tests..."
   apt_install chromium
 fi
+# The benches (`make bench`, BENCH_TOOLS=1) drive HTTP with wrk and the database with pgbench.
+if [ "${BENCH_TOOLS:-0}" = 1 ]; then
+  command -v wrk >/dev/null || { echo "Installing wrk from Debian's packages, for the benches..."; apt_install wrk; }
+  command -v pgbench >/dev/null || { echo "Installing pgbench (PostgreSQL server package)..."; apt_install postgresql; }
+fi
 echo "PostgreSQL and Redis answer; chromium is installed."

@@ -1,0 +1,506 @@
+"""The platform's hot paths, each beside its ceiling measured in the same run (issue 15).
+
+Starts, side by side on PostgreSQL databases and a Redis namespace of its own (dropped at the end):
+- the references: Flask's hello world in JSON under the services' gunicorn settings
+  (bench/hello_app.py), pgbench's simple update, a dramatiq worker process running an actor that
+  does nothing (bench/noop_actor.py), a plain smtplib loop over one open connection;
+- the platform's processes as the Procfile starts them: grants and crowdfunding under gunicorn
+  (`--config python:shared.web.server`), the grants relay, the notifications worker, the local
+  SMTP server (devsmtp).
+
+HTTP is driven by wrk (Debian's package; `make bench` installs it) with `--connections` open
+connections; the rest by the project's own code. Each row prints the reference, the figure, their
+ratio and, for HTTP, the 99th percentile latency and any answer that was not 2xx. The memory of
+every web, relay and worker process is read from /proc: idle before the load, and the most seen
+while the load ran.
+
+    .venv/bin/python bench/platform_load.py [--seconds 10] [--connections 50] [--events 2000] [--emails 500]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from pathlib import Path
+from types import SimpleNamespace
+
+from scratch import ADMIN, RUN, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+
+SERVICES = ("grants", "crowdfunding", "notifications")
+use_scratch_databases(*SERVICES)
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path(tempfile.mkdtemp(prefix="tremplin-load-"))
+os.environ.update(
+    LOG_JSON="1", TREMPLIN_VAR=str(WORK / "var"), CROWDFUNDING_COVERS_DIR=str(WORK / "covers"),
+    GRANTS_DOCUMENTS_DIR=str(WORK / "documents"), STRIPE_WEBHOOK_URL="http://127.0.0.1:1/",
+    ACCOUNTS_SIGNING_KEY_FILE=str(WORK / "signing.pem"), JWKS_URL=f"file://{WORK / 'jwks.json'}",
+)
+os.environ.pop("STRIPE_SECRET_KEY", None)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+os.environ["LOCALSTRIPE_PORT"] = str(free_port())
+os.environ["SMTP_HOST"], os.environ["SMTP_PORT"] = "127.0.0.1", str(free_port())
+
+import logging  # noqa: E402
+
+from PIL import Image  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from shared.accounts import projection  # noqa: E402
+from shared.accounts.tokens import Signer, generate_key_file  # noqa: E402
+
+PROCESSES: dict[str, subprocess.Popen] = {}
+
+
+# --- Processes ------------------------------------------------------------------------------------
+
+def start(name: str, command: list[str], *, port: int | None = None, probe: str = "/healthz", cwd: Path = ROOT,
+          extra_path: str = "") -> subprocess.Popen:
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), extra_path])))
+    log = open(WORK / f"{name}.log", "wb")
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    PROCESSES[name] = process
+    if port is not None:
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1).close()
+                return process
+            except OSError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError(f"{name} did not start: see {WORK / (name + '.log')}")
+    return process
+
+
+def gunicorn(name: str, application: str, port: int, **options) -> subprocess.Popen:
+    return start(name, [str(Path(sys.executable).parent / "gunicorn"), "--config", "python:shared.web.server",
+                        "--bind", f"127.0.0.1:{port}", application], port=port, **options)
+
+
+def stop_all() -> None:
+    for process in PROCESSES.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in PROCESSES.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def family(pid: int) -> list[int]:
+    """A process and all its descendants (gunicorn's and dramatiq's workers are its children)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    queue.extend(int(child) for child in handle.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Memory:
+    """The largest RSS of any one process of each of the platform's process kinds, sampled."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.idle: dict[str, float] = {}
+        self.loaded: dict[str, float] = {name: 0.0 for name in names}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def largest(self, name: str) -> float:
+        return max((rss_mb(pid) for pid in family(PROCESSES[name].pid)), default=0.0)
+
+    def read_idle(self) -> None:
+        self.idle = {name: self.largest(name) for name in self.names}
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            for name in self.names:
+                self.loaded[name] = max(self.loaded[name], self.largest(name))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
+    command = ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
+               "--latency", "--timeout", "10s"]
+    if script is not None:
+        path = WORK / f"script-{abs(hash(script))}.lua"
+        path.write_text(script)
+        command += ["--script", str(path)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {"rate": rate, "p99_ms": float(p99.group(1)) * UNITS[p99.group(2)] if p99 else float("nan"),
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1).strip() if socket_errors else ""}
+
+
+def rotating_requests(method: str, targets: list[tuple[str, str]], body: str | None, accept: str = "application/json") -> str:
+    """A wrk script sending `method` to each (path, bearer token) in turn, with `body`."""
+    rows = ",\n".join(f'  {{"{path}", "Bearer {token}"}}' for path, token in targets)
+    body_lua = "nil" if body is None else json.dumps(body)
+    return f"""
+local targets = {{
+{rows}
+}}
+local body = {body_lua}
+local count = 0
+request = function()
+  count = count + 1
+  local target = targets[(count % #targets) + 1]
+  local headers = {{["Authorization"] = target[2], ["Accept"] = "{accept}"}}
+  if body then headers["Content-Type"] = "application/json" end
+  return wrk.format("{method}", target[1], headers, body)
+end
+"""
+
+
+# --- The platform's data --------------------------------------------------------------------------
+
+class People:
+    def __init__(self, signer: Signer):
+        self.signer = signer
+        self.numbers = iter(range(1, 10_000_000))
+
+    def token(self, db, model, roles: list[str], name: str = "Someone") -> tuple[int, str]:
+        number = next(self.numbers)
+        person = SimpleNamespace(id=number, email=f"p{number}@example.org", name=f"{name} {number}", language="fr",
+                                 roles=roles, session_version=0)
+        with db.unit_of_work() as session:
+            projection.record(session, model, {"account_id": number, "email": person.email, "name": person.name,
+                                               "language": "fr", "roles": roles, "session_version": 0},
+                              datetime.now(timezone.utc))
+        return number, self.signer.mint(person, "access", 6 * 3600)
+
+
+def seed_grants(people: People, drafts: int) -> list[tuple[str, str]]:
+    """An open call with `drafts` applicants, each with a draft: the (path, token) of each draft."""
+    from services.grants.app import create_app
+    from services.grants.models import Account
+
+    app = create_app({"TESTING": True})
+    client, db = app.test_client(), app.extensions["db"]
+
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    _, manager = people.token(db, Account, ["fund_manager"], "Manon")
+    fund = client.post("/api/funds", headers=bearer(manager), json={
+        "name": "Fonds réactif", "year": 2026, "envelope_cents": 5_000_000}).get_json()
+    now = datetime.now(timezone.utc)
+    call = client.post("/api/calls", headers=bearer(manager), json={
+        "fund_id": fund["id"], "title_fr": "Aide à la création", "title_en": "Creation grant",
+        "description_fr": "Pour les projets des industries créatives.", "opens_at": (now - timedelta(days=1)).isoformat(),
+        "closes_at": (now + timedelta(days=30)).isoformat(), "max_award_cents": 1_000_000,
+        "postal_codes": ["63000"], "sectors": ["music", "film"], "organisation_kinds": ["company", "association"],
+        "min_other_funding_share_percent": 20,
+        "required_documents": [{"code": "budget", "label_fr": "Budget", "label_en": "Budget"}],
+        "scoring_grid": [{"code": "quality", "label_fr": "Qualité", "label_en": "Quality", "weight": 1,
+                          "levels": [{"score": 0, "description": "Faible"}, {"score": 2, "description": "Bon"}]}],
+    }).get_json()
+    assert client.post(f"/api/calls/{call['id']}/status", headers=bearer(manager),
+                       json={"status": "open"}).status_code == 200
+    targets = []
+    for number in range(drafts):
+        _, token = people.token(db, Account, ["applicant"], "Applicant")
+        assert client.put("/api/profile", headers=bearer(token), json={
+            "legal_name": f"Studio {number}", "kind": "company", "siret": "73282932000074", "address": "1 rue",
+            "postal_code": "63000", "city": "Clermont-Ferrand", "sector": "music", "head_count": 2,
+            "created_on": "2019-03-01"}).status_code == 200
+        draft = client.post("/api/applications", headers=bearer(token), json={
+            "call_id": call["id"], "project_title": f"Projet {number}"}).get_json()
+        assert "id" in draft, draft
+        targets.append((f"/api/applications/{draft['id']}", token))
+    db.dispose()
+    return targets
+
+
+def seed_campaign(people: People) -> int:
+    """A live campaign with three reward tiers and 100 confirmed pledges: its id."""
+    from services.crowdfunding.app import create_app
+    from services.crowdfunding.models import Account
+
+    app = create_app({"TESTING": True})
+    client, db = app.test_client(), app.extensions["db"]
+
+    def bearer(roles, name="Someone"):
+        return {"Authorization": f"Bearer {people.token(db, Account, roles, name)[1]}"}
+
+    owner, manager = bearer(["campaign_owner"]), bearer(["fund_manager"])
+    now = datetime.now(timezone.utc)
+    assert client.put("/api/owner/organisation", headers=owner, json={
+        "legal_name": "Bench SARL", "kind": "company", "siret": "73282932000074", "postal_code": "63000",
+        "city": "Clermont-Ferrand", "sector": "music"}).status_code == 200
+    campaign = client.post("/api/campaigns", headers=owner, json={
+        "title_fr": "Banc d'essai", "pitch_fr": "Mesurer.", "sector": "music", "goal_cents": 1_000_000,
+        "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=30)).isoformat(),
+        "funding_model": "all_or_nothing", "budget": [{"label": "Studio", "amount_cents": 1_000_000}]}).get_json()
+    picture = io.BytesIO()
+    Image.new("RGB", (1600, 800), (40, 90, 160)).save(picture, "JPEG")
+    client.put(f"/api/campaigns/{campaign['id']}/cover", headers=owner, content_type="multipart/form-data",
+               data={"file": (io.BytesIO(picture.getvalue()), "cover.jpg"), "alt_fr": "Une image"})
+    tiers = [client.post(f"/api/campaigns/{campaign['id']}/tiers", headers=owner, json={
+        "title_fr": f"Palier {n}", "description_fr": "Une contrepartie.", "minimum_cents": 1_000 * n,
+        "quantity": None, "delivery_month": "2027-06"}).get_json()["id"] for n in (1, 2, 3)]
+    assert client.post(f"/api/campaigns/{campaign['id']}/submit", headers=owner).status_code == 200
+    assert client.post(f"/api/manage/campaigns/{campaign['id']}/decision", headers=manager,
+                       json={"decision": "approved"}).status_code == 200
+    for number in range(100):
+        pledge = client.post(f"/api/campaigns/{campaign['id']}/pledges", headers=bearer(["backer"], "Backer"), json={
+            "amount_cents": 3_000 + number, "tier_id": tiers[number % 3], "method": "transfer"}).get_json()
+        client.post(f"/api/manage/pledges/{pledge['id']}/transfer-received", headers=manager)
+    db.dispose()
+    return campaign["id"]
+
+
+# --- The rows that are not HTTP -------------------------------------------------------------------
+
+def pgbench(seconds: int) -> float:
+    """pgbench's simple update (-b simple-update), 10 clients, on a database of its own: tx/s."""
+    name = f"tremplin_bench_pgbench_{RUN}"
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        base = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
+        subprocess.run(["pgbench", *base, "-i", "-q", "-s", "10", name], check=True, capture_output=True)
+        output = subprocess.run(["pgbench", *base, "-n", "-b", "simple-update", "-c", "10", "-j", "2",
+                                 "-T", str(seconds), name], check=True, capture_output=True, text=True).stdout
+        return float(re.search(r"tps = ([\d.]+)", output).group(1))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def queue_left(broker, queue: str) -> int:
+    """Messages of a queue not yet acknowledged (waiting, or held by a worker)."""
+    return broker.client.hlen(f"{broker.namespace}:{queue}.msgs")
+
+
+def noop_rate(count: int) -> float:
+    """Messages a second through a worker process running an actor that does nothing."""
+    from shared.core.broker import broker
+    sys.path.insert(0, str(ROOT / "bench"))
+    import noop_actor
+
+    started = time.perf_counter()
+    for number in range(count):
+        noop_actor.nothing.send(number)
+    while queue_left(broker, "bench-noop"):
+        time.sleep(0.01)
+    return count / (time.perf_counter() - started)
+
+
+def outbox_rows(count: int) -> tuple[float, float]:
+    """Events written to the grants outbox one commit each (events/s), then relayed by the grants relay
+    process and consumed by the notifications worker process, end to end (events/s)."""
+    from shared.core.consumer import ProcessedEvent
+    from shared.core.db import Database
+    from shared.core.outbox import publish
+
+    grants = Database(os.environ["GRANTS_DATABASE_URL"])
+    notifications = Database(os.environ["NOTIFICATIONS_DATABASE_URL"])
+    with notifications.unit_of_work() as session:
+        before = session.scalar(select(func.count()).select_from(ProcessedEvent))
+    started = time.perf_counter()
+    for number in range(count):
+        with grants.unit_of_work() as session:
+            publish(session, "grants", "account.registered", 1, {
+                "account_id": 1_000_000 + number, "service": "grants", "email": f"b{number}@example.org",
+                "name": f"B{number}", "language": "fr", "roles": ["applicant"], "confirm_url": None})
+    written = time.perf_counter() - started
+    while True:
+        with notifications.unit_of_work() as session:
+            done = session.scalar(select(func.count()).select_from(ProcessedEvent)) - before
+        if done >= count:
+            break
+        time.sleep(0.02)
+    end_to_end = time.perf_counter() - started
+    grants.dispose()
+    notifications.dispose()
+    return count / written, count / end_to_end
+
+
+def smtp_loop(count: int) -> float:
+    """The same kind of message, sent by a plain smtplib loop over one open connection."""
+    started = time.perf_counter()
+    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as connection:
+        for number in range(count):
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "tremplin@example.org", f"r{number}@example.org", "Test"
+            message.set_content("Bonjour,\n\nUn message de référence.\n")
+            connection.send_message(message)
+    return count / (time.perf_counter() - started)
+
+
+def email_pipeline(count: int) -> float:
+    """Emails through the notifications worker process: event, delivery row, rendered email, SMTP."""
+    import services.notifications.actors as actors
+    from services.notifications.models import Delivery
+    from shared.core.db import Database
+    from shared.core.events import new_event_id, utcnow
+
+    db = Database(os.environ["NOTIFICATIONS_DATABASE_URL"])
+    started = time.perf_counter()
+    for number in range(count):
+        actors.on_event.send({
+            "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
+            "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
+            "payload": {"account_id": number, "service": "grants", "email": f"b{number}@example.org",
+                        "name": f"B{number}", "language": "fr" if number % 2 else "en",
+                        "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}"}})
+    while True:
+        with db.unit_of_work() as session:
+            settled = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status.in_(("sent", "failed"))))
+        if settled >= count:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return count / elapsed
+
+
+# --- The run --------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--emails", type=int, default=500)
+    parser.add_argument("--drafts", type=int, default=100)
+    arguments = parser.parse_args()
+    logging.disable(logging.INFO)  # the seeding's request log would measure the terminal
+    generate_key_file(Path(os.environ["ACCOUNTS_SIGNING_KEY_FILE"]))
+    signer = Signer.from_environment()
+    (WORK / "jwks.json").write_text(json.dumps(signer.jwks()))
+    try:
+        with scratch_databases(*SERVICES):
+            run(People(signer), arguments)
+    finally:
+        stop_all()
+
+
+def run(people: People, arguments) -> None:
+    seconds, connections = arguments.seconds, arguments.connections
+    drafts = seed_grants(people, arguments.drafts)
+    campaign_id = seed_campaign(people)
+
+    ports = {name: free_port() for name in ("hello", "grants", "crowdfunding")}
+    flask = str(Path(sys.executable).parent / "flask")
+    dramatiq_cli = str(Path(sys.executable).parent / "dramatiq")
+    gunicorn("hello", "hello_app:create_app()", ports["hello"], probe="/hello", extra_path=str(ROOT / "bench"))
+    gunicorn("grants", "services.grants.app:create_app()", ports["grants"])
+    gunicorn("crowdfunding", "services.crowdfunding.app:create_app()", ports["crowdfunding"])
+    start("mail", [sys.executable, "-m", "services.notifications.devsmtp", "--host", "127.0.0.1",
+                   "--port", os.environ["SMTP_PORT"], "--dir", str(WORK / "mail")])
+    start("grants-relay", [flask, "--app", "services.grants.app", "relay"])
+    start("notifications-worker", [dramatiq_cli, "shared.core.broker", "services.notifications.actors",
+                                   "--processes", "1", "--threads", "2"])
+    start("noop-worker", [dramatiq_cli, "shared.core.broker", "noop_actor", "--processes", "1", "--threads", "2"],
+          extra_path=str(ROOT / "bench"))
+    time.sleep(3)  # the workers and the relay settle (imports, connections) before anything is read
+
+    watched = ["grants", "crowdfunding", "grants-relay", "notifications-worker"]
+    memory = Memory(watched)
+    memory.read_idle()
+    rows = []
+    with memory:
+        hello = wrk(f"http://127.0.0.1:{ports['hello']}/hello", seconds, connections)
+        grants = f"http://127.0.0.1:{ports['grants']}"
+        draft = wrk(grants, seconds, connections,
+                    rotating_requests("PATCH", drafts, json.dumps({"summary": "Une tournée de douze dates."})))
+        calls = wrk(f"{grants}/api/calls", seconds, connections)
+        page = wrk(f"http://127.0.0.1:{ports['crowdfunding']}/campaigns/{campaign_id}", seconds, connections,
+                   'wrk.headers["Accept"] = "text/html"\n')
+        rows += [
+            (f"draft save PATCH /api/applications/<id>, {connections} connections", "hello world", hello, draft, 0.40),
+            ("public read GET /api/calls", "hello world", hello, calls, 0.60),
+            ("campaign page GET /campaigns/<id> (HTML, 100 pledges)", "hello world", hello, page, None),
+        ]
+        tps = pgbench(seconds)
+        noop = noop_rate(arguments.events)
+        written, consumed = outbox_rows(arguments.events)
+        loop = smtp_loop(arguments.emails)
+        emails = email_pipeline(arguments.emails)
+
+    print(f"Tremplin under load: PostgreSQL, Redis at {os.environ['REDIS_URL']}, gunicorn as shared.web.server "
+          f"(WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 2)}, WEB_THREADS={os.environ.get('WEB_THREADS', 8)}), "
+          f"wrk {connections} connections for {seconds} s, {os.cpu_count()} cores")
+    print(f"{'path':<58} {'reference':>22} {'figure':>12} {'ratio':>7} {'goal':>6} {'p99':>9}  not 2xx")
+    for name, reference_name, reference, figure, goal in rows:
+        ratio = figure["rate"] / reference["rate"]
+        print(f"{name:<58} {reference['rate']:>9.0f} req/s {reference_name[:5]:>5} {figure['rate']:>6.0f} req/s "
+              f"{ratio:>6.1%} {('≥' + format(goal, '.0%')) if goal else '–':>6} {figure['p99_ms']:>7.1f}ms  "
+              f"{figure['non_2xx']}{' ' + figure['socket_errors'] if figure['socket_errors'] else ''}")
+    print(f"  (hello world's own p99: {hello['p99_ms']:.1f} ms)")
+    others = [
+        ("database: pgbench simple update, 10 clients", "–", tps, "tx/s", None, None),
+        ("outbox events consumed end to end (relay + worker process)", "no-op actor", noop, "ev/s", consumed, 0.50),
+        ("outbox writes, one commit each", "pgbench", tps, "ev/s", written, 0.50),
+        ("emails delivered to the local SMTP server", "smtplib loop", loop, "msg/s", emails, 0.50),
+    ]
+    for name, reference_name, reference, unit, figure, goal in others:
+        if figure is None:
+            print(f"{name:<58} {reference:>9.0f} {unit:<5} (reference)")
+            continue
+        print(f"{name:<58} {reference:>9.0f} {unit:<5} {reference_name[:6]:>6} {figure:>6.0f} {unit:<5} "
+              f"{figure / reference:>6.1%} ≥{goal:.0%}")
+    print("memory, largest process of each kind (MB RSS): idle / under load (goals: < 120 / < 200)")
+    for name in watched:
+        print(f"  {name:<24} {memory.idle[name]:6.1f} / {memory.loaded[name]:6.1f}")
+
+
+if __name__ == "__main__":
+    main()
