@@ -3,7 +3,7 @@
 Each message goes the whole way: an `account.password_reset_requested` event on Redis, the
 `notifications.on_event` actor recording its delivery (idempotently, in PostgreSQL), the
 `notifications.deliver` actor rendering the French/English email and sending it by SMTP
-(one connection per message, as in production) to the project's own devsmtp server, run as
+(each worker thread keeping its connection open, as in production) to the project's own devsmtp server, run as
 its own process as under `make run`, which writes it to disk. Creates its own PostgreSQL database (dropped at the end), a private Redis
 namespace and a temporary mail directory.
 

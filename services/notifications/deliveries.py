@@ -40,6 +40,8 @@ from shared.core.outbox import publish
 from shared.core.refusal import Refusal
 
 log = logging.getLogger("tremplin.notifications.deliveries")
+# Each worker thread keeps its connection to the mail server from one message to the next.
+CONNECTIONS = smtp.ConnectionPool()
 
 REMINDER_BEFORE_CLOSING = timedelta(hours=48)
 # Context values that are instants, shown in the recipient's language and Paris time.
@@ -459,9 +461,10 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
         return claim
     recovery = config.recovery()
     try:
-        with smtp.session(config.smtp_settings(), time_limit=recovery.smtp_time_limit) as server:
+        with CONNECTIONS.session(config.smtp_settings(), time_limit=recovery.smtp_time_limit) as server:
             server.send(claim.message)
-            # Recorded before QUIT: a crash while saying goodbye sends nothing twice.
+            # Recorded as soon as the server accepted it (before any QUIT): a crash afterwards
+            # sends nothing twice.
             _settle(claim, db, status="sent", sent_at=utcnow(), due_at=None, last_error=None)
             log.info("delivery sent", extra=claim.facts)
             return Attempt("sent")

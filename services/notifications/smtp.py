@@ -7,12 +7,19 @@ the message: TemporaryDeliveryError (try again later) or PermanentDeliveryError
 `session` lets the caller record a message as sent between the server's acceptance and the
 goodbye (QUIT), so that nothing but the server's own "250" and that record is left in the
 window where a crash sends a message twice.
+
+`ConnectionPool` keeps one open connection per thread (a worker's thread sends one message at a
+time) and hands it to the next message of that thread: connecting, greeting, STARTTLS and
+signing in are paid once, not per message. A connection taken again is checked with NOOP first,
+and opened anew when the server has closed it (servers close idle connections) or when it has
+been idle too long; a connection that failed in any way is closed, never reused.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,10 +65,15 @@ class _Client(smtplib.SMTP):
 
     def __init__(self, settings: SmtpSettings, deadline: float):
         self._deadline = deadline
+        self._settings = settings
         self._answer_timeout = settings.timeout
         self._data_timeout = settings.data_timeout
         super().__init__(timeout=settings.timeout)
         self._host = settings.host  # the name STARTTLS verifies the certificate against
+
+    def give_until(self, deadline: float) -> None:
+        """The next exchange on this connection ends by `deadline` (time.monotonic())."""
+        self._deadline = deadline
 
     def _limit(self, seconds: float) -> None:
         remaining = self._deadline - time.monotonic()
@@ -111,11 +123,12 @@ class MailServer:
             raise _refused_recipients_error(refused, retryable=False)
 
 
-@contextmanager
-def session(settings: SmtpSettings, time_limit: float | None = None) -> Iterator[MailServer]:
-    """Connect, STARTTLS and sign in; QUIT when the block ends. The whole exchange, QUIT
-    aside, ends within `time_limit` seconds (a TemporaryDeliveryError past it)."""
-    deadline = time.monotonic() + (time_limit if time_limit is not None else float("inf"))
+def _deadline(time_limit: float | None) -> float:
+    return time.monotonic() + (time_limit if time_limit is not None else float("inf"))
+
+
+def _open(settings: SmtpSettings, deadline: float) -> _Client:
+    """A connected, greeted (STARTTLS, signed-in) client, or the DeliveryError of why not."""
     client = _Client(settings, deadline)
     try:
         code, answer = client.connect(settings.host, settings.port)
@@ -140,9 +153,78 @@ def session(settings: SmtpSettings, time_limit: float | None = None) -> Iterator
         except OSError as error:
             # TLS failures, an extension the server does not offer, disconnections, timeouts.
             raise _conversation_error(settings, error) from error
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+@contextmanager
+def session(settings: SmtpSettings, time_limit: float | None = None) -> Iterator[MailServer]:
+    """Connect, STARTTLS and sign in; QUIT when the block ends. The whole exchange, QUIT
+    aside, ends within `time_limit` seconds (a TemporaryDeliveryError past it)."""
+    client = _open(settings, _deadline(time_limit))
+    try:
         yield MailServer(client, settings)
     finally:
         _close(client)
+
+
+@dataclass
+class _Held:
+    client: _Client
+    settings: SmtpSettings
+    used_at: float
+
+
+class ConnectionPool:
+    """One open connection per thread, reused from one message to the next (see the module)."""
+
+    def __init__(self, max_idle_seconds: float = 60):
+        self.max_idle_seconds = max_idle_seconds
+        self._local = threading.local()
+        self.opened = 0  # connections opened, all threads together (read by the tests and benches)
+        self._count_lock = threading.Lock()
+
+    @contextmanager
+    def session(self, settings: SmtpSettings, time_limit: float | None = None) -> Iterator[MailServer]:
+        """As `session`, on this thread's connection when it is still good; the connection
+        stays open for the thread's next message unless something failed."""
+        deadline = _deadline(time_limit)
+        held: _Held | None = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None and not self._still_good(held, settings, deadline):
+            _close(held.client)
+            held = None
+        if held is None:
+            held = _Held(_open(settings, deadline), settings, time.monotonic())
+            with self._count_lock:
+                self.opened += 1
+        try:
+            yield MailServer(held.client, settings)
+        except BaseException:
+            # Whatever failed, the conversation's state is unknown: the next message starts afresh.
+            _close(held.client)
+            raise
+        held.used_at = time.monotonic()
+        self._local.held = held
+
+    def _still_good(self, held: _Held, settings: SmtpSettings, deadline: float) -> bool:
+        if held.settings != settings or time.monotonic() - held.used_at > self.max_idle_seconds:
+            return False
+        held.client.give_until(deadline)
+        try:
+            code, _ = held.client.noop()
+        except (smtplib.SMTPException, OSError):
+            return False
+        return code == 250
+
+    def close(self) -> None:
+        """Say goodbye on this thread's connection, if it has one."""
+        held: _Held | None = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None:
+            _close(held.client)
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
