@@ -17,6 +17,7 @@ from services.grants.web import awards as award_pages
 from services.grants.web import jury as jury_pages
 from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
+from services.grants.web import matchfunding as match_pages
 from services.grants.web import public as public_pages
 from shared.web.pages import register_pages
 from shared.accounts.app import init_people
@@ -43,4 +44,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, jury_pages.blp)
     register_pages(app, manager_jury_pages.blp)
     register_pages(app, award_pages.blp)
+    register_pages(app, match_pages.blp)
     return app

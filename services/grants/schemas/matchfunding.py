@@ -131,14 +131,6 @@ class PotChangeFormSchema(PotChangeSchema):
     ratio_percent = fields.Integer(validate=RATIO)
     pledges_per_backer = fields.Integer(validate=PER_BACKER)
 
-    @pre_load
-    def _blanks(self, form, **kwargs):
-        form = dict(form)
-        # An emptied cap per campaign removes it; the other blanks change nothing.
-        if "cap_per_campaign" in form and str(form["cap_per_campaign"]).strip() == "":
-            form["cap_per_campaign"] = None
-        return _blank_is_none(form, ("amount", "cap_per_pledge", "ratio_percent", "pledges_per_backer", "status"))
-
 
 class LinkFormSchema(LinkInputSchema):
     class Meta:
