@@ -438,20 +438,20 @@ class _CampaignClosed(_CampaignRef):
     matched_cents = fields.Integer(load_default=0, strict=True, metadata={"description": "matches reserved by the fund"})
 
 
-@event_type("campaign.succeeded", 1, consumers=("grants",))
+@event_type("campaign.succeeded", 1, consumers=("notifications", "grants"))
 class CampaignSucceededV1(_CampaignClosed):
     """The campaign closed a success (all-or-nothing: the goal reached; keep-it-all: always when
     anything was pledged): its card pledges are being charged."""
 
 
-@event_type("campaign.failed", 1, consumers=("grants",))
+@event_type("campaign.failed", 1, consumers=("notifications", "grants"))
 class CampaignFailedV1(_CampaignClosed):
     """An all-or-nothing campaign closed below its goal: nothing is charged, the cards are detached."""
 
     recipients = fields.List(fields.Nested(_Person), required=True, metadata={"description": "its backers"})
 
 
-@event_type("campaign.cancelled", 1, consumers=("grants",))
+@event_type("campaign.cancelled", 1, consumers=("notifications", "grants"))
 class CampaignCancelledV1(_CampaignClosed):
     """The fund manager cancelled a successful campaign: every paid pledge is refunded."""
 
@@ -465,7 +465,7 @@ class _PledgeSettled(_PledgeRef):
     attempt = fields.Integer(required=True, strict=True, metadata={"description": "the charge attempt, from 1"})
 
 
-@event_type("pledge.charged", 1, consumers=())
+@event_type("pledge.charged", 1, consumers=("notifications",))
 class PledgeChargedV1(_PledgeSettled):
     """The pledge's card was charged (by the worker at the close, or by the backer on the recovery page)."""
 
@@ -473,7 +473,7 @@ class PledgeChargedV1(_PledgeSettled):
     charged_at = fields.AwareDateTime(required=True)
 
 
-@event_type("pledge.action_needed", 1, consumers=())
+@event_type("pledge.action_needed", 1, consumers=("notifications",))
 class PledgeActionNeededV1(_PledgeSettled):
     """The bank asked for authentication, or declined the card: the backer finishes paying on the
     recovery page by `expires_at`. `reminder` is 0 for the first message, then 1 and 2."""
@@ -484,7 +484,7 @@ class PledgeActionNeededV1(_PledgeSettled):
     reminder = fields.Integer(required=True, strict=True)
 
 
-@event_type("pledge.failed", 1, consumers=("grants",))
+@event_type("pledge.failed", 1, consumers=("notifications", "grants"))
 class PledgeFailedV1(_PledgeSettled):
     """The pledge was not paid by its deadline: its tier place is freed and it no longer counts."""
 
@@ -493,7 +493,7 @@ class PledgeFailedV1(_PledgeSettled):
     owner = fields.Nested(_Person, required=True, metadata={"description": "the campaign's owner, who is told"})
 
 
-@event_type("pledge.refunded", 1, consumers=("grants",))
+@event_type("pledge.refunded", 1, consumers=("notifications", "grants"))
 class PledgeRefundedV1(_PledgeSettled):
     """A refund of a paid pledge, in full or in part, went through."""
 

@@ -60,6 +60,9 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         ("campaign.submitted", 1), ("campaign.approved", 1), ("campaign.changes_requested", 1),
         ("campaign.rejected", 1), ("campaign.published", 1), ("pledge.confirmed", 1), ("pledge.changed", 1),
         ("pledge.cancelled", 1), ("campaign.news_posted", 1),
+        # Crowdfunding: the close, charges and refunds.
+        ("campaign.succeeded", 1), ("campaign.failed", 1), ("campaign.cancelled", 1), ("pledge.charged", 1),
+        ("pledge.action_needed", 1), ("pledge.failed", 1), ("pledge.refunded", 1),
     }
     assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1), ("match.reserved", 1),
                                              ("match.refused", 1), ("match.released", 1)}
