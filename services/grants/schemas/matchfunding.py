@@ -13,12 +13,12 @@ from shared.core.money import Cents, Euros
 NAME = validate.Length(min=1, max=200, error="Give the pot a name of 1 to 200 characters.")
 RATIO = validate.Range(min=1, max=1000, error="The ratio is a percentage of the pledge, from 1 to 1000 (100 is 1:1).")
 PER_BACKER = validate.Range(min=1, max=100, error="From 1 to 100 pledges per backer.")
-CAP = validate.Range(min=1, error="A cap is above zero.")
+CAP = validate.Range(min=1, error="An amount above zero.")
 
 
 class PotInputSchema(Schema):
     name = Trimmed(required=True, validate=NAME)
-    amount_cents = Cents(required=True, metadata={"description": "Set aside from the fund's envelope"})
+    amount_cents = Cents(required=True, validate=CAP, metadata={"description": "Set aside from the fund's envelope"})
     ratio_percent = fields.Integer(strict=True, load_default=DEFAULT_RATIO_PERCENT, validate=RATIO,
                                    metadata={"description": "The match in percent of the pledge: 100 is 1:1"})
     cap_per_pledge_cents = Cents(load_default=DEFAULT_CAP_PER_PLEDGE_CENTS, validate=CAP)
@@ -30,7 +30,7 @@ class PotInputSchema(Schema):
 
 class PotChangeSchema(Schema):
     name = Trimmed(validate=NAME)
-    amount_cents = Cents()
+    amount_cents = Cents(validate=CAP)
     ratio_percent = fields.Integer(strict=True, validate=RATIO)
     cap_per_pledge_cents = Cents(validate=CAP)
     cap_per_campaign_cents = Cents(allow_none=True, validate=CAP)
@@ -110,7 +110,7 @@ class PotFormSchema(PotInputSchema):
     class Meta:
         unknown = EXCLUDE
 
-    amount_cents = Euros(data_key="amount", required=True)
+    amount_cents = Euros(data_key="amount", required=True, validate=CAP)
     cap_per_pledge_cents = Euros(data_key="cap_per_pledge", load_default=DEFAULT_CAP_PER_PLEDGE_CENTS, validate=CAP)
     cap_per_campaign_cents = Euros(data_key="cap_per_campaign", load_default=None, allow_none=True, validate=CAP)
     ratio_percent = fields.Integer(load_default=DEFAULT_RATIO_PERCENT, validate=RATIO)
@@ -125,7 +125,7 @@ class PotChangeFormSchema(PotChangeSchema):
     class Meta:
         unknown = EXCLUDE
 
-    amount_cents = Euros(data_key="amount")
+    amount_cents = Euros(data_key="amount", validate=CAP)
     cap_per_pledge_cents = Euros(data_key="cap_per_pledge", validate=CAP)
     cap_per_campaign_cents = Euros(data_key="cap_per_campaign", allow_none=True, validate=CAP)
     ratio_percent = fields.Integer(validate=RATIO)
