@@ -19,6 +19,7 @@ HANDLERS: Handlers = {
     # pays it (services/grants/matchfunding.py).
     ("campaign.published", 1): matchfunding.record_published,
     ("match.requested", 1): matchfunding.request_match,
+    ("pledge.changed", 1): matchfunding.on_pledge_changed,
     ("pledge.cancelled", 1): matchfunding.on_pledge_cancelled,
     ("pledge.failed", 1): matchfunding.on_pledge_failed,
     ("pledge.refunded", 1): matchfunding.on_pledge_refunded,

@@ -18,7 +18,8 @@ pot's row lock (`SELECT ... FOR UPDATE`) and works out the match within the pot'
 (`matching.decide`), so that reservations at once, across campaigns, never take the pot past its
 amount; it answers `match.reserved` or `match.refused`. `pledge.cancelled`, `pledge.failed`,
 `pledge.refunded`, `campaign.failed` and `campaign.cancelled` release what the pledge or the
-campaign held (`match.released`); `campaign.succeeded` commits the campaign's matches into one
+campaign held (`match.released`), and a lowered pledge (`pledge.changed`) what its new amount no
+longer earns; `campaign.succeeded` commits the campaign's matches into one
 payout to its owner, which the fund manager records paid.
 
 **Order and repetition.** A match is one row per pledge (`matches.pledge_id`), written with
@@ -39,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from services.grants import awards
 from services.grants.config import SERVICE
-from services.grants.matching import NOT_QUALIFYING, Rules, Standing, after_refund, decide
+from services.grants.matching import NOT_QUALIFYING, Rules, Standing, after_refund, decide, share
 from services.grants.models import (
     ACTIVE_AWARD_STATUSES,
     HELD_MATCH_STATUSES,
@@ -432,6 +433,25 @@ def on_pledge_refunded(session: Session, event: Event) -> None:
     cents = match.matched_cents - keeps
     match.matched_cents = keeps
     _release(session, match, cents, "pledge_partly_refunded", now)
+    if match.status == "committed" and campaign is not None:
+        _recount_payout(session, campaign, now)
+
+
+def on_pledge_changed(session: Session, event: Event) -> None:
+    """A pledge lowered keeps no more than the ratio of its new amount; one raised keeps its match
+    (never more than was reserved when it was asked), so that changes read in any order agree."""
+    payload = event.payload
+    now = utcnow()
+    campaign = _locked(session, MatchCampaign, payload["campaign_id"])
+    match = _locked(session, Match, payload["pledge_id"])
+    if match is None or match.status not in ("reserved", "committed") or match.pot_id is None:
+        return
+    keeps = min(match.matched_cents, share(rules_of(session.get(MatchPot, match.pot_id)), payload["amount_cents"]))
+    if keeps >= match.matched_cents:
+        return
+    cents = match.matched_cents - keeps
+    match.matched_cents = keeps
+    _release(session, match, cents, "pledge_lowered", now)
     if match.status == "committed" and campaign is not None:
         _recount_payout(session, campaign, now)
 

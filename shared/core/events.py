@@ -368,7 +368,7 @@ class PledgeConfirmedV1(_PledgeRef):
     confirmed_at = fields.AwareDateTime(required=True)
 
 
-@event_type("pledge.changed", 1, consumers=("notifications",))
+@event_type("pledge.changed", 1, consumers=("notifications", "grants"))
 class PledgeChangedV1(_PledgeRef):
     """The backer changed a pledge that counts (amount, reward tier, name shown)."""
 

@@ -63,6 +63,11 @@ def cancelled(pledge_id: int, campaign_id: int, amount_cents: int = 5_000) -> di
                                          "cancelled_at": _now()})
 
 
+def changed(pledge_id: int, campaign_id: int, amount_cents: int, previous_cents: int) -> dict:
+    return envelope("pledge.changed", {**_pledge(pledge_id, campaign_id, amount_cents),
+                                       "previous_amount_cents": previous_cents, "changed_at": _now()})
+
+
 def failed(pledge_id: int, campaign_id: int, amount_cents: int = 5_000) -> dict:
     return envelope("pledge.failed", {**_pledge(pledge_id, campaign_id, amount_cents), "backer_account_id": 1,
                                       "attempt": 1, "reason": "expired", "failed_at": _now(), "owner": _owner()})

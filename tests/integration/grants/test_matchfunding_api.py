@@ -14,6 +14,7 @@ from tests.integration.grants.grants_manager_setup import fund
 from tests.integration.grants.match_setup import (
     OTHER_SIRET,
     cancelled,
+    changed,
     closed,
     failed,
     handle,
@@ -194,6 +195,11 @@ def test_releases_in_any_order_change_nothing_twice(grants_app, grants, headers,
     handle(grants_app, refunded(3, 7, 6_000, 6_000, refund_id=3))
     assert _match(grants_app, 3).status == "released"
     assert sum(p["released_cents"] for p in _outbox(grants_app, "match.released") if p["pledge_id"] == 3) == 6_000
+    # A pledge lowered keeps the ratio of its new amount; raised again, it keeps what it has.
+    handle(grants_app, requested(4, 7, 8_000))
+    handle(grants_app, changed(4, 7, 9_000, 8_000))
+    handle(grants_app, changed(4, 7, 3_000, 9_000))
+    assert _match(grants_app, 4).matched_cents == 3_000
 
 
 def test_a_successful_campaign_commits_its_matches_then_they_are_paid(grants_app, grants, headers, a_fund):

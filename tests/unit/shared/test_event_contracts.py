@@ -69,7 +69,7 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
     # Matchfunding: the grants know campaigns, reserve, release and pay their matches.
     assert _registered()["grants"] == {
         ("account.updated", 1), ("invitation.accepted", 1), ("campaign.published", 1), ("match.requested", 1),
-        ("pledge.cancelled", 1), ("pledge.failed", 1), ("pledge.refunded", 1), ("campaign.succeeded", 1),
+        ("pledge.changed", 1), ("pledge.cancelled", 1), ("pledge.failed", 1), ("pledge.refunded", 1), ("campaign.succeeded", 1),
         ("campaign.failed", 1), ("campaign.cancelled", 1)}
     # Every service keeps its copy of people from the accounts service's events.
     assert all(("account.updated", 1) in handled for handled in _registered().values())
