@@ -89,7 +89,7 @@ def test_the_close_charges_and_refunds_reach_each_person_in_their_language(
     subject, text, html = _mail(inbox, "olga@", "a réussi")
     assert subject == "Votre campagne « Un disque pour la Criée » a réussi"
     assert "s'est close le 30 déc. 2026, 18:00 (heure de Paris)" in text
-    assert "6 200,00 € promis par 48 contributeurs" in text and "Le fonds a doublé 1 400,00 €" in text
+    assert "6 200,00 € promis par 48 contributeurs" in text and "Le fonds les a doublées à hauteur de 1 400,00 €" in text
     subject, text, _ = _mail(inbox, "oscar@", "succeeded")
     assert subject == 'Your campaign "A film by the lake" succeeded'
     assert "closed on 30 Dec 2026, 18:00 (Paris time)" in text and "matched" not in text
