@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/crowdfunding_pledges.py
 	$(BIN)/python bench/award_grants.py
 	$(BIN)/python bench/survival_in_memory.py
+	$(BIN)/python bench/match_reservations.py
 
 clean:
 	rm -rf var $(VENV)

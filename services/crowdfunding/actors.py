@@ -15,7 +15,7 @@ import threading
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
-from services.crowdfunding import pledges, schedule
+from services.crowdfunding import matchfunding, pledges, schedule
 from services.crowdfunding.config import SERVICE, campaign_sweep_seconds, settings, stripe_settings
 from services.crowdfunding.models import Account
 from services.crowdfunding.payments import Payments
@@ -41,6 +41,10 @@ def _card_to_forget(session, event) -> None:
 HANDLERS: Handlers = {
     ("account.updated", 1): projection.record_event(Account),
     (PLEDGE_CANCELLED, 1): _card_to_forget,
+    # The grant fund's answers about each pledge's match.
+    ("match.reserved", 1): matchfunding.on_reserved,
+    ("match.refused", 1): matchfunding.on_refused,
+    ("match.released", 1): matchfunding.on_released,
 }
 
 

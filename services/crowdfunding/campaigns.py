@@ -23,7 +23,7 @@ from typing import BinaryIO
 from sqlalchemy import Text, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.crowdfunding import covers, funding
+from services.crowdfunding import covers, funding, matchfunding
 from services.crowdfunding.config import SERVICE
 from services.crowdfunding.models import Account, Campaign, Pledge, RewardTier
 from services.crowdfunding.owners import NO_ORGANISATION, find_owner
@@ -163,7 +163,8 @@ def counted_pledges(session: Session, campaign_id: int) -> list[funding.CountedP
 
 
 def campaign_progress(session: Session, campaign: Campaign, now: datetime) -> funding.Progress:
-    return funding.progress(campaign.goal_cents, counted_pledges(session, campaign.id), campaign.ends_at, now)
+    return funding.progress(campaign.goal_cents, counted_pledges(session, campaign.id), campaign.ends_at, now,
+                            matchfunding.matched_cents(session, campaign.id))
 
 
 def holding_condition(now: datetime):

@@ -22,21 +22,34 @@ BELOW_TIER_MINIMUM = "This reward asks for at least %(minimum)s."
 
 @dataclass(frozen=True)
 class Progress:
-    pledged_cents: int
+    pledged_cents: int  # the crowd's: confirmed pledges
     goal_cents: int
     backers: int
-    percent: int  # of the goal, rounded down; may pass 100
+    percent: int  # of the goal, crowd and match together, rounded down; may pass 100
     days_left: int  # whole days in Paris time until the end's day; 0 on its last day
     ended: bool
+    matched_cents: int = 0  # what the grant fund's matching pot adds (matchfunding)
 
     @property
     def reached(self) -> bool:
+        """The crowd's pledges alone reach the goal (what the close decides on)."""
         return self.pledged_cents >= self.goal_cents
+
+    @property
+    def total_cents(self) -> int:
+        return self.pledged_cents + self.matched_cents
 
     @property
     def bar_percent(self) -> int:
         """What a progress bar can show: at most full."""
         return min(self.percent, 100)
+
+    @property
+    def crowd_bar_percent(self) -> int:
+        """The crowd's part of the bar, the rest of `bar_percent` being the match's."""
+        if self.total_cents <= 0:
+            return 0
+        return self.bar_percent * self.pledged_cents // self.total_cents
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,12 @@ def days_left(ends_at: datetime, now: datetime) -> int:
 
 
 def progress(goal_cents: int, counted: list[CountedPledge] | tuple[CountedPledge, ...], ends_at: datetime,
-             now: datetime) -> Progress:
+             now: datetime, matched_cents: int = 0) -> Progress:
+    """The crowd's pledges and the fund's match, together toward the goal."""
     pledged = sum(pledge.amount_cents for pledge in counted)
-    percent = pledged * 100 // goal_cents if goal_cents > 0 else 0
+    percent = (pledged + matched_cents) * 100 // goal_cents if goal_cents > 0 else 0
     return Progress(
+        matched_cents=matched_cents,
         pledged_cents=pledged,
         goal_cents=goal_cents,
         backers=len({pledge.backer_id for pledge in counted}),

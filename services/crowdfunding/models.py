@@ -205,3 +205,31 @@ class NewsPost(Base):
     text: Mapped[str] = mapped_column(Text)
     posted_by: Mapped[int] = mapped_column(ForeignKey(Account.id))
     posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# A pledge's match from the grant fund, as the grants answered: reserved, refused, released.
+MATCH_STATUSES = ("requested", "reserved", "refused", "released")
+
+
+class PledgeMatch(Base):
+    """What the grant fund's matching pot gives a pledge, from the grants' answers (`match.*`).
+
+    Kept order-free: `reserved_cents` is what `match.reserved` said, `released_cents` the sum of
+    the `match.released` read (each event once, by its id), so the match is their difference
+    whatever order they came in."""
+
+    __tablename__ = "pledge_matches"
+
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), primary_key=True, autoincrement=False)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    reserved_cents: Mapped[int] = mapped_column(Integer, default=0)
+    released_cents: Mapped[int] = mapped_column(Integer, default=0)
+    pot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    @property
+    def matched_cents(self) -> int:
+        return max(self.reserved_cents - self.released_cents, 0)

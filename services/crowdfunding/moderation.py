@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.crowdfunding import campaigns
+from services.crowdfunding import campaigns, matchfunding
 from services.crowdfunding.config import SERVICE
 from services.crowdfunding.models import Account, Campaign, ModerationDecision
 from shared.core.outbox import publish
@@ -70,4 +70,5 @@ def go_live(session: Session, campaign: Campaign, now: datetime) -> None:
         **campaigns.campaign_event_ref(owner, campaign, campaigns.campaign_url(campaign.id)),
         "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
         "goal_cents": campaign.goal_cents, "funding_model": campaign.funding_model,
+        "owner_account_id": campaign.account_id, "organisation": matchfunding.organisation_facts(campaign.owner),
     })

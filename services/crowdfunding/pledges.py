@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from services.crowdfunding import campaigns, funding
+from services.crowdfunding import campaigns, funding, matchfunding
 from services.crowdfunding.config import SERVICE
 from services.crowdfunding.models import Account, Campaign, Pledge, RewardTier, StripeCustomer
 from services.crowdfunding.payments import Payments, PaymentsUnavailable, SetupIntent
@@ -321,6 +321,7 @@ def apply_setup_intent(session: Session, intent: SetupIntent, now: datetime, las
     pledge.stripe_payment_method_id = intent.payment_method
     pledge.card_last4 = last4 or pledge.card_last4
     publish(session, SERVICE, "pledge.confirmed", 1, {**_event_ref(session, pledge), "confirmed_at": now})
+    matchfunding.request_match(session, pledge, now)
     return CardOutcome(pledge, "confirmed")
 
 
@@ -344,6 +345,7 @@ def mark_transfer_received(session: Session, manager_id: int, pledge_id: int, no
     pledge.transfer_received_at = now
     pledge.transfer_received_by = manager_id
     publish(session, SERVICE, "pledge.confirmed", 1, {**_event_ref(session, pledge), "confirmed_at": now})
+    matchfunding.request_match(session, pledge, now)
     return pledge
 
 

@@ -7,6 +7,7 @@ from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
 from services.grants.api import jury as jury_api
+from services.grants.api import matchfunding as matchfunding_api
 from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
 from services.grants.models import Account
@@ -16,6 +17,7 @@ from services.grants.web import awards as award_pages
 from services.grants.web import jury as jury_pages
 from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
+from services.grants.web import matchfunding as match_pages
 from services.grants.web import public as public_pages
 from shared.web.pages import register_pages
 from shared.accounts.app import init_people
@@ -35,10 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(documents_api.blp)
     api.register_blueprint(jury_api.blp)
     api.register_blueprint(awards_api.blp)
+    api.register_blueprint(matchfunding_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)
     register_pages(app, jury_pages.blp)
     register_pages(app, manager_jury_pages.blp)
     register_pages(app, award_pages.blp)
+    register_pages(app, match_pages.blp)
     return app

@@ -52,6 +52,9 @@ from services.grants.models import (
     AwardTranche,
     Call,
     Fund,
+    Match,
+    MatchPayout,
+    MatchPot,
     Outcome,
     Payment,
     Repayment,
@@ -119,9 +122,16 @@ def awards_committed(session: Session, fund_id: int) -> int:
     return int(held) + int(paid) - int(back)
 
 
+def pots_committed(session: Session, fund_id: int) -> int:
+    """What the fund's matching pots hold: each its whole amount, from the moment it is set aside
+    (a closed pot has been brought down to what its matches hold; see matchfunding.py)."""
+    return int(session.scalar(select(func.coalesce(func.sum(MatchPot.amount_cents), 0)).where(
+        MatchPot.fund_id == fund_id)))
+
+
 # Everything that counts against a fund's envelope, each a function of (session, fund id) giving
-# cents. Issue 13's matching pots add theirs here, and take `lock_fund` before they grow.
-COMMITMENTS: list[Callable[[Session, int], int]] = [awards_committed]
+# cents. The matching pots (issue 13) take `lock_fund` before they grow.
+COMMITMENTS: list[Callable[[Session, int], int]] = [awards_committed, pots_committed]
 
 
 def committed_cents(session: Session, fund_id: int) -> int:
@@ -916,6 +926,12 @@ class FundFigures:
     grants: int  # awards granted or accepted
     accepted: int
     calls: tuple[CallFigures, ...]
+    # Matchfunding (issue 13): the pots set aside, what their matches hold reserved, and the payouts
+    # to successful campaigns, committed then paid (the paid ones are in `paid_cents` too).
+    pots_cents: int = 0
+    match_reserved_cents: int = 0
+    match_committed_cents: int = 0
+    match_paid_cents: int = 0
 
     @property
     def envelope_cents(self) -> int:
@@ -964,11 +980,22 @@ def fund_figures(session: Session, fund_id: int) -> FundFigures:
             call, count, eligible.get(call.id, 0), len(active), requested, sum(a.amount_cents for a in active),
             sum(paid_by_award[a.id] for a in awards if a.call_id == call.id)))
     active = [a for a in awards if a.status in ACTIVE_AWARD_STATUSES]
+    matching = _fund_matching(session, fund_id)
     return FundFigures(
-        fund, committed_cents(session, fund_id), sum(paid_by_award.values()),
+        fund, committed_cents(session, fund_id), sum(paid_by_award.values()) + matching["paid"],
         sum(r.amount_cents for r in repayments if r.received_on is not None),
         sum(r.amount_cents for r in repayments if r.received_on is None),
-        len(active), sum(a.status == "accepted" for a in active), tuple(per_call))
+        len(active), sum(a.status == "accepted" for a in active), tuple(per_call),
+        pots_committed(session, fund_id), matching["reserved"], matching["committed"], matching["paid"])
+
+
+def _fund_matching(session: Session, fund_id: int) -> dict[str, int]:
+    """What the fund's matching pots hold reserved, and its payouts committed and paid."""
+    reserved = session.scalar(select(func.coalesce(func.sum(Match.matched_cents), 0)).join(
+        MatchPot, MatchPot.id == Match.pot_id).where(MatchPot.fund_id == fund_id, Match.status == "reserved"))
+    payouts = dict(session.execute(select(MatchPayout.status, func.coalesce(func.sum(MatchPayout.amount_cents), 0))
+                                   .where(MatchPayout.fund_id == fund_id).group_by(MatchPayout.status)).all())
+    return {"reserved": int(reserved), "committed": int(payouts.get("committed", 0)), "paid": int(payouts.get("paid", 0))}
 
 
 # --- Exports -------------------------------------------------------------------------------------------------

@@ -822,6 +822,127 @@ def record_campaign_news(session: Session, event: Event) -> None:
         }, recipient=recipient))
 
 
+# --- Crowdfunding: the close, charges, refunds (issue 13) -------------------------------------------------
+# Every one is transactional: what became of the person's money or campaign.
+
+ACTION_REASONS = {
+    "authentication_required": {
+        "fr": "Votre banque demande que vous confirmiez ce paiement vous-même (3-D Secure).",
+        "en": "Your bank asks you to confirm this payment yourself (3-D Secure).",
+    },
+}
+ACTION_DECLINED = {
+    "fr": "Votre banque a refusé le paiement par cette carte : vous pouvez en donner une autre.",
+    "en": "Your bank declined the payment with this card: you can give another one.",
+}
+FAILED_REASONS = {
+    "fr": "Le paiement n'a pas été fait avant la date limite.",
+    "en": "The payment was not made by its deadline.",
+}
+
+
+def _others(payload, recipients):
+    """The recipients but the owner, who has a message of their own (one per address and event)."""
+    owner = payload["email"].strip().lower()
+    return [person for person in recipients if person["email"].strip().lower() != owner]
+
+
+def _closed_context(payload, language: str) -> dict:
+    return {"campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+            "pledged": _euros(payload["pledged_cents"], language), "goal": _euros(payload["goal_cents"], language)}
+
+
+def record_campaign_succeeded(session: Session, event: Event) -> None:
+    """The owner: the campaign succeeded, with its totals and what the fund matched."""
+    payload = event.payload
+    language = payload["language"]
+    matched = payload["matched_cents"]
+    session.add(_delivery(event, "campaign_succeeded", {
+        **_closed_context(payload, language), "backers": payload["backers"],
+        "matched": _euros(matched, language) if matched else "", "closed_at": _paris(payload["closed_at"], language),
+    }))
+
+
+def record_campaign_failed(session: Session, event: Event) -> None:
+    """The owner, and each backer: the goal was not reached, nothing is charged."""
+    payload = event.payload
+    session.add(_delivery(event, "campaign_failed_owner", _closed_context(payload, payload["language"])))
+    for backer in _others(payload, payload["recipients"]):
+        session.add(_delivery(event, "campaign_failed_backer", {
+            "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"]}, recipient=backer))
+
+
+def record_campaign_cancelled(session: Session, event: Event) -> None:
+    """The owner, and each backer: the fund manager cancelled the campaign, every payment is refunded."""
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "campaign_cancelled_owner", {
+        "campaign_title": payload["campaign_title"], "reason": payload["reason"],
+        "cancelled_at": _paris(payload["cancelled_at"], language)}))
+    for backer in _others(payload, payload["recipients"]):
+        session.add(_delivery(event, "campaign_cancelled_backer", {
+            "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+            "reason": payload["reason"]}, recipient=backer))
+
+
+def record_pledge_charged(session: Session, event: Event) -> None:
+    """The backer's receipt: their card was charged."""
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_charged", {
+        **_pledge_context(payload, language), "charged_at": _paris(payload["charged_at"], language),
+    }, topic=_pledge_topic(payload)))
+
+
+def record_pledge_action_needed(session: Session, event: Event) -> None:
+    """The backer: the link to finish paying, by its deadline in Paris time; `reminder` 0 is the
+    first message, 1 and 2 the reminders."""
+    payload = event.payload
+    language = payload["language"]
+    reason = ACTION_REASONS.get(payload["reason"], ACTION_DECLINED)[language]
+    session.add(_delivery(event, "pledge_action_needed", {
+        **_pledge_context(payload, language), "action_url": payload["action_url"], "reason_text": reason,
+        "expires_at": _paris(payload["expires_at"], language), "reminder": min(payload["reminder"], 2),
+    }, topic=_pledge_topic(payload)))
+
+
+def record_pledge_failed(session: Session, event: Event) -> None:
+    """The backer, and the campaign's owner: the pledge was not paid and no longer counts."""
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_failed", {
+        **_pledge_context(payload, language), "campaign_url": payload["campaign_url"],
+        "reason_text": FAILED_REASONS[language]}, topic=_pledge_topic(payload)))
+    owner = payload["owner"]
+    if owner["email"].strip().lower() != payload["email"].strip().lower():
+        session.add(_delivery(event, "pledge_failed_owner", {
+            "campaign_title": payload["campaign_title"], "campaign_url": payload["campaign_url"],
+            "amount": _euros(payload["amount_cents"], owner["language"]), "reference": payload["reference"],
+            "backer_name": payload["name"]}, recipient=owner))
+
+
+def record_pledge_refunded(session: Session, event: Event) -> None:
+    """The backer: a refund, in full or in part, with the reason."""
+    payload = event.payload
+    language = payload["language"]
+    session.add(_delivery(event, "pledge_refunded", {
+        **_pledge_context(payload, language), "refund": _euros(payload["refund_cents"], language),
+        "refunded_total": _euros(payload["refunded_total_cents"], language), "fully": payload["fully_refunded"],
+        "reason": payload["reason"], "refunded_at": _paris(payload["refunded_at"], language),
+    }, topic=_pledge_topic(payload)))
+
+
+HANDLERS.update({
+    ("campaign.succeeded", 1): record_campaign_succeeded,
+    ("campaign.failed", 1): record_campaign_failed,
+    ("campaign.cancelled", 1): record_campaign_cancelled,
+    ("pledge.charged", 1): record_pledge_charged,
+    ("pledge.action_needed", 1): record_pledge_action_needed,
+    ("pledge.failed", 1): record_pledge_failed,
+    ("pledge.refunded", 1): record_pledge_refunded,
+})
+
+
 HANDLERS.update({
     ("campaign.submitted", 1): record_campaign_submitted,
     ("campaign.approved", 1): record_campaign_approved,

@@ -82,6 +82,24 @@ KINDS.update({
         "campaign_title", "amount", "previous_amount", "reward", "reference", "pledge_url")),
     "pledge_cancelled": EmailKind(transactional=True, context_keys=(
         "campaign_title", "amount", "reference", "reason_text", "campaign_url")),
+    # The close, charges and refunds (issue 13).
+    "campaign_succeeded": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "campaign_url", "pledged", "goal", "backers", "matched", "closed_at")),
+    "campaign_failed_owner": EmailKind(transactional=True, context_keys=("campaign_title", "campaign_url", "pledged", "goal")),
+    "campaign_failed_backer": EmailKind(transactional=True, context_keys=("campaign_title", "campaign_url")),
+    "campaign_cancelled_owner": EmailKind(transactional=True, context_keys=("campaign_title", "reason", "cancelled_at")),
+    "campaign_cancelled_backer": EmailKind(transactional=True, context_keys=("campaign_title", "campaign_url", "reason")),
+    "pledge_charged": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reward", "reference", "pledge_url", "charged_at")),
+    "pledge_action_needed": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reference", "action_url", "reason_text", "expires_at", "reminder")),
+    "pledge_failed": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reference", "campaign_url", "reason_text")),
+    "pledge_failed_owner": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "campaign_url", "amount", "reference", "backer_name")),
+    "pledge_refunded": EmailKind(transactional=True, context_keys=(
+        "campaign_title", "amount", "reference", "pledge_url", "refund", "refunded_total", "fully", "reason",
+        "refunded_at")),
 })
 
 _templates = jinja2.Environment(

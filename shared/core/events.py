@@ -332,7 +332,7 @@ class CampaignRejectedV1(_CampaignRef):
     reason = fields.String(required=True)
 
 
-@event_type("campaign.published", 1, consumers=("notifications",))
+@event_type("campaign.published", 1, consumers=("notifications", "grants"))
 class CampaignPublishedV1(_CampaignRef):
     """The campaign is live: backers may pledge until `ends_at`."""
 
@@ -340,6 +340,9 @@ class CampaignPublishedV1(_CampaignRef):
     ends_at = fields.AwareDateTime(required=True)
     goal_cents = fields.Integer(required=True, strict=True)
     funding_model = fields.String(required=True, validate=validate.OneOf(FUNDING_MODELS))
+    # Added for matchfunding (the grants know a campaign, and can link it to an award, from it).
+    owner_account_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    organisation = fields.Nested(lambda: CampaignOrganisationV1(), load_default=None, allow_none=True)
 
 
 class _PledgeRef(_Recipient):
@@ -365,7 +368,7 @@ class PledgeConfirmedV1(_PledgeRef):
     confirmed_at = fields.AwareDateTime(required=True)
 
 
-@event_type("pledge.changed", 1, consumers=("notifications",))
+@event_type("pledge.changed", 1, consumers=("notifications", "grants"))
 class PledgeChangedV1(_PledgeRef):
     """The backer changed a pledge that counts (amount, reward tier, name shown)."""
 
@@ -374,7 +377,7 @@ class PledgeChangedV1(_PledgeRef):
     changed_at = fields.AwareDateTime(required=True)
 
 
-@event_type("pledge.cancelled", 1, consumers=("notifications", "crowdfunding"))
+@event_type("pledge.cancelled", 1, consumers=("notifications", "crowdfunding", "grants"))
 class PledgeCancelledV1(_PledgeRef):
     """A pledge the backer had been told about no longer counts: cancelled by the backer, or a
     transfer not received by the close. The crowdfunding worker detaches its saved card."""
@@ -435,20 +438,20 @@ class _CampaignClosed(_CampaignRef):
     matched_cents = fields.Integer(load_default=0, strict=True, metadata={"description": "matches reserved by the fund"})
 
 
-@event_type("campaign.succeeded", 1, consumers=())
+@event_type("campaign.succeeded", 1, consumers=("notifications", "grants"))
 class CampaignSucceededV1(_CampaignClosed):
     """The campaign closed a success (all-or-nothing: the goal reached; keep-it-all: always when
     anything was pledged): its card pledges are being charged."""
 
 
-@event_type("campaign.failed", 1, consumers=())
+@event_type("campaign.failed", 1, consumers=("notifications", "grants"))
 class CampaignFailedV1(_CampaignClosed):
     """An all-or-nothing campaign closed below its goal: nothing is charged, the cards are detached."""
 
     recipients = fields.List(fields.Nested(_Person), required=True, metadata={"description": "its backers"})
 
 
-@event_type("campaign.cancelled", 1, consumers=())
+@event_type("campaign.cancelled", 1, consumers=("notifications", "grants"))
 class CampaignCancelledV1(_CampaignClosed):
     """The fund manager cancelled a successful campaign: every paid pledge is refunded."""
 
@@ -462,7 +465,7 @@ class _PledgeSettled(_PledgeRef):
     attempt = fields.Integer(required=True, strict=True, metadata={"description": "the charge attempt, from 1"})
 
 
-@event_type("pledge.charged", 1, consumers=())
+@event_type("pledge.charged", 1, consumers=("notifications",))
 class PledgeChargedV1(_PledgeSettled):
     """The pledge's card was charged (by the worker at the close, or by the backer on the recovery page)."""
 
@@ -470,7 +473,7 @@ class PledgeChargedV1(_PledgeSettled):
     charged_at = fields.AwareDateTime(required=True)
 
 
-@event_type("pledge.action_needed", 1, consumers=())
+@event_type("pledge.action_needed", 1, consumers=("notifications",))
 class PledgeActionNeededV1(_PledgeSettled):
     """The bank asked for authentication, or declined the card: the backer finishes paying on the
     recovery page by `expires_at`. `reminder` is 0 for the first message, then 1 and 2."""
@@ -481,7 +484,7 @@ class PledgeActionNeededV1(_PledgeSettled):
     reminder = fields.Integer(required=True, strict=True)
 
 
-@event_type("pledge.failed", 1, consumers=())
+@event_type("pledge.failed", 1, consumers=("notifications", "grants"))
 class PledgeFailedV1(_PledgeSettled):
     """The pledge was not paid by its deadline: its tier place is freed and it no longer counts."""
 
@@ -490,7 +493,7 @@ class PledgeFailedV1(_PledgeSettled):
     owner = fields.Nested(_Person, required=True, metadata={"description": "the campaign's owner, who is told"})
 
 
-@event_type("pledge.refunded", 1, consumers=())
+@event_type("pledge.refunded", 1, consumers=("notifications", "grants"))
 class PledgeRefundedV1(_PledgeSettled):
     """A refund of a paid pledge, in full or in part, went through."""
 
@@ -515,7 +518,7 @@ class _MatchRef(Schema):
     campaign_id = fields.Integer(required=True, strict=True)
 
 
-@event_type("match.requested", 1, consumers=())
+@event_type("match.requested", 1, consumers=("grants",))
 class MatchRequestedV1(_MatchRef):
     """A pledge was confirmed on a campaign that may qualify for matching."""
 
@@ -527,7 +530,7 @@ class MatchRequestedV1(_MatchRef):
     requested_at = fields.AwareDateTime(required=True)
 
 
-@event_type("match.reserved", 1, consumers=())
+@event_type("match.reserved", 1, consumers=("crowdfunding",))
 class MatchReservedV1(_MatchRef):
     """The fund reserved `matched_cents` in its pot for this pledge."""
 
@@ -537,7 +540,7 @@ class MatchReservedV1(_MatchRef):
     reserved_at = fields.AwareDateTime(required=True)
 
 
-@event_type("match.refused", 1, consumers=())
+@event_type("match.refused", 1, consumers=("crowdfunding",))
 class MatchRefusedV1(_MatchRef):
     """No match for this pledge, and why."""
 
@@ -545,7 +548,7 @@ class MatchRefusedV1(_MatchRef):
     refused_at = fields.AwareDateTime(required=True)
 
 
-@event_type("match.released", 1, consumers=())
+@event_type("match.released", 1, consumers=("crowdfunding",))
 class MatchReleasedV1(_MatchRef):
     """A reserved match went back to the pot (the pledge or the campaign no longer counts)."""
 

@@ -118,9 +118,11 @@ class TierSchema(Schema):
 
 
 class ProgressSchema(Schema):
-    pledged_cents = fields.Integer()
+    pledged_cents = fields.Integer(metadata={"description": "The crowd's: confirmed pledges"})
+    matched_cents = fields.Integer(metadata={"description": "Matched by the grant fund's pot (reserved)"})
+    total_cents = fields.Integer(metadata={"description": "The crowd's and the match, toward the goal"})
     goal_cents = fields.Integer()
-    percent = fields.Integer(metadata={"description": "Of the goal, rounded down; may pass 100"})
+    percent = fields.Integer(metadata={"description": "Of the goal (crowd and match), rounded down; may pass 100"})
     backers = fields.Integer()
     days_left = fields.Integer(metadata={"description": "Whole days in Paris time until the last day"})
     ended = fields.Boolean()

@@ -49,3 +49,13 @@ from services.grants.models.awards import (  # noqa: F401
     Repayment,
     TranchePlanRow,
 )
+from services.grants.models.matchfunding import (  # noqa: F401
+    HELD_MATCH_STATUSES,
+    MATCH_STATUSES,
+    PAYOUT_STATUSES,
+    POT_STATUSES,
+    Match,
+    MatchCampaign,
+    MatchPayout,
+    MatchPot,
+)

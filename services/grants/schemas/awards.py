@@ -316,7 +316,7 @@ class FundFiguresSchema(Schema):
     name = fields.Function(lambda figures: figures.fund.name)
     year = fields.Function(lambda figures: figures.fund.year)
     envelope_cents = fields.Integer()
-    committed_cents = fields.Integer(metadata={"description": "Awards granted or accepted, and what cancelled ones kept"})
+    committed_cents = fields.Integer(metadata={"description": "Awards granted or accepted, what cancelled ones kept, and matching pots"})
     paid_cents = fields.Integer()
     repaid_cents = fields.Integer(metadata={"description": "Paid back and received"})
     to_pay_back_cents = fields.Integer(metadata={"description": "Claimed back, not received yet"})
@@ -325,6 +325,10 @@ class FundFiguresSchema(Schema):
     accepted = fields.Integer()
     objective = fields.Integer(metadata={"description": "The number of grants the fund aims at this year"})
     calls = fields.List(fields.Nested(CallFiguresSchema))
+    pots_cents = fields.Integer(metadata={"description": "Matching pots set aside (counted in committed_cents)"})
+    match_reserved_cents = fields.Integer(metadata={"description": "Matches reserved for live campaigns' pledges"})
+    match_committed_cents = fields.Integer(metadata={"description": "Successful campaigns' matches, to pay"})
+    match_paid_cents = fields.Integer(metadata={"description": "Successful campaigns' matches, paid (in paid_cents)"})
 
 
 # --- The pages' forms ----------------------------------------------------------------------------------------

@@ -131,7 +131,8 @@ def test_an_approved_campaign_whose_start_has_come_is_live_at_once_and_listed(cr
     assert client.get("/api/campaigns?sector=film").get_json() == []
     public = client.get(f"/api/campaigns/{campaign['id']}").get_json()
     assert public["progress"] == {"pledged_cents": 0, "goal_cents": 500_000, "percent": 0, "backers": 0,
-                                  "days_left": public["progress"]["days_left"], "ended": False}
+                                  "days_left": public["progress"]["days_left"], "ended": False,
+                                  "matched_cents": 0, "total_cents": 0}
     assert 29 <= public["progress"]["days_left"] <= 30
 
 

@@ -64,8 +64,9 @@ def test_owners_backers_and_moderators_read_their_emails_in_their_language(
                        headers=campaign["owner_headers"]).status_code == 201
     assert client.post(f"/api/pledges/{card['id']}/cancel", headers=nora_headers).status_code == 200
 
-    # submitted (owner + manager), approved, published, 2 confirmed, changed, news (2), cancelled
-    assert relay_all() == 8
+    # submitted (owner + manager), approved, published, 2 confirmed, changed, news (2), cancelled, and
+    # each confirmed pledge's match.requested to the grants
+    assert relay_all() == 10
     try:
         wait_until(lambda: _all_sent(notifications_app, 10), timeout=30, message="every email sent")
     except AssertionError:

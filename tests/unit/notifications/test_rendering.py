@@ -82,6 +82,34 @@ CONTEXTS.update({
     "pledge_cancelled": {"campaign_title": "Un disque pour la Criée", "amount": "25,00 €", "reference": "CF-7K3M9Q2XAB",
                          "reason_text": "Vous l'avez annulée.", "campaign_url": "https://tremplin.local/campaigns/3"},
 })
+# The close, charges and refunds (issue 13).
+_PLEDGE = {"campaign_title": "Un disque pour la Criée", "amount": "25,00 €", "reference": "CF-7K3M9Q2XAB"}
+CONTEXTS.update({
+    "campaign_succeeded": {"campaign_title": "Un disque pour la Criée", "campaign_url": "https://tremplin.local/campaigns/3",
+                           "pledged": "6 200,00 €", "goal": "5 000,00 €", "backers": 48, "matched": "1 400,00 €",
+                           "closed_at": "30 déc. 2026, 18:00"},
+    "campaign_failed_owner": {"campaign_title": "Un disque pour la Criée",
+                              "campaign_url": "https://tremplin.local/campaigns/3", "pledged": "3 100,00 €",
+                              "goal": "5 000,00 €"},
+    "campaign_failed_backer": {"campaign_title": "Un disque pour la Criée",
+                               "campaign_url": "https://tremplin.local/campaigns/3"},
+    "campaign_cancelled_owner": {"campaign_title": "Un disque pour la Criée", "reason": "Le projet est abandonné.",
+                                 "cancelled_at": "4 janv. 2027, 10:00"},
+    "campaign_cancelled_backer": {"campaign_title": "Un disque pour la Criée",
+                                  "campaign_url": "https://tremplin.local/campaigns/3",
+                                  "reason": "Le projet est abandonné."},
+    "pledge_charged": {**_PLEDGE, "reward": "Le disque", "pledge_url": "https://tremplin.local/pledges/12",
+                       "charged_at": "30 déc. 2026, 18:01"},
+    "pledge_action_needed": {**_PLEDGE, "action_url": "https://tremplin.local/pledges/12/pay",
+                             "reason_text": "Votre banque demande que vous confirmiez ce paiement.",
+                             "expires_at": "6 janv. 2027, 18:01", "reminder": 0},
+    "pledge_failed": {**_PLEDGE, "campaign_url": "https://tremplin.local/campaigns/3",
+                      "reason_text": "Le paiement n'a pas été fait avant la date limite."},
+    "pledge_failed_owner": {**_PLEDGE, "campaign_url": "https://tremplin.local/campaigns/3", "backer_name": "Béa Durand"},
+    "pledge_refunded": {**_PLEDGE, "pledge_url": "https://tremplin.local/pledges/12", "refund": "10,00 €",
+                        "refunded_total": "10,00 €", "fully": False, "reason": "Contrepartie indisponible.",
+                        "refunded_at": "8 janv. 2027, 11:00"},
+})
 UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
 
 

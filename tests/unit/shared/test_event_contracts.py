@@ -60,7 +60,16 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         ("campaign.submitted", 1), ("campaign.approved", 1), ("campaign.changes_requested", 1),
         ("campaign.rejected", 1), ("campaign.published", 1), ("pledge.confirmed", 1), ("pledge.changed", 1),
         ("pledge.cancelled", 1), ("campaign.news_posted", 1),
+        # Crowdfunding: the close, charges and refunds.
+        ("campaign.succeeded", 1), ("campaign.failed", 1), ("campaign.cancelled", 1), ("pledge.charged", 1),
+        ("pledge.action_needed", 1), ("pledge.failed", 1), ("pledge.refunded", 1),
     }
-    assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1)}
+    assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1), ("match.reserved", 1),
+                                             ("match.refused", 1), ("match.released", 1)}
+    # Matchfunding: the grants know campaigns, reserve, release and pay their matches.
+    assert _registered()["grants"] == {
+        ("account.updated", 1), ("invitation.accepted", 1), ("campaign.published", 1), ("match.requested", 1),
+        ("pledge.changed", 1), ("pledge.cancelled", 1), ("pledge.failed", 1), ("pledge.refunded", 1), ("campaign.succeeded", 1),
+        ("campaign.failed", 1), ("campaign.cancelled", 1)}
     # Every service keeps its copy of people from the accounts service's events.
     assert all(("account.updated", 1) in handled for handled in _registered().values())
