@@ -2,6 +2,7 @@
 from flask import Flask
 
 from services.crowdfunding.api import campaigns as campaigns_api
+from services.crowdfunding.api import closing as closing_api
 from services.crowdfunding.api import moderation as moderation_api
 from services.crowdfunding.api import owners as owners_api
 from services.crowdfunding.api import pledges as pledges_api
@@ -26,7 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
     app.extensions["payments"] = Payments(stripe)
     init_people(app, Account)
-    for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp):
+    for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp,
+                      closing_api.blp):
         api.register_blueprint(blueprint)
     for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp):
         register_pages(app, blueprint)

@@ -193,6 +193,7 @@ class Pledge(Base):
     charge_queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     action_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    action_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     action_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -237,6 +238,7 @@ class ChargeAttempt(Base):
     pledge: Mapped[Pledge] = relationship()
 
 
+# requested (by the backer), refused, approved (to send), succeeded, failed (Stripe refused it).
 REFUND_STATUSES = ("requested", "refused", "approved", "succeeded", "failed")
 
 
@@ -259,6 +261,8 @@ class Refund(Base):
     refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # given to the worker
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # sent to Stripe (answer maybe lost)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
 

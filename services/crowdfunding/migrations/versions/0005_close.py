@@ -39,6 +39,7 @@ def upgrade():
         batch.add_column(sa.Column('charge_queued_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('action_reason', sa.String(length=60), nullable=True))
+        batch.add_column(sa.Column('action_since', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('action_expires_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('reminders_sent', sa.Integer(), server_default='0', nullable=False))
         batch.add_column(sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True))
@@ -81,6 +82,8 @@ def upgrade():
     sa.Column('refusal_reason', sa.Text(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=120), nullable=False),
     sa.Column('stripe_refund_id', sa.String(length=255), nullable=True),
+    sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error_message', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['pledge_id'], ['pledges.id'], name=op.f('fk_refunds_pledge_id_pledges')),
@@ -102,7 +105,7 @@ def downgrade():
     op.drop_table('charge_attempts')
     with op.batch_alter_table('pledges') as batch:
         batch.drop_index(op.f('ix_pledges_payment_status'))
-        for column in ('failed_at', 'reminders_sent', 'action_expires_at', 'action_reason', 'paid_at',
+        for column in ('failed_at', 'reminders_sent', 'action_expires_at', 'action_since', 'action_reason', 'paid_at',
                        'charge_queued_at', 'refunded_cents', 'paid_cents', 'payment_status'):
             batch.drop_column(column)
     with op.batch_alter_table('campaigns') as batch:
