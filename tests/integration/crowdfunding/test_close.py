@@ -2,13 +2,16 @@
 failure for both funding models, one PaymentIntent per card pledge (customer, card, amount, eur,
 its attempt's key), the close done by a worker that was down at the end time, by the delayed
 message at the end time itself, a send whose answer was lost, and Redis down during the charge."""
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-import dramatiq
 import pytest
 from sqlalchemy import func, select
 
-import services.crowdfunding.actors  # noqa: F401  (its queues, actors and sweeper on the broker)
 from services.crowdfunding import closing, schedule
 from services.crowdfunding.config import settings
 from services.crowdfunding.models import ChargeAttempt, Pledge
@@ -30,21 +33,37 @@ from tests.integration.crowdfunding.closing_setup import (
 )
 
 
+ROOT = Path(__file__).resolve().parents[3]
+
+
 @pytest.fixture
 def worker_env(monkeypatch):
     monkeypatch.setenv("CAMPAIGN_SWEEP_SECONDS", "0.3")
     monkeypatch.setenv("CHARGE_REQUEUE_SECONDS", "5")
 
 
-def start_worker(broker):
-    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=2)
-    worker.start()
-    return worker
+class WorkerProcess:
+    """The crowdfunding worker as `make run` starts it: its own process (and its own broker)."""
+
+    def __init__(self, log):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "shared.core.broker", "services.crowdfunding.actors",
+             "--processes", "1", "--threads", "2"],
+            cwd=ROOT, env=dict(os.environ), stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def start_worker(_broker, log="/dev/null"):
+    return WorkerProcess(log)
 
 
 @pytest.fixture
-def crowdfunding_worker(broker, worker_env):
-    worker = start_worker(broker)
+def crowdfunding_worker(broker, worker_env, tmp_path):
+    worker = start_worker(broker, tmp_path / "worker.log")
     yield worker
     worker.stop()
 
@@ -159,8 +178,8 @@ def test_the_delayed_message_closes_at_the_end_time_without_waiting_for_a_sweep(
         from services.crowdfunding.models import Campaign
 
         session.get(Campaign, campaign["id"]).ends_at = ends_at
-    # One sweep at the worker's start (it sends the delayed close), then none for an hour.
-    monkeypatch.setenv("CAMPAIGN_SWEEP_SECONDS", "3600")
+    # One sweep at the worker's start (it sends the delayed close), then none for a minute.
+    monkeypatch.setenv("CAMPAIGN_SWEEP_SECONDS", "60")
     worker = start_worker(broker)
     try:
         wait_until(lambda: campaign_row(crowdfunding_app, campaign["id"]).outcome == "succeeded", timeout=30,
