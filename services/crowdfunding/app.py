@@ -11,6 +11,7 @@ from services.crowdfunding.config import MIGRATIONS_DIR, SERVICE, max_cover_byte
 from services.crowdfunding.models import Account
 from services.crowdfunding.payments import Payments
 from services.crowdfunding.web import backer as backer_pages
+from services.crowdfunding.web import closing as closing_pages
 from services.crowdfunding.web import manager as manager_pages
 from services.crowdfunding.web import owner as owner_pages
 from services.crowdfunding.web import public as public_pages
@@ -30,6 +31,6 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp,
                       closing_api.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp):
+    for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp, closing_pages.blp):
         register_pages(app, blueprint)
     return app
