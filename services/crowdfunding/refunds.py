@@ -98,7 +98,7 @@ def request_refund(session: Session, account_id: int, pledge_id: int, amount_cen
         raise Refusal(409, NOT_PAID)
     days = refund_request_days()
     if now > pledge.paid_at + timedelta(days=days):
-        raise Refusal(409, WINDOW_CLOSED, days=f"{days:g}")
+        raise Refusal(409, WINDOW_CLOSED, values={"days": f"{days:g}"})
     if session.scalar(select(Refund.id).where(Refund.pledge_id == pledge.id, Refund.status == "requested")):
         raise Refusal(409, ALREADY_ASKED)
     amount = _check_amount(session, pledge, amount_cents)
@@ -122,7 +122,7 @@ def decide_refund(session: Session, manager_id: int, refund_id: int, decision: s
     if refund.amount_cents > _left(session, pledge):
         from shared.core.money import Money
 
-        raise Refusal(409, TOO_MUCH, left=Money(max(_left(session, pledge), 0)))
+        raise Refusal.about("amount_cents", 409, TOO_MUCH, left=Money(max(_left(session, pledge), 0)))
     refund.status = "approved"
     return refund
 

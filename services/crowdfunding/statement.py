@@ -102,12 +102,15 @@ def campaign_figures(session: Session, campaign: Campaign) -> Figures:
 
 
 def csv_text(campaign: Campaign, numbers: Figures, translate=lambda text: text) -> str:
-    """The statement as CSV: one line per figure, euros with a point (a spreadsheet reads them)."""
+    """The statement as CSV for Excel, as the pledges' export (semicolons, decimal commas): one line
+    per figure."""
+    from services.crowdfunding.exports import CSV_DELIMITER
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER)
 
     def euros(cents: int | None) -> str:
-        return "" if cents is None else f"{Decimal(cents) / 100:.2f}"
+        return "" if cents is None else f"{Decimal(cents) / 100:.2f}".replace(".", ",")
 
     writer.writerow([translate("Figure"), translate("Amount (EUR)"), translate("Note")])
     writer.writerow([translate("Pledged at the close"), euros(numbers.pledged_cents), ""])
@@ -117,7 +120,7 @@ def csv_text(campaign: Campaign, numbers: Figures, translate=lambda text: text) 
     writer.writerow([translate("Refunded"), euros(numbers.refunded_cents), ""])
     writer.writerow([translate("Stripe's fees"), euros(numbers.stripe_fee_cents),
                      "" if numbers.stripe_fee_reported else translate("Not reported by Stripe")])
-    writer.writerow([translate("Platform fee"), euros(numbers.platform_fee_cents), f"{numbers.platform_fee_percent}%"])
+    writer.writerow([translate("Platform fee"), euros(numbers.platform_fee_cents), f"{numbers.platform_fee_percent} %".replace(".", ",")])
     writer.writerow([translate("Net due to the owner"), euros(numbers.net_cents),
                      "" if numbers.stripe_fee_reported else translate("Before Stripe's fees, not reported")])
     if campaign.payout_recorded_at is not None:
