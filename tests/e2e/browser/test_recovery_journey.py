@@ -19,8 +19,9 @@ from tests.integration.crowdfunding.closing_setup import AUTHENTICATION, end_now
 from tests.people import person
 
 
-def platform_backer(accounts_app, crowdfunding_app, email, name):
-    someone = person(accounts_app, email, ["backer"], name, "fr")
+def platform_backer(accounts_app, crowdfunding_app, email, name, roles=("backer",)):
+    """Someone with an account at the accounts service (to sign in), whom the crowdfunding knows by the same id."""
+    someone = person(accounts_app, email, list(roles), name, "fr")
     with crowdfunding_app.extensions["db"].unit_of_work() as session:
         projection.record(session, Account, {
             "account_id": someone.id, "email": someone.email, "name": someone.name, "language": someone.language,

@@ -137,3 +137,58 @@ def test_charge_refunded_completes_a_refund_once(crowdfunding_app, localstripe):
     assert refunds.send_refund(db, Payments(stripe_settings()), pace, refund_id, datetime.now(timezone.utc)) == "succeeded"
     listed = stripe_client(localstripe).v1.refunds.list(params={"payment_intent": attempt.payment_intent_id}).data
     assert len(listed) == 1
+
+
+def test_a_webhook_waits_for_the_worker_holding_the_pledges_lock(crowdfunding_app, localstripe):
+    """The worker holds the pledge's advisory lock from its first read to its last write: a webhook
+    about the same PaymentIntent waits for it (seen waiting in pg_locks), then finds it settled."""
+    import threading
+
+    from tests.conftest import wait_until
+
+    db = crowdfunding_app.extensions["db"]
+    _campaign, pledge = _to_charge(crowdfunding_app)
+    made = _lost_answer(crowdfunding_app, pledge["id"])
+    payload = event("payment_intent.succeeded", _intent(localstripe, made.id))
+    answers = {}
+    release = threading.Event()
+
+    def worker():
+        with closing.pledge_lock(db.engine, pledge["id"]):
+            release.wait(30)
+            with db.unit_of_work() as session:
+                attempt = session.scalar(select(ChargeAttempt).where(ChargeAttempt.pledge_id == pledge["id"]))
+                answers["worker"] = closing.settle_attempt(session, attempt, made, datetime.now(timezone.utc)).outcome
+
+    def webhook():
+        answers["webhook"] = deliver(crowdfunding_app.test_client(), payload).get_json()["outcome"]
+
+    holder = threading.Thread(target=worker)
+    holder.start()
+    wait_until(lambda: _advisory_holders(db) == 1, timeout=10, message="the worker's lock")
+    waiter = threading.Thread(target=webhook)
+    waiter.start()
+    wait_until(lambda: _advisory_waiters(db) == 1, timeout=10, message="the webhook waiting for the lock")
+    assert "webhook" not in answers
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert answers == {"worker": "paid", "webhook": f"pledge {pledge['id']}: already_paid"}
+    assert _count(crowdfunding_app, "pledge.charged") == 1
+
+
+def _advisory(db, granted: bool) -> int:
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        return connection.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :k AND granted = :g"
+        ), {"k": closing.PLEDGE_LOCK_CLASS, "g": granted}).scalar()
+
+
+def _advisory_holders(db) -> int:
+    return _advisory(db, True)
+
+
+def _advisory_waiters(db) -> int:
+    return _advisory(db, False)
