@@ -141,6 +141,22 @@ def pay_with_card(db, payments: Payments, account_id: int, pledge_id: int, setup
         raise Refusal(409, setup.last_error or CARD_NOT_SAVED)
     with closing.pledge_lock(db.engine, pledge_id):
         with db.unit_of_work() as session:
+            last = closing.latest_attempt(session, pledge_id)
+            lost = (last.id, last.idempotency_key) if last is not None and last.status == "requested" \
+                and last.payment_intent_id is None else None
+        if lost is not None:
+            # An earlier try's answer was lost: what did Stripe make of it, before trying again?
+            try:
+                found = payments.find_payment_intent(customer_id, lost[1])
+            except PaymentsUnavailable:
+                raise Refusal(503, STRIPE_DOWN, headers={"Retry-After": "30"}) from None
+            with db.unit_of_work() as session:
+                earlier = session.get(ChargeAttempt, lost[0], populate_existing=True)
+                if found is None:
+                    earlier.status, earlier.settled_at = "canceled", now  # never made: nothing to settle
+                elif closing.settle_attempt(session, earlier, found, now).outcome in ("paid", "already_paid"):
+                    return CardPayment("paid")
+        with db.unit_of_work() as session:
             pledge = _needing(session, account_id, pledge_id, now)
             attempt = closing.new_attempt(session, pledge, setup.payment_method, off_session=False)
             attempt.status = "requested"
