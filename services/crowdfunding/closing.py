@@ -170,6 +170,7 @@ def pledge_lock(engine, pledge_id: int, timeout_seconds: int = 30) -> Iterator[N
             yield
         finally:
             connection.execute(select(func.pg_advisory_unlock(PLEDGE_LOCK_CLASS, pledge_id)))
+            connection.execute(text("RESET lock_timeout"))  # the pooled connection goes back as it came
             connection.commit()
 
 
