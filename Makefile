@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/award_grants.py
 	$(BIN)/python bench/survival_in_memory.py
 	$(BIN)/python bench/match_reservations.py
+	$(BIN)/python bench/crowdfunding_close.py
 
 clean:
 	rm -rf var $(VENV)

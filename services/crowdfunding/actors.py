@@ -1,5 +1,13 @@
 """The crowdfunding worker: `dramatiq shared.core.broker services.crowdfunding.actors`.
 
+The close (closing.py): `close_campaign` is a delayed message due at a campaign's end time (the
+sweeper sends it shortly before); `charge_pledge` charges one pledge on the `crowdfunding-charges`
+queue, at the pace of STRIPE_MAX_REQUESTS_PER_SECOND across every worker process (Redis);
+`remind_backer` and `expire_pledge` are delayed messages at 2, 5 and 7 days; `detach_card` forgets
+the cards of a failed campaign; `send_refund` sends an approved refund to Stripe. The sweeper
+catches up whatever those messages missed (a worker down at the end time, a message lost with
+Redis), so none of them has to arrive.
+
 - `on_event` keeps the service's copy of people up to date (`account.updated`), and after a
   `pledge.cancelled` (its own event, through the outbox) asks `forget_card` to detach the
   pledge's saved card at Stripe: the Stripe call runs after the event's commit, in a message of
@@ -15,8 +23,16 @@ import threading
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
-from services.crowdfunding import matchfunding, pledges, schedule
-from services.crowdfunding.config import SERVICE, campaign_sweep_seconds, settings, stripe_settings
+from services.crowdfunding import closing, matchfunding, pledges, refunds, schedule
+from services.crowdfunding.config import (
+    SERVICE,
+    campaign_sweep_seconds,
+    charge_requeue_seconds,
+    close_lead_seconds,
+    settings,
+    stripe_max_requests_per_second,
+    stripe_settings,
+)
 from services.crowdfunding.models import Account
 from services.crowdfunding.payments import Payments
 from shared.accounts import projection
@@ -26,6 +42,7 @@ from shared.core.consumer import NOT_RETRIED, Handlers, consume
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
 from shared.core.outbox import consumer_actor_name
+from shared.core.pacing import Pace
 
 log = logging.getLogger("tremplin.crowdfunding.actors")
 configure_logging(SERVICE)
@@ -58,6 +75,15 @@ def payments() -> Payments:
     return Payments(stripe_settings())
 
 
+@functools.cache
+def stripe_pace() -> Pace:
+    """One budget for every worker process: Stripe's limit is per account, not per process."""
+    return Pace.from_settings(settings(), "stripe", stripe_max_requests_per_second())
+
+
+CHARGES_QUEUE = f"{SERVICE}-charges"
+
+
 @dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)
 def on_event(envelope: dict) -> None:
     consume(database(), HANDLERS, envelope)
@@ -72,6 +98,106 @@ def forget_card(pledge_id: int, request_id: str | None = None) -> None:
     """Detach a cancelled pledge's saved card at Stripe (once; a retry after Stripe failed tries again)."""
     with request_id_context(request_id):
         pledges.forget_cancelled_card(database().unit_of_work, payments(), pledge_id, utcnow())
+
+
+# --- The close ----------------------------------------------------------------------------------
+
+
+def _delay_ms(at) -> int:
+    return max(int((at - utcnow()).total_seconds() * 1000), 0)
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.close_campaign", queue_name=SERVICE)
+def close_campaign(campaign_id: int, ends_at: str | None = None) -> None:
+    """At the campaign's end time: close it (the sweeper would, later; running both changes nothing)."""
+    with database().unit_of_work() as session:
+        closed = schedule.close_one(session, campaign_id, utcnow())
+        if not closed:
+            campaign = session.get(schedule.Campaign, campaign_id)
+            early = campaign is not None and campaign.status in ("approved", "live") and campaign.ends_at > utcnow()
+    if closed:
+        after_close(campaign_id)
+    elif early:  # this clock is a hair behind the sender's: wait for the end time
+        close_campaign.send_with_options(args=(campaign_id,), delay=max(_delay_ms(campaign.ends_at), 10))
+
+
+def after_close(campaign_id: int) -> None:
+    feed_charges()
+    with database().unit_of_work() as session:
+        to_detach = closing.cards_to_detach(session, campaign_id)
+    for pledge_id in to_detach:
+        detach_card.send(pledge_id)
+
+
+def feed_charges() -> int:
+    """Queue the next few seconds of charges (see closing.pledges_to_queue)."""
+    rate = stripe_max_requests_per_second()
+    limit = max(int(rate * max(campaign_sweep_seconds(), 1) * 3), rate)
+    with database().unit_of_work() as session:
+        due = closing.pledges_to_queue(session, utcnow(), limit, charge_requeue_seconds())
+    for pledge_id in due:
+        charge_pledge.send(pledge_id)
+    return len(due)
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.charge_pledge", queue_name=CHARGES_QUEUE)
+def charge_pledge(pledge_id: int) -> None:
+    """Charge one pledge off-session (once, whatever ran before; a retry after Stripe or Redis
+    failed resumes where it stopped)."""
+    charged = closing.charge_pledge(database(), payments(), stripe_pace(), pledge_id, utcnow())
+    for number, delay in enumerate(charged.reminders, start=1):
+        remind_backer.send_with_options(args=(pledge_id, number), delay=int(delay * 1000))
+    if charged.expiry is not None:
+        expire_pledge.send_with_options(args=(pledge_id,), delay=int(charged.expiry * 1000))
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.remind_backer", queue_name=SERVICE)
+def remind_backer(pledge_id: int, reminder: int) -> None:
+    with database().unit_of_work() as session:
+        closing.remind(session, pledge_id, reminder, utcnow())
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.expire_pledge", queue_name=SERVICE)
+def expire_pledge(pledge_id: int) -> None:
+    with database().unit_of_work() as session:
+        closing.expire(session, pledge_id, utcnow())
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.detach_card", queue_name=SERVICE)
+def detach_card(pledge_id: int) -> None:
+    """Forget the saved card of a pledge whose campaign failed (once; retried while Stripe is away)."""
+    closing.detach_card(database(), payments(), pledge_id, utcnow())
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.send_refund", queue_name=CHARGES_QUEUE)
+def send_refund(refund_id: int) -> None:
+    """Send an approved refund to Stripe (once: its key, and the pledge's lock)."""
+    refunds.send_refund(database(), payments(), stripe_pace(), refund_id, utcnow())
+
+
+def sweep() -> None:
+    """One pass of the sweeper: what a worker does whatever messages were lost."""
+    now = utcnow()
+    started, ended = schedule.advance(database().unit_of_work, now)
+    if started or ended:
+        log.info("campaigns advanced", extra={"live": started, "ended": ended})
+    for campaign_id in ended:
+        after_close(campaign_id)
+    with database().unit_of_work() as session:
+        closes = schedule.closes_to_schedule(session, now, close_lead_seconds())
+    for campaign_id, ends_at in closes:
+        close_campaign.send_with_options(args=(campaign_id,), delay=_delay_ms(ends_at))
+    feed_charges()
+    with database().unit_of_work() as session:
+        closing.catch_up_actions(session, now)
+    with database().unit_of_work() as session:
+        due_refunds = refunds.refunds_to_send(session, now, charge_requeue_seconds())
+    for refund_id in due_refunds:
+        send_refund.send(refund_id)
+    with database().unit_of_work() as session:
+        to_detach = closing.cards_to_detach(session, None)[:100]
+    for pledge_id in to_detach:
+        detach_card.send(pledge_id)
 
 
 class CampaignSweeper(dramatiq.Middleware):
@@ -94,11 +220,9 @@ class CampaignSweeper(dramatiq.Middleware):
     def _run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                started, ended = schedule.advance(database().unit_of_work, utcnow())
-                if started or ended:
-                    log.info("campaigns advanced", extra={"live": started, "ended": ended})
+                sweep()
             except Exception:
-                # The database is down: the next pass tries again.
+                # The database or Redis is down: the next pass tries again.
                 log.exception("campaign sweep failed")
             stop.wait(campaign_sweep_seconds())
 

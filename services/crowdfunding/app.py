@@ -2,6 +2,7 @@
 from flask import Flask
 
 from services.crowdfunding.api import campaigns as campaigns_api
+from services.crowdfunding.api import closing as closing_api
 from services.crowdfunding.api import moderation as moderation_api
 from services.crowdfunding.api import owners as owners_api
 from services.crowdfunding.api import pledges as pledges_api
@@ -10,6 +11,7 @@ from services.crowdfunding.config import MIGRATIONS_DIR, SERVICE, max_cover_byte
 from services.crowdfunding.models import Account
 from services.crowdfunding.payments import Payments
 from services.crowdfunding.web import backer as backer_pages
+from services.crowdfunding.web import closing as closing_pages
 from services.crowdfunding.web import manager as manager_pages
 from services.crowdfunding.web import owner as owner_pages
 from services.crowdfunding.web import public as public_pages
@@ -26,8 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     app, api = create_service_app(SERVICE, __name__, MIGRATIONS_DIR, config)
     app.extensions["payments"] = Payments(stripe)
     init_people(app, Account)
-    for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp):
+    for blueprint in (owners_api.blp, campaigns_api.blp, pledges_api.blp, moderation_api.blp, webhooks_api.blp,
+                      closing_api.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp):
+    for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp, closing_pages.blp):
         register_pages(app, blueprint)
     return app

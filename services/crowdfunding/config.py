@@ -131,3 +131,43 @@ def platform_bic() -> str:
 
 def platform_account_holder() -> str:
     return os.environ.get("PLATFORM_ACCOUNT_HOLDER", "Tremplin – financement participatif")
+
+
+# --- The close: charging, recovering, refunding -------------------------------------------------
+
+
+def stripe_max_requests_per_second() -> int:
+    """The pace of the close's Stripe requests across every worker process (Redis holds it), under
+    Stripe's test-mode limit of 25 a second."""
+    return int(os.environ.get("STRIPE_MAX_REQUESTS_PER_SECOND", 20))
+
+
+def action_days() -> float:
+    """How long a backer whose bank said no has to finish paying before the pledge fails."""
+    return float(os.environ.get("PLEDGE_ACTION_DAYS", 7))
+
+
+def reminder_days() -> tuple[float, ...]:
+    """When the backer is reminded, in days after the bank said no (2 and 5 by default)."""
+    return tuple(float(part) for part in os.environ.get("PLEDGE_REMINDER_DAYS", "2,5").split(",") if part.strip())
+
+
+def refund_request_days() -> float:
+    """How long after being charged a backer may ask for a refund."""
+    return float(os.environ.get("REFUND_REQUEST_DAYS", 14))
+
+
+def platform_fee_percent() -> str:
+    """The platform's fee on what a campaign collected, a percentage ("0", "2.5"); 0 by default."""
+    return os.environ.get("PLATFORM_FEE_PERCENT", "0")
+
+
+def charge_requeue_seconds() -> float:
+    """A pledge queued for charging this long ago and still not charged was lost (a dead worker,
+    Redis down): the sweeper queues it again (a second message for one still queued does nothing)."""
+    return float(os.environ.get("CHARGE_REQUEUE_SECONDS", 120))
+
+
+def close_lead_seconds() -> float:
+    """How far ahead the sweeper sends a campaign's delayed close message (due at its end time)."""
+    return float(os.environ.get("CLOSE_LEAD_SECONDS", 120))

@@ -34,6 +34,7 @@ STATUS_LABELS = {
     "awaiting_transfer": {"fr": "Virement attendu", "en": "Transfer awaited"},
     "confirmed": {"fr": "Confirmé", "en": "Confirmed"},
     "cancelled": {"fr": "Annulé", "en": "Cancelled"},
+    "failed": {"fr": "Non payé", "en": "Not paid"},
 }
 METHOD_LABELS = {"card": {"fr": "Carte", "en": "Card"}, "transfer": {"fr": "Virement", "en": "Transfer"}}
 YES_NO = {True: {"fr": "oui", "en": "yes"}, False: {"fr": "non", "en": "no"}}

@@ -32,8 +32,8 @@ class Progress:
 
     @property
     def reached(self) -> bool:
-        """The crowd's pledges alone reach the goal (what the close decides on)."""
-        return self.pledged_cents >= self.goal_cents
+        """The crowd's pledges and the fund's match reach the goal (what the close decides on)."""
+        return self.total_cents >= self.goal_cents
 
     @property
     def total_cents(self) -> int:

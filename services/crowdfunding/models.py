@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.accounts.projection import PersonColumns
@@ -30,8 +30,15 @@ CAMPAIGN_STATUSES = ("draft", "submitted", "changes_requested", "approved", "rej
 FUNDING_MODELS = ("all_or_nothing", "keep_it_all")
 # pending: a card pledge whose card is not saved yet (it holds its tier place until hold_until);
 # awaiting_transfer: a transfer pledge the fund manager has not marked received (it holds its place);
-# confirmed: it counts; cancelled: it no longer does.
-PLEDGE_STATUSES = ("pending", "awaiting_transfer", "confirmed", "cancelled")
+# confirmed: it counts; cancelled: it no longer does; failed: not paid by its deadline after the
+# close (its tier place is freed, it no longer counts).
+PLEDGE_STATUSES = ("pending", "awaiting_transfer", "confirmed", "cancelled", "failed")
+# After the close, what became of a confirmed pledge's money (closing.py):
+# to_charge: its card is to be charged (the worker's queue); paid: charged, or its transfer
+# received; action_needed: the bank asked for authentication or declined, the backer finishes on
+# the recovery page; failed: not paid by its deadline; released: the campaign failed, nothing charged.
+PAYMENT_STATUSES = ("to_charge", "paid", "action_needed", "failed", "released")
+CAMPAIGN_OUTCOMES = ("succeeded", "failed", "cancelled")
 PLEDGE_METHODS = ("card", "transfer")
 
 
@@ -85,6 +92,19 @@ class Campaign(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The close (closing.py): its outcome, when, and the confirmed total at that second.
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    close_queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # the delayed message sent
+    closed_pledged_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey(Account.id), nullable=True)
+    # The payout to the owner, recorded by the fund manager once made.
+    payout_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    payout_reference: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    payout_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    payout_recorded_by: Mapped[int | None] = mapped_column(ForeignKey(Account.id), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
@@ -166,12 +186,87 @@ class Pledge(Base):
     transfer_received_by: Mapped[int | None] = mapped_column(ForeignKey(Account.id), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # After the close (see PAYMENT_STATUSES).
+    payment_status: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    charge_queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    action_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    action_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    action_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
     campaign: Mapped[Campaign] = relationship()
     tier: Mapped[RewardTier | None] = relationship()
     backer: Mapped[Account] = relationship(foreign_keys=[account_id])
+
+
+class ChargeAttempt(Base):
+    """One try at charging a pledge: one PaymentIntent, one idempotency key (the pledge's reference
+    and the attempt's number). The row is written before Stripe is called and its PaymentIntent id
+    kept as soon as Stripe answers, so that a worker resuming after a crash reads back what was
+    made instead of making another (localstripe ignores idempotency keys)."""
+
+    __tablename__ = "charge_attempts"
+    __table_args__ = (UniqueConstraint("pledge_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # from 1
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    off_session: Mapped[bool] = mapped_column(Boolean)  # the worker's; the backer's on the recovery page is not
+    customer_id: Mapped[str] = mapped_column(String(255))
+    payment_method_id: Mapped[str] = mapped_column(String(255))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    # created (not sent yet), requested (sent; the answer may have been lost), succeeded,
+    # requires_action, failed, canceled
+    status: Mapped[str] = mapped_column(String(30))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+    charge_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Stripe's fee as its balance transaction reports it; None: not reported.
+    fee_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+    pledge: Mapped[Pledge] = relationship()
+
+
+# requested (by the backer), refused, approved (to send), succeeded, failed (Stripe refused it).
+REFUND_STATUSES = ("requested", "refused", "approved", "succeeded", "failed")
+
+
+class Refund(Base):
+    """A refund of a paid pledge, in full or in part: asked by the backer (requested, then approved
+    or refused by the fund manager) or made by the fund manager (approved). An approved one is sent
+    to Stripe with its own idempotency key; `charge.refunded` finds it by its Stripe id."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey(Account.id))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey(Account.id), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # given to the worker
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # sent to Stripe (answer maybe lost)
+    refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    pledge: Mapped[Pledge] = relationship()
 
 
 class StripeCustomer(Base):

@@ -82,6 +82,82 @@ class SetupIntent:
 
 
 @dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str  # succeeded, requires_action, requires_payment_method, processing, canceled...
+    amount: int
+    client_secret: str | None
+    customer: str | None
+    payment_method: str | None
+    charge_id: str | None
+    fee_cents: int | None  # Stripe's fee, from the charge's balance transaction; None: not reported
+    metadata: dict = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> "PaymentIntent":
+        data = _plain(data)
+        charge = _get(data, "latest_charge")
+        charge_id = charge.get("id") if isinstance(charge, dict) else charge
+        error = _get(data, "last_payment_error")
+        payment_method = _get(data, "payment_method")
+        if isinstance(payment_method, dict):
+            payment_method = payment_method.get("id")
+        return cls(
+            id=_get(data, "id"), status=_get(data, "status"), amount=int(_get(data, "amount") or 0),
+            client_secret=_get(data, "client_secret"), customer=_get(data, "customer"),
+            payment_method=payment_method, charge_id=charge_id,
+            fee_cents=_reported_fee(_get(charge, "balance_transaction") if isinstance(charge, dict) else None),
+            metadata=dict(_get(data, "metadata") or {}),
+            error_code=_get(error, "code") if error else None,
+            error_message=_get(error, "message") if error else None,
+        )
+
+
+def _reported_fee(transaction) -> int | None:
+    """Stripe's fee on a charge, as its balance transaction reports it. A card charge in euros always
+    has its fee broken down (`fee_details`); a transaction with no breakdown and no fee reports none
+    (localstripe's, whose fee is always 0): None, so that a statement says "not reported" rather
+    than a fee of 0 that nobody computed."""
+    if not isinstance(transaction, dict):
+        return None
+    fee = transaction.get("fee")
+    if fee is None or (not transaction.get("fee_details") and not fee):
+        return None
+    return int(fee)
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    id: str
+    status: str  # succeeded, pending, failed, canceled
+    amount: int
+    charge_id: str | None
+    payment_intent_id: str | None
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Any) -> "StripeRefund":
+        data = _plain(data)
+        return cls(id=_get(data, "id"), status=_get(data, "status"), amount=int(_get(data, "amount") or 0),
+                   charge_id=_get(data, "charge"), payment_intent_id=_get(data, "payment_intent"),
+                   metadata=dict(_get(data, "metadata") or {}))
+
+
+class ChargeRefused(Exception):
+    """The bank refused an off-session charge: `authentication_required` (the backer completes 3-D
+    Secure on-session) or a decline (`card_declined`, `insufficient_funds`, `expired_card`...).
+    `intent` is the PaymentIntent when Stripe sent it with the error."""
+
+    def __init__(self, code: str | None, message: str, intent: "PaymentIntent | None"):
+        super().__init__(message)
+        self.code = code or "card_declined"
+        self.message = message
+        self.intent = intent
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     id: str
     type: str
@@ -161,6 +237,75 @@ class Payments:
                                                                 "error": str(error)})
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError, stripe.AuthenticationError) as error:
             raise PaymentsUnavailable(str(error)) from error
+
+    # --- Charges and refunds ---------------------------------------------------------------------
+
+    def create_payment_intent(self, *, customer_id: str, payment_method_id: str, amount_cents: int,
+                              off_session: bool, metadata: dict, idempotency_key: str) -> PaymentIntent:
+        """Charge a saved card now: one PaymentIntent, confirmed at once (`off_session=true` by the
+        worker at the close; on-session from the recovery page). A refusal by the bank is
+        `ChargeRefused`, with the PaymentIntent when Stripe gave it."""
+        params = {
+            "customer": customer_id, "payment_method": payment_method_id, "amount": amount_cents,
+            "currency": "eur", "confirm": True, "metadata": metadata,
+            "expand": ["latest_charge.balance_transaction"],
+        }
+        if off_session:
+            params["off_session"] = True
+        try:
+            intent = self._client.v1.payment_intents.create(params=params,
+                                                            options={"idempotency_key": idempotency_key})
+        except stripe.CardError as error:
+            raise ChargeRefused(error.code, error.user_message or str(error), self._intent_of_error(error)) from error
+        except stripe.StripeError as error:
+            log.warning("Stripe refused or did not answer", extra={"error": f"{type(error).__name__}: {error}"})
+            raise PaymentsUnavailable(str(error)) from error
+        return PaymentIntent.of(intent)
+
+    def _intent_of_error(self, error) -> PaymentIntent | None:
+        body = error.json_body if isinstance(getattr(error, "json_body", None), dict) else {}
+        intent = (body.get("error") or {}).get("payment_intent")
+        if isinstance(intent, dict) and intent.get("id"):
+            return PaymentIntent.of(intent)
+        return None
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        return PaymentIntent.of(self._call(self._client.v1.payment_intents.retrieve, payment_intent_id,
+                                           params={"expand": ["latest_charge.balance_transaction"]}))
+
+    def find_payment_intent(self, customer_id: str, attempt_key: str) -> PaymentIntent | None:
+        """The PaymentIntent made for an attempt whose answer was lost (the worker died between
+        Stripe's answer and our commit), by the attempt's key in its metadata. The real Stripe
+        would give the first answer back for the same idempotency key anyway; localstripe would
+        make a second PaymentIntent, so we look first. localstripe lists without filters."""
+        params = {"limit": 100} if self.settings.local else {"limit": 100, "customer": customer_id}
+        page = self._call(self._client.v1.payment_intents.list, params=params)
+        while True:
+            for intent in page.data:
+                if (_plain(intent).get("metadata") or {}).get("attempt_key") == attempt_key:
+                    return self.retrieve_payment_intent(intent.id)
+            if not page.has_more or not page.data:
+                return None
+            page = self._call(self._client.v1.payment_intents.list,
+                              params={**params, "starting_after": page.data[-1].id})
+
+    def create_refund(self, *, payment_intent_id: str, amount_cents: int, metadata: dict,
+                      idempotency_key: str) -> StripeRefund:
+        """Refund part or all of a charge. The reason is ours (metadata): Stripe's own `reason`
+        takes three fixed words only."""
+        return StripeRefund.of(self._call(
+            self._client.v1.refunds.create,
+            params={"payment_intent": payment_intent_id, "amount": amount_cents, "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
+        ))
+
+    def find_refund(self, payment_intent_id: str, refund_key: str) -> StripeRefund | None:
+        """A refund whose answer was lost, by its key in its metadata (see find_payment_intent)."""
+        page = self._call(self._client.v1.refunds.list, params={"payment_intent": payment_intent_id, "limit": 100})
+        for refund in page.data:
+            if (_plain(refund).get("metadata") or {}).get("refund_key") == refund_key:
+                return StripeRefund.of(refund)
+        return None
 
     # --- Webhooks ----------------------------------------------------------------------------------
 

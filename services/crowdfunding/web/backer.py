@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from services.crowdfunding import campaigns, config, pledges
+from services.crowdfunding import campaigns, config, pledges, recovery
 from services.crowdfunding.schemas.pledges import PledgeChangeFormSchema, PledgeFormSchema
 from shared.accounts.sessions import page_account, page_requires
 from shared.core.clock import utcnow
@@ -175,3 +175,65 @@ def cancel(pledge_id):
 def my_pledges():
     return render_template("backer/pledges.html", pledges=pledges.my_pledges(db_session(), _me()), now=utcnow(),
                            is_open=pledges.is_open)
+
+
+# --- The recovery page: finishing a payment the bank refused at the close ----------------------------
+
+
+def _recovery_page(pledge_id: int, with_card: bool, authenticate_secret: str | None = None, status: int = 200):
+    now = utcnow()
+    state = recovery.payment_state(unit_of_work, _payments(), _me(), pledge_id)
+    open_ = state.pledge.payment_status == "action_needed" and now < state.expires_at
+    secret = authenticate_secret or state.client_secret
+    setup = None
+    if open_ and (with_card or secret is None):
+        setup = recovery.new_card(unit_of_work, _payments(), _me(), pledge_id, now)
+    return render_template("backer/pay.html", state=state, pledge=state.pledge, campaign=state.pledge.campaign,
+                           open=open_, client_secret=secret if open_ else None, setup=setup,
+                           js_url=state.js_url, publishable_key=state.publishable_key), status
+
+
+@blp.get("/pledges/<int:pledge_id>/pay")
+@page_requires(BACKER)
+def pay_page(pledge_id):
+    """Where the backer completes 3-D Secure, or gives another card, before the deadline."""
+    return _recovery_page(pledge_id, with_card=request.args.get("card") == "1")
+
+
+@blp.post("/pledges/<int:pledge_id>/pay/check")
+@page_requires(BACKER)
+def pay_checked(pledge_id):
+    """Stripe.js finished the authentication: the server reads the payment at Stripe."""
+    try:
+        charged = recovery.check_payment(current_app.extensions["db"], _payments(), _me(), pledge_id, utcnow())
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise
+        flash(refusal_message(refusal), "error")
+        return redirect(url_for("backer_pages.pledge_page", pledge_id=pledge_id))
+    if charged.outcome in ("paid", "already_paid"):
+        flash(translate("Thank you! Your payment went through."))
+        return redirect(url_for("backer_pages.pledge_page", pledge_id=pledge_id))
+    flash(translate("The payment is not done yet: confirm it with your bank, or give another card."), "error")
+    return redirect(url_for("backer_pages.pay_page", pledge_id=pledge_id))
+
+
+@blp.post("/pledges/<int:pledge_id>/pay/card")
+@page_requires(BACKER)
+def pay_with_card(pledge_id):
+    """Stripe.js saved another card: the server charges it now."""
+    try:
+        paid = recovery.pay_with_card(current_app.extensions["db"], _payments(), _me(), pledge_id,
+                                      request.form.get("setup_intent_id", ""), utcnow())
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise
+        flash(refusal_message(refusal), "error")
+        return redirect(url_for("backer_pages.pay_page", pledge_id=pledge_id, card=1))
+    if paid.outcome in ("paid", "already_paid"):
+        flash(translate("Thank you! Your payment went through."))
+        return redirect(url_for("backer_pages.pledge_page", pledge_id=pledge_id))
+    if paid.outcome == "requires_action":
+        return _recovery_page(pledge_id, with_card=False, authenticate_secret=paid.client_secret)
+    flash(translate("This card was declined too: try another one."), "error")
+    return redirect(url_for("backer_pages.pay_page", pledge_id=pledge_id, card=1))

@@ -21,8 +21,19 @@ STATUS_NAMES = {
     "draft": "Draft", "submitted": "Being moderated", "changes_requested": "Changes requested",
     "approved": "Approved", "rejected": "Rejected", "live": "Live", "ended": "Ended",
     "pending": "Card to enter", "awaiting_transfer": "Transfer awaited", "confirmed": "Confirmed",
-    "cancelled": "Cancelled",
+    "cancelled": "Cancelled", "failed": "Not paid",
 }
+PAYMENT_NAMES = {
+    "to_charge": "To be charged", "paid": "Paid", "action_needed": "Waiting for the backer",
+    "failed": "Not paid", "released": "Not charged",
+}
+# Why the bank said no, as the backer reads it (Stripe's codes; any other reads as a decline).
+ACTION_REASONS = {
+    "authentication_required": "Your bank asks you to confirm this payment (3-D Secure).",
+    "insufficient_funds": "Your bank declined the payment: insufficient funds.",
+    "expired_card": "Your bank declined the payment: the card has expired.",
+}
+DECLINED = "Your bank declined the payment."
 MODEL_NAMES = {"all_or_nothing": "All or nothing", "keep_it_all": "Keep it all"}
 MODEL_EXPLANATIONS = {
     "all_or_nothing": "All or nothing: cards are charged only if the goal is reached when the campaign closes.",
@@ -58,6 +69,8 @@ def page_helpers() -> dict:
         "sector_label": lambda code: label(SECTOR_LABELS, code),
         "kind_label": lambda code: label(ORGANISATION_KIND_LABELS, code),
         "status_name": lambda code: translate(STATUS_NAMES.get(code, code)),
+        "payment_name": lambda code: translate(PAYMENT_NAMES.get(code, code)) if code else "",
+        "action_reason": lambda code: translate(ACTION_REASONS.get(code, DECLINED)),
         "model_name": lambda code: translate(MODEL_NAMES.get(code, code)),
         "model_explanation": lambda code: translate(MODEL_EXPLANATIONS.get(code, code)),
         "cover_srcset": cover_srcset,

@@ -11,6 +11,7 @@ from services.crowdfunding import schedule
 from services.crowdfunding.models import Pledge, StripeCustomer
 from shared.core.outbox import OutboxMessage
 from tests.integration.crowdfunding.campaign_setup import TIER, backer, live
+from tests.integration.crowdfunding.closing_setup import intents_at_localstripe
 from tests.stripe_js import DECLINED, confirm_card_setup
 
 
@@ -60,8 +61,9 @@ def test_a_card_pledge_is_confirmed_once_its_setup_intent_has_succeeded(crowdfun
     assert confirmed["pledge"]["status"] == "confirmed" and confirmed["pledge"]["card_last4"] == "4242"
     again = client.post(f"/api/pledges/{pledge['id']}/confirm", headers=headers).get_json()
     assert again["outcome"] == "already_confirmed"
-    # Nothing is charged before the close: no PaymentIntent at Stripe.
-    assert stripe_client.v1.payment_intents.list().data == []
+    # Nothing is charged before the close: no PaymentIntent at Stripe (localstripe is the session's:
+    # other tests' charges are there, none for this pledge).
+    assert intents_at_localstripe(localstripe, [pledge["reference"]]) == []
 
     [receipt] = _events(crowdfunding_app, "pledge.confirmed")
     assert receipt["email"] == bea.email and receipt["language"] == "en"

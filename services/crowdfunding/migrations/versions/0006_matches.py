@@ -1,7 +1,7 @@
 """Matchfunding: each pledge's match from the grant fund, as the grants answered (issue 13). Down from 0004: re-chained after 0005 when merged
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 00:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
