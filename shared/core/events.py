@@ -435,13 +435,13 @@ class _CampaignClosed(_CampaignRef):
     matched_cents = fields.Integer(load_default=0, strict=True, metadata={"description": "matches reserved by the fund"})
 
 
-@event_type("campaign.succeeded", 1, consumers=())
+@event_type("campaign.succeeded", 1, consumers=("grants",))
 class CampaignSucceededV1(_CampaignClosed):
     """The campaign closed a success (all-or-nothing: the goal reached; keep-it-all: always when
     anything was pledged): its card pledges are being charged."""
 
 
-@event_type("campaign.failed", 1, consumers=())
+@event_type("campaign.failed", 1, consumers=("grants",))
 class CampaignFailedV1(_CampaignClosed):
     """An all-or-nothing campaign closed below its goal: nothing is charged, the cards are detached."""
 
@@ -608,7 +608,7 @@ class AwardGrantedV1(_AwardFacts):
     tranches = fields.List(fields.Nested(AwardTrancheV1), required=True)
 
 
-@event_type("award.accepted", 1, consumers=())
+@event_type("award.accepted", 1, consumers=("grants",))
 class AwardAcceptedV1(_AwardFacts):
     """The applicant accepted the agreement; the first tranche may now be due."""
 
@@ -641,7 +641,7 @@ class JuryCriterionCommentsV1(Schema):
     comments = fields.List(fields.String(), required=True)
 
 
-@event_type("application.not_selected", 1, consumers=("notifications",))
+@event_type("application.not_selected", 1, consumers=("notifications", "grants"))
 class ApplicationNotSelectedV1(_Recipient):
     """The call's decision: this submitted application gets no award. `jury_comments` are the
     jury's comments per criterion, anonymised (no juror's name, in no juror's order), when the
@@ -676,3 +676,24 @@ class TranchePaidV1(_AwardFacts):
     bank_reference = fields.String(required=True)
     tranche_paid = fields.Boolean(required=True, metadata={"description": "the tranche is now paid in full"})
     award_paid_cents = fields.Integer(required=True, strict=True)
+
+
+# --- Impact: the alternative funding referent (grants) ------------------------------------------------
+
+
+@event_type("advice.requested", 1, consumers=("notifications",))
+class AdviceRequestedV1(Schema):
+    """Someone asked the alternative funding referent for advice about their project; each
+    referent (`recipients`) is told where to answer it. `mechanisms` are the codes the person
+    asked about (crowdfunding, patronage, bpifrance, regional_investment_fund, foundation,
+    bank_loan, other)."""
+
+    request_id = fields.Integer(required=True, strict=True)
+    requester_name = fields.String(required=True)
+    requester_email = fields.Email(required=True)
+    organisation = fields.String(required=True)
+    project = fields.String(required=True)
+    mechanisms = fields.List(fields.String(), required=True)
+    requested_at = fields.AwareDateTime(required=True)
+    queue_url = fields.Url(required=True, require_tld=False)
+    recipients = fields.List(fields.Nested(_Person), required=True)

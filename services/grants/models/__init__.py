@@ -49,3 +49,19 @@ from services.grants.models.awards import (  # noqa: F401
     Repayment,
     TranchePlanRow,
 )
+from services.grants.models.impact import (  # noqa: F401
+    ADVICE_STATUSES,
+    CAMPAIGN_OUTCOMES,
+    CHECK_STATUSES,
+    FIRM_STATUSES,
+    MECHANISMS,
+    SUPPORT_KINDS,
+    AdviceRequest,
+    AdviceSession,
+    AlternativeFunding,
+    CampaignOutcome,
+    ManualStatus,
+    RegistryCheck,
+    Support,
+    SupportedFirm,
+)
