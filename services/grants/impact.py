@@ -238,8 +238,11 @@ def _token(moment: datetime) -> str:
 
 def schedule_check(session: Session, firm: SupportedFirm, at: datetime, now: datetime) -> None:
     """The firm's next check is due at `at`; the message that runs it is sent now (delayed)."""
-    # Whole seconds in UTC: the token reads the same after any database's round trip.
-    at = at.astimezone(timezone.utc).replace(microsecond=0)
+    # Whole seconds in UTC (rounded up: never earlier than asked), so that the token reads the
+    # same after any database's round trip.
+    at = at.astimezone(timezone.utc)
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
     firm.next_check_at = at
     session.flush()
     _send_check(firm.id, _token(at), (at - now).total_seconds())
