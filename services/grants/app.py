@@ -6,6 +6,7 @@ from services.grants.api import awards as awards_api
 from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
+from services.grants.api import impact as impact_api
 from services.grants.api import jury as jury_api
 from services.grants.api import profile as profile_api
 from services.grants.api import review as review_api
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(documents_api.blp)
     api.register_blueprint(jury_api.blp)
     api.register_blueprint(awards_api.blp)
+    api.register_blueprint(impact_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)
