@@ -83,6 +83,9 @@ KINDS.update({
     "pledge_cancelled": EmailKind(transactional=True, context_keys=(
         "campaign_title", "amount", "reference", "reason_text", "campaign_url")),
 })
+# Impact: a request for the alternative funding referent (what the referent's role is for).
+KINDS["advice_requested"] = EmailKind(transactional=True, context_keys=(
+    "requester_name", "requester_email", "organisation", "project", "mechanisms_text", "queue_url"))
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "email"),

@@ -82,6 +82,10 @@ CONTEXTS.update({
     "pledge_cancelled": {"campaign_title": "Un disque pour la Criée", "amount": "25,00 €", "reference": "CF-7K3M9Q2XAB",
                          "reason_text": "Vous l'avez annulée.", "campaign_url": "https://tremplin.local/campaigns/3"},
 })
+CONTEXTS["advice_requested"] = {
+    "requester_name": "Ana Lefèvre", "requester_email": "ana@example.org", "organisation": "Studio Basalte",
+    "project": "Un album et sa tournée.", "mechanisms_text": "financement participatif, prêt bancaire",
+    "queue_url": "https://tremplin.local/referent/advice"}
 UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
 
 

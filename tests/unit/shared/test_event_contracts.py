@@ -60,6 +60,13 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         ("campaign.submitted", 1), ("campaign.approved", 1), ("campaign.changes_requested", 1),
         ("campaign.rejected", 1), ("campaign.published", 1), ("pledge.confirmed", 1), ("pledge.changed", 1),
         ("pledge.cancelled", 1), ("campaign.news_posted", 1),
+        # Impact: the referent's requests.
+        ("advice.requested", 1),
+    }
+    assert _registered()["grants"] == {
+        ("account.updated", 1), ("invitation.accepted", 1),
+        # Impact: supported firms, the comparison group and the campaigns' outcomes.
+        ("award.accepted", 1), ("application.not_selected", 1), ("campaign.succeeded", 1), ("campaign.failed", 1),
     }
     assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1)}
     # Every service keeps its copy of people from the accounts service's events.
