@@ -40,10 +40,7 @@ def registry() -> Registry:
 on_event = event_actor("grants", HANDLERS, database)
 
 # Its own queue, so that checks waiting for the registry's pace never hold up the events.
-REGISTRY_QUEUE = "grants_registry"
-
-
-@dramatiq.actor(actor_name="grants.check_firm", queue_name=REGISTRY_QUEUE, max_retries=3)
+@dramatiq.actor(actor_name=impact.CHECK_ACTOR, queue_name=impact.CHECK_QUEUE, max_retries=3)
 def check_firm(firm_id: int, token: str, attempt: int = 0) -> None:
     """One scheduled registry check of a supported firm (see services/grants/impact.py): it sends
     itself again when the check is not due yet or the registry gave no answer."""

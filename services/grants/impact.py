@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+import dramatiq
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -225,11 +226,17 @@ def on_campaign_failed(session: Session, event: Event) -> None:
 # --- Registry checks --------------------------------------------------------------------------------
 
 
-def _send_check(firm_id: int, token: str, delay_seconds: float, attempt: int = 0) -> None:
-    from services.grants.actors import check_firm  # the actor module imports this one
+# The actor (services/grants/actors.py, which imports this module) is named, not imported.
+CHECK_ACTOR, CHECK_QUEUE = "grants.check_firm", "grants_registry"
 
+
+def _send_check(firm_id: int, token: str, delay_seconds: float, attempt: int = 0) -> None:
     delay_ms = max(0, int(min(delay_seconds, MAX_HOP_SECONDS) * 1000))
-    check_firm.send_with_options(args=(firm_id, token, attempt), delay=delay_ms)
+    message = dramatiq.Message(queue_name=CHECK_QUEUE, actor_name=CHECK_ACTOR, args=(firm_id, token, attempt),
+                               kwargs={}, options={})
+    from shared.core.broker import broker  # built from the environment on first use
+
+    broker.enqueue(message, delay=delay_ms or None)
 
 
 def _token(moment: datetime) -> str:
