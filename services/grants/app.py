@@ -14,6 +14,7 @@ from services.grants.models import Account
 from services.grants.config import MIGRATIONS_DIR, SERVICE, max_document_bytes
 from services.grants.web import applicant as applicant_pages
 from services.grants.web import awards as award_pages
+from services.grants.web import impact as impact_pages
 from services.grants.web import jury as jury_pages
 from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
@@ -43,4 +44,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, jury_pages.blp)
     register_pages(app, manager_jury_pages.blp)
     register_pages(app, award_pages.blp)
+    register_pages(app, impact_pages.blp)
     return app

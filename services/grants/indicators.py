@@ -128,9 +128,9 @@ def years_range(session: Session, year_from: int | None, year_to: int | None, to
     errors = {}
     for name, value in (("from", year_from), ("to", year_to)):
         if value is not None and not EARLIEST_YEAR <= value <= today.year + 1:
-            errors[name] = [f"A year between {EARLIEST_YEAR} and {today.year + 1}."]
+            errors[name] = ["A year from %(first)s to %(last)s."]
     if errors:
-        raise Refusal(422, INVALID, errors)
+        raise Refusal(422, INVALID, errors, values={"first": EARLIEST_YEAR, "last": today.year + 1})
     if year_from is not None and year_to is not None and year_from > year_to:
         raise Refusal(422, INVALID, {"to": ["The last year comes after the first."]})
     if year_from is None:

@@ -4,7 +4,7 @@ report (amounts in integer cents, shares as decimals from 0 to 1). The pages' fo
 the form schemas below (amounts in euros, mechanisms as checkboxes)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
 from services.grants.impact import firm_follow_up
 from services.grants.models import FIRM_STATUSES, MECHANISMS
@@ -95,19 +95,6 @@ class ManualStatusInputSchema(Schema):
     source = Trimmed(required=True, validate=SOURCE)
 
 
-class ManualStatusFormSchema(ManualStatusInputSchema):
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def _blanks(self, data, **kwargs):
-        data = dict(data)
-        for name in ("closed_on", "known_on"):
-            if not data.get(name):
-                data[name] = None
-        return data
-
-
 # --- The referent ---------------------------------------------------------------------------------
 
 
@@ -151,7 +138,8 @@ class AdviceSessionInputSchema(Schema):
     siren = _Siren(load_default=None, allow_none=True, validate=SIREN)
     held_on = fields.Date(required=True)
     mechanisms = fields.List(fields.String(validate=MECHANISM), required=True,
-                             validate=validate.Length(min=1, error="Tick at least one mechanism discussed."))
+                             validate=validate.Length(min=1, error="Tick at least one mechanism discussed."),
+                             error_messages={"required": "Tick at least one mechanism discussed."})
     notes = Trimmed(load_default="", validate=validate.Length(max=10000))
 
 
@@ -193,40 +181,14 @@ class FundingSchema(Schema):
     demo = fields.Boolean()
 
 
-class _Form(Schema):
-    """A page's form: unknown fields (the CSRF token) are ignored, blanks are none, checkboxes
-    come as a list."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    LISTS = ("mechanisms",)
-    BLANK_IS_NONE = ()
-
-    @pre_load
-    def _read(self, data, **kwargs):
-        read = {}
-        for name in self.fields:
-            if name in self.LISTS:
-                read[name] = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
-            elif name in data:
-                read[name] = data[name]
-                if name in self.BLANK_IS_NONE and not str(read[name]).strip():
-                    read[name] = None
-        return read
+# The pages' forms, read by shared.web.pages.load_form (blank inputs absent, checkboxes a list).
 
 
-class AdviceRequestFormSchema(_Form, AdviceRequestInputSchema):
-    BLANK_IS_NONE = ("siren",)
-
-
-class AdviceSessionFormSchema(_Form, AdviceSessionInputSchema):
-    BLANK_IS_NONE = ("request_id", "organisation", "siren", "held_on")
+class AdviceSessionFormSchema(AdviceSessionInputSchema):
     request_id = fields.Integer(load_default=None, allow_none=True)
 
 
-class FundingFormSchema(_Form, FundingInputSchema):
-    BLANK_IS_NONE = ("siren", "obtained_on", "session_id")
+class FundingFormSchema(FundingInputSchema):
     amount_cents = Euros(required=True, data_key="amount")
     session_id = fields.Integer(load_default=None, allow_none=True)
 
@@ -235,6 +197,9 @@ class FundingFormSchema(_Form, FundingInputSchema):
 
 
 class ReportQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a page's address carries its language (`lang`) too
+
     year_from = fields.Integer(data_key="from", load_default=None, strict=False,
                                validate=validate.Range(min=1900, max=2200, error="A year, such as 2024."))
     year_to = fields.Integer(data_key="to", load_default=None, strict=False,
