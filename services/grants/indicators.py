@@ -1,9 +1,9 @@
 """The funders' indicators report, for a year or a range of years: the figures the HTML page,
 its CSV tables and the JSON API all give (one function computes them, each shows them).
 
-- Outputs: per year, the grants (awards granted or accepted, by their fund's year) in number
-  and amount, against the year's objective: the funds' `grants_objective` for that year, else
-  the action plan's (`IMPACT_OBJECTIVES`, "5,10": 5 the first year, then 10).
+- Outputs: per year, the grants accepted (the grant supports, by the day of acceptance) in
+  number and amount, against the year's objective: the funds' `grants_objective` for that
+  year, else the action plan's (`IMPACT_OBJECTIVES`, "5,10": 5 the first year, then 10).
 - Alternative funding: crowdfunding (campaigns closed, success rate, amounts raised, backers,
   from the closes crowdfunding announced), matchfunding (supports of that kind), the other
   funding declared in the applications submitted (by kind), and what the referent recorded
@@ -29,12 +29,10 @@ from sqlalchemy.orm import Session
 from services.grants import survival
 from services.grants.impact import follow_up
 from services.grants.models import (
-    ACTIVE_AWARD_STATUSES,
     MECHANISMS,
     AdviceSession,
     AlternativeFunding,
     Application,
-    Award,
     CampaignOutcome,
     Fund,
     FundingSource,
@@ -164,21 +162,22 @@ def report(session: Session, year_from: int | None = None, year_to: int | None =
 
 
 def _outputs(session: Session, years: range) -> list[YearOutputs]:
-    granted = dict(((year, (count, amount)) for year, count, amount in session.execute(
-        select(Fund.year, func.count(Award.id), func.coalesce(func.sum(Award.amount_cents), 0))
-        .join(Fund, Fund.id == Award.fund_id)
-        .where(Award.status.in_(ACTIVE_AWARD_STATUSES), Fund.year.between(years.start, years.stop - 1))
-        .group_by(Fund.year))))
+    """Grants per year: the grants accepted (the supports of kind grant, `award.accepted`), by the
+    year they were accepted, in number and amount, against the year's objective."""
+    granted = {year: [0, 0] for year in years}
+    for on, amount in session.execute(select(Support.on, Support.amount_cents).where(
+            Support.kind == "grant", Support.on.between(date(years.start, 1, 1), date(years.stop - 1, 12, 31)))):
+        granted[on.year][0] += 1
+        granted[on.year][1] += amount
     objectives = dict(session.execute(select(Fund.year, func.sum(Fund.grants_objective)).group_by(Fund.year)).all())
-    first_fund_year = min(objectives) if objectives else years.start
+    first_year = min([*objectives, *years])
     first, then = objectives_rule()
     rows = []
     for year in years:
-        count, amount = granted.get(year, (0, 0))
         objective = objectives.get(year)
         if objective is None:
-            objective = first if year <= first_fund_year else then
-        rows.append(YearOutputs(year, int(count), int(amount), int(objective)))
+            objective = first if year <= first_year else then
+        rows.append(YearOutputs(year, granted[year][0], granted[year][1], int(objective)))
     return rows
 
 

@@ -102,6 +102,8 @@ def test_outputs_against_objectives_and_the_alternative_funding_in_the_report(gr
     with grants_app.extensions["db"].unit_of_work() as session:
         impact.record_support(session, {"legal_name": "Studio", "siren": siren(1)}, "matchfunding", date(2025, 7, 3),
                               120_000, "match:campaign:3", now=NOW, schedule=False)
+        impact.record_support(session, {"legal_name": "Label", "siren": siren(2)}, "grant", date(2025, 4, 3),
+                              800_000, "award:3", now=NOW, schedule=False)
     recorded = client.post("/api/referent/alternative-funding", headers=referent, json={
         "organisation": "Studio", "kind": "bpifrance", "amount_cents": 3_000_000, "obtained_on": "2025-03-01",
         "source": "Bpifrance, prêt d'honneur"})
@@ -112,7 +114,7 @@ def test_outputs_against_objectives_and_the_alternative_funding_in_the_report(gr
 
     report = client.get("/api/manage/impact/report?from=2024&to=2026", headers=manager).get_json()
     assert [(o["year"], o["grants"], o["objective"]) for o in report["outputs"]] == [
-        (2024, 0, 5), (2025, 0, 10), (2026, 0, 10)]
+        (2024, 0, 5), (2025, 1, 10), (2026, 0, 10)]
     assert [m for m in report["matchfunding"] if m["matches"]] == [{"year": 2025, "matches": 1, "amount_cents": 120_000}]
     assert report["referent"]["sessions_held"] == 1
     by_mechanism = {m["mechanism"]: m["sessions"] for m in report["referent"]["sessions_by_mechanism"]}
@@ -121,7 +123,7 @@ def test_outputs_against_objectives_and_the_alternative_funding_in_the_report(gr
     assert funding["bpifrance"] == (1, 3_000_000)
     outputs = client.get("/api/manage/impact/report/outputs.csv?from=2024&to=2026", headers=manager)
     assert outputs.get_data(as_text=True).splitlines() == [
-        "year,grants,amount_cents,objective", "2024,0,0,5", "2025,0,0,10", "2026,0,0,10"]
+        "year,grants,amount_cents,objective", "2024,0,0,5", "2025,1,800000,10", "2026,0,0,10"]
 
 
 def test_only_fund_managers_and_the_referent_see_the_report(grants_app):
