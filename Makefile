@@ -30,6 +30,7 @@ bench: install services
 	$(BIN)/python bench/jury_ranking.py
 	$(BIN)/python bench/crowdfunding_pledges.py
 	$(BIN)/python bench/award_grants.py
+	$(BIN)/python bench/survival_report.py
 
 clean:
 	rm -rf var $(VENV)
