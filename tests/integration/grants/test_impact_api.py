@@ -232,3 +232,21 @@ def test_advice_requests_reach_the_referents_queue_and_a_session_answers_them(gr
         assert session.scalar(select(func.count()).select_from(AlternativeFunding)) == 1
         assert session.scalar(select(func.count()).select_from(AdviceSession)) == 1
         assert session.scalar(select(AdviceRequest.status)) == "answered"
+
+
+def test_the_referent_gets_the_request_by_email(grants_app, notifications_app, notifications_worker, broker, inbox):
+    from shared.core.outbox import Relay
+    from tests.conftest import wait_until
+
+    person(grants_app, "rita@tremplin.example", ["referent"], "Rita Référente")
+    ana = bearer(person(grants_app, "ana@example.org", ["applicant"], "Ana"))
+    asked = grants_app.test_client().post("/api/advice/requests", headers=ana, json={
+        "organisation": "Studio Basalte", "project": "Un album et sa tournée.", "mechanisms": ["patronage"]})
+    assert asked.status_code == 201
+    Relay(grants_app.extensions["db"], broker).relay_batch()
+
+    [message] = wait_until(lambda: inbox.messages, message="the referent's email")
+    assert message["To"] == "Rita Référente <rita@tremplin.example>"
+    assert message["Subject"] == "Demande de conseil : « Studio Basalte »"
+    body = message.get_body(("plain",)).get_content()
+    assert "Ana (ana@example.org)" in body and "mécénat" in body and "/referent/advice" in body
