@@ -10,6 +10,7 @@ from services.grants.impact import firm_follow_up
 from services.grants.models import FIRM_STATUSES, MECHANISMS
 from services.grants.schemas.calls import CHOICE
 from services.grants.schemas.profiles import Trimmed
+from shared.core.fields import Id
 from shared.core.money import Cents, Euros
 
 SOURCE = validate.Length(min=1, max=2000, error="Say where the status comes from.")
@@ -133,7 +134,7 @@ class RequestQuerySchema(Schema):
 
 
 class AdviceSessionInputSchema(Schema):
-    request_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    request_id = Id(load_default=None, allow_none=True)
     organisation = Trimmed(load_default=None, allow_none=True, validate=ORGANISATION)
     siren = _Siren(load_default=None, allow_none=True, validate=SIREN)
     held_on = fields.Date(required=True)
@@ -161,7 +162,7 @@ class FundingInputSchema(Schema):
     amount_cents = Cents(required=True)
     obtained_on = fields.Date(required=True)
     source = Trimmed(required=True, validate=validate.Length(min=1, max=300, error="Name the funder, in at most 300 characters."))
-    session_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    session_id = Id(load_default=None, allow_none=True)
 
     @validates("amount_cents")
     def _positive(self, value, **kwargs):
@@ -185,12 +186,12 @@ class FundingSchema(Schema):
 
 
 class AdviceSessionFormSchema(AdviceSessionInputSchema):
-    request_id = fields.Integer(load_default=None, allow_none=True)
+    request_id = Id(load_default=None, allow_none=True, strict=False)
 
 
 class FundingFormSchema(FundingInputSchema):
     amount_cents = Euros(required=True, data_key="amount")
-    session_id = fields.Integer(load_default=None, allow_none=True)
+    session_id = Id(load_default=None, allow_none=True, strict=False)
 
 
 # --- The report -----------------------------------------------------------------------------------
