@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/survival_in_memory.py
 	$(BIN)/python bench/match_reservations.py
 	$(BIN)/python bench/crowdfunding_close.py
+	$(BIN)/python bench/survival_report.py
 
 clean:
 	rm -rf var $(VENV)

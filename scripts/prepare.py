@@ -1,7 +1,8 @@
 """Bring every service's database to the latest migration, then seed the demo (the demo accounts:
 a fund manager, two jurors, a few applicants, campaign owners and backers; a fund with an open
-call and a call in review for the jury; two live campaigns with pledges) so that `make run` has
-something to apply to, to judge and to back."""
+call and a call in review for the jury; two live campaigns with pledges; about 60 supported firms
+since 2019 with their registry checks, for the indicators report) so that `make run` has
+something to apply to, to judge, to back and to report on."""
 from __future__ import annotations
 
 import importlib
@@ -39,6 +40,9 @@ def seed_demo() -> None:
     _seeded("crowdfunding", lambda session, _settings: crowdfunding_demo.seed(session, people))
     applicants = _seeded("accounts", accounts_demo.seed_award_applicants)
     _seeded("grants", lambda session, _settings: grants_demo.seed_decided_call(session, applicants))
+    # Impact: supported firms since 2019 and their registry checks, the stand-in's firms beside them.
+    referent = _seeded("accounts", accounts_demo.seed_referent)
+    _seeded("grants", lambda session, _settings: grants_demo.seed_impact(session, referent=referent))
     sign_in = f"{load_settings('accounts').public_url}/signin"
     password = accounts_demo.MANAGER_PASSWORD
     print(f"Demo accounts (local demo only), signing in at {sign_in}:")
@@ -48,6 +52,7 @@ def seed_demo() -> None:
     print(f"  campaign owners  {', '.join(email for email, _name in accounts_demo.OWNERS)}, password {password}")
     print(f"  backers          {', '.join(email for email, _name, _language in accounts_demo.BACKERS)}, "
           f"password {password}")
+    print(f"  referent         {accounts_demo.REFERENT['email']} (alternative funding), password {password}")
     for email, _name, _language in accounts_demo.AWARD_APPLICANTS:
         print(f"  applicant        {email} (the decided call), password {accounts_demo.APPLICANT_PASSWORD}")
 

@@ -83,6 +83,9 @@ def main() -> int:
     env["REDIS_URL"] = url
     # Caddy is in front of every web process: its headers are the client's address and the path.
     env.setdefault("TRUSTED_PROXY_COUNT", "1")
+    # The grants worker checks the supported firms with the registry's local stand-in, unless told
+    # otherwise; the demo's seed writes the stand-in's firms (var/registry-firms.json).
+    env.setdefault("REGISTRY_BASE_URL", f"http://127.0.0.1:{env.get('REGISTRY_STANDIN_PORT', '8005')}")
     # The Procfile's commands (flask, gunicorn, dramatiq) come from this virtual environment.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
 

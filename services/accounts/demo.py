@@ -100,3 +100,19 @@ def seed_award_applicants(session: Session, settings: Settings) -> list[dict]:
     """The awards' demo applicants (created once), as grants keeps them."""
     return [_facts(_account(session, settings, email, name, ["applicant"], APPLICANT_PASSWORD, language))
             for email, name, language in AWARD_APPLICANTS]
+
+
+# The alternative funding referent of the impact's demo: invited by the demo fund manager, as a
+# fund manager invites a referent (the fund manager's password, local demo only).
+REFERENT = {"email": "referente@tremplin.local", "name": "Rita Garnier (référente, démo)", "organisation": None,
+            "siren": None}
+
+
+def seed_referent(session: Session, settings: Settings) -> dict:
+    """The demo referent (invited and accepted once), as grants keeps them."""
+    manager = _account(session, settings, MANAGER_EMAIL, "Gestionnaire du fonds (démo)", ["fund_manager"])
+    account = find_by_email(session, REFERENT["email"])
+    if account is None:
+        invitation = invite(session, settings, manager.id, {**REFERENT, "roles": ["referent"]})
+        account = accept_invitation(session, settings, invitation_token(settings, invitation), MANAGER_PASSWORD, "fr")
+    return _facts(account)

@@ -6,6 +6,7 @@ from services.grants.api import awards as awards_api
 from services.grants.api import calls as calls_api
 from services.grants.api import documents as documents_api
 from services.grants.api import funds as funds_api
+from services.grants.api import impact as impact_api
 from services.grants.api import jury as jury_api
 from services.grants.api import matchfunding as matchfunding_api
 from services.grants.api import profile as profile_api
@@ -14,6 +15,7 @@ from services.grants.models import Account
 from services.grants.config import MIGRATIONS_DIR, SERVICE, max_document_bytes
 from services.grants.web import applicant as applicant_pages
 from services.grants.web import awards as award_pages
+from services.grants.web import impact as impact_pages
 from services.grants.web import jury as jury_pages
 from services.grants.web import manager_jury as manager_jury_pages
 from services.grants.web import manager as manager_pages
@@ -38,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(jury_api.blp)
     api.register_blueprint(awards_api.blp)
     api.register_blueprint(matchfunding_api.blp)
+    api.register_blueprint(impact_api.blp)
     register_pages(app, public_pages.blp)
     register_pages(app, manager_pages.blp)
     register_pages(app, applicant_pages.blp)
@@ -45,4 +48,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, manager_jury_pages.blp)
     register_pages(app, award_pages.blp)
     register_pages(app, match_pages.blp)
+    register_pages(app, impact_pages.blp)
     return app

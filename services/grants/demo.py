@@ -275,3 +275,138 @@ def seed_decided_call(session: Session, applicants: list[dict], now: datetime | 
         "paid_on": to_paris(now).date(), "amount_cents": first.tranches[0].amount_cents,
         "bank_reference": "DEMO-VIR-0001"}, now, None)
     return {"fund_id": fund.id, "call_id": call.id}
+
+
+# --- Impact's demo: a history of supported firms, for a report with real curves ----------------------
+
+IMPACT_FIRMS = 60
+IMPACT_COMPARISON = 24
+DEMO_SESSIONS = (
+    ("Studio Basalte (démo)", ("crowdfunding", "bank_loan"), "Une campagne avant le prêt : la banque regarde la collecte."),
+    ("Ciné Volcans (démo)", ("patronage", "foundation"), "Mécénat des commerçants du quartier ; appel de la Fondation de France."),
+    ("Pixels d'Auvergne (démo)", ("bpifrance", "regional_investment_fund"), "Prêt d'innovation Bpifrance, puis le fonds régional."),
+    ("Label Dôme (démo)", ("crowdfunding",), "Préparer les contreparties et le calendrier de la campagne."),
+)
+DEMO_FUNDING = (
+    ("Studio Basalte (démo)", "bank_loan", 2_500_000, "Crédit Agricole Centre France"),
+    ("Pixels d'Auvergne (démo)", "bpifrance", 3_000_000, "Bpifrance, prêt d'amorçage"),
+    ("Ciné Volcans (démo)", "foundation", 800_000, "Fondation de France"),
+)
+
+
+def _demo_siren(rng) -> str:
+    from stdnum import luhn
+
+    body = f"8{rng.randrange(10**7):07d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def seed_impact(session: Session, now: datetime | None = None, referent: dict | None = None) -> dict:
+    """About 60 supported firms from 2019 to this year (grants, campaigns, both; some closed) with a
+    registry check a year and their answers, a comparison group, campaigns' outcomes, and a few
+    referent sessions and funding: every row marked `demo`. The registry's stand-in is given the
+    same firms (var/registry-firms.json), so that the worker's checks under `make run` answer.
+    Once (running it again changes nothing); refused on a database holding real firms."""
+    import json
+    import random
+
+    from services.grants import impact, registry_standin
+    from services.grants.models import AdviceSession, AlternativeFunding, CampaignOutcome, SupportedFirm
+    from services.grants.registry import read_answer
+
+    now = now or utcnow()
+    today = to_paris(now).date()
+    if referent is not None and session.get(Account, referent["account_id"]) is None:
+        # Their own events bring them up to date once the relay runs.
+        projection.record(session, Account, {**referent, "session_version": 0}, now - timedelta(weeks=2))
+    if session.scalar(select(SupportedFirm.id).where(SupportedFirm.demo.is_(False)).limit(1)) is not None:
+        raise RuntimeError("This database follows real firms: the impact demo is never mixed into it.")
+    if session.scalar(select(SupportedFirm.id).where(SupportedFirm.demo.is_(True)).limit(1)) is not None:
+        return {"firms": 0}
+    rng = random.Random(14)
+    records = []
+
+    def follow(name: str, start, yearly_closing: float):
+        """The firm's life from `start`: closed some day with the yearly chance given, else active."""
+        number = _demo_siren(rng)
+        created = start - timedelta(days=rng.randrange(200, 2500))
+        closed = None
+        year_start = start
+        while year_start < today:
+            if rng.random() < yearly_closing:
+                closed = year_start + timedelta(days=rng.randrange(30, 365))
+                closed = closed if closed < today else None
+                break
+            year_start = year_start + timedelta(days=365)
+        records.append(registry_standin.firm_record(number, name, created, closed))
+        return number, created, closed
+
+    def check_history(firm, number, name, created, closed, start):
+        day = start + timedelta(days=180)
+        while day < today:
+            ceased = closed is not None and closed <= day
+            body = json.dumps({"results": [registry_standin.firm_record(number, name, created, closed if ceased else None)],
+                               "total_results": 1, "page": 1, "per_page": 10, "total_pages": 1}, ensure_ascii=False)
+            at = paris_to_utc(datetime.combine(day, time(3, 0)))
+            impact.record_check(session, firm, read_answer(number, 200, body, url=f"demo:/search?q={number}"), at)
+            if ceased:
+                break
+            day += timedelta(days=365)
+
+    span = (today - date_(2019, 1, 1)).days
+    for index in range(IMPACT_FIRMS):
+        start = date_(2019, 1, 1) + timedelta(days=int(span * index / IMPACT_FIRMS) + rng.randrange(0, 20))
+        name = f"Entreprise soutenue n°{index + 1} (démo)"
+        number, created, closed = follow(name, start, 0.07)
+        organisation = {"legal_name": name, "siren": number, "sector": rng.choice(list(SECTORS))}
+        kind = rng.random()
+        firm = None
+        if kind < 0.75:
+            firm = impact.record_support(session, organisation, "grant", start, rng.randrange(20, 100) * 10_000,
+                                         f"demo:award:{index}", now=now, demo=True, schedule=False).firm
+        if kind >= 0.55:
+            on = start + timedelta(days=rng.randrange(0, 120)) if firm else start
+            raised = rng.randrange(30, 200) * 10_000
+            firm = impact.record_support(session, organisation, "crowdfunding", on, raised, f"demo:campaign:{index}",
+                                         now=now, demo=True, schedule=False).firm
+            session.add(CampaignOutcome(campaign_id=-(index + 1), outcome="succeeded", closed_on=on, legal_name=name,
+                                        siren=number, goal_cents=raised * 8 // 10, pledged_cents=raised,
+                                        backers=rng.randrange(20, 300), matched_cents=0, demo=True, updated_at=now))
+            if rng.random() < 0.5:
+                impact.record_support(session, organisation, "matchfunding", on, raised // 4, f"demo:match:{index}",
+                                      now=now, demo=True, schedule=False)
+        check_history(firm, number, name, created, closed, start)
+    for index in range(IMPACT_FIRMS, IMPACT_FIRMS + 12):  # campaigns that did not reach their goal
+        on = date_(2019, 1, 1) + timedelta(days=rng.randrange(0, span))
+        session.add(CampaignOutcome(campaign_id=-(index + 1), outcome="failed", closed_on=on,
+                                    legal_name=f"Campagne n°{index + 1} (démo)", siren=None, goal_cents=1_000_000,
+                                    pledged_cents=rng.randrange(10, 70) * 10_000, backers=rng.randrange(5, 60),
+                                    matched_cents=0, demo=True, updated_at=now))
+    for index in range(IMPACT_COMPARISON):
+        start = date_(2019, 1, 1) + timedelta(days=int((span - 365) * index / IMPACT_COMPARISON))
+        name = f"Candidat non retenu n°{index + 1} (démo)"
+        number, created, closed = follow(name, start, 0.12)
+        firm = impact.record_comparison(session, {"legal_name": name, "siren": number}, start, now=now, demo=True,
+                                        schedule=False)
+        check_history(firm, number, name, created, closed, start)
+    for offset, (organisation, mechanisms, notes) in enumerate(DEMO_SESSIONS):
+        session.add(AdviceSession(organisation=organisation, held_on=today - timedelta(days=40 + 25 * offset),
+                                  mechanisms=list(mechanisms), notes=notes, demo=True, recorded_at=now,
+                                  referent_id=referent["account_id"] if referent else None))
+    for offset, (organisation, kind, amount, source) in enumerate(DEMO_FUNDING):
+        session.add(AlternativeFunding(organisation=organisation, kind=kind, amount_cents=amount,
+                                       obtained_on=today - timedelta(days=10 + 20 * offset), source=source, demo=True,
+                                       recorded_at=now))
+    session.flush()
+    registry_standin.write_firms(registry_standin.firms_path(), records)
+    # Their next checks, a second apart, by the worker against the stand-in.
+    for offset, firm in enumerate(session.scalars(select(SupportedFirm).where(SupportedFirm.demo.is_(True))
+                                                  .order_by(SupportedFirm.id))):
+        impact.schedule_check(session, firm, now + timedelta(seconds=5 + offset), now)
+    return {"firms": IMPACT_FIRMS + IMPACT_COMPARISON}
+
+
+def date_(year: int, month: int, day: int):
+    from datetime import date
+
+    return date(year, month, day)

@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.grants import awards
+from services.grants import awards, impact
 from services.grants.config import SERVICE
 from services.grants.matching import NOT_QUALIFYING, Rules, Standing, after_refund, decide, share
 from services.grants.models import (
@@ -555,4 +555,10 @@ def record_payout_paid(session: Session, campaign_id: int, data: dict, now: date
     for match in _campaign_matches(session, campaign_id, ("committed",)):
         match.status = "paid"
     session.flush()
+    # The owner's organisation received matchfunding: a supported firm, followed in the registry.
+    campaign = session.get(MatchCampaign, campaign_id)
+    impact.record_support(
+        session, {"legal_name": campaign.legal_name, "siret": campaign.siret, "siren": campaign.siren},
+        "matchfunding", payout.paid_on, payout.amount_cents, f"match-payout:{campaign_id}",
+        account_id=campaign.owner_account_id, now=now)
     return payout

@@ -954,3 +954,32 @@ HANDLERS.update({
     ("pledge.cancelled", 1): record_pledge_cancelled,
     ("campaign.news_posted", 1): record_campaign_news,
 })
+
+
+# --- Impact: the alternative funding referent -----------------------------------------------------
+
+MECHANISM_NAMES = {
+    "crowdfunding": {"fr": "financement participatif", "en": "crowdfunding"},
+    "patronage": {"fr": "mécénat", "en": "patronage"},
+    "bpifrance": {"fr": "Bpifrance", "en": "Bpifrance"},
+    "regional_investment_fund": {"fr": "fonds d'investissement régionaux", "en": "regional investment funds"},
+    "foundation": {"fr": "fondations", "en": "foundations"},
+    "bank_loan": {"fr": "prêt bancaire", "en": "bank loan"},
+    "other": {"fr": "autre", "en": "other"},
+}
+
+
+def record_advice_requested(session: Session, event: Event) -> None:
+    """Each referent is told of the request, in their language, with the queue's address."""
+    payload = event.payload
+    for recipient in payload["recipients"]:
+        language = recipient["language"]
+        mechanisms = ", ".join(MECHANISM_NAMES.get(code, {}).get(language, code) for code in payload["mechanisms"])
+        session.add(_delivery(event, "advice_requested", {
+            "requester_name": payload["requester_name"], "requester_email": payload["requester_email"],
+            "organisation": payload["organisation"], "project": payload["project"], "mechanisms_text": mechanisms,
+            "queue_url": payload["queue_url"],
+        }, recipient=recipient))
+
+
+HANDLERS[("advice.requested", 1)] = record_advice_requested

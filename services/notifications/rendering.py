@@ -101,6 +101,9 @@ KINDS.update({
         "campaign_title", "amount", "reference", "pledge_url", "refund", "refunded_total", "fully", "reason",
         "refunded_at")),
 })
+# Impact: a request for the alternative funding referent (what the referent's role is for).
+KINDS["advice_requested"] = EmailKind(transactional=True, context_keys=(
+    "requester_name", "requester_email", "organisation", "project", "mechanisms_text", "queue_url"))
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "email"),

@@ -611,7 +611,7 @@ class AwardGrantedV1(_AwardFacts):
     tranches = fields.List(fields.Nested(AwardTrancheV1), required=True)
 
 
-@event_type("award.accepted", 1, consumers=())
+@event_type("award.accepted", 1, consumers=("grants",))
 class AwardAcceptedV1(_AwardFacts):
     """The applicant accepted the agreement; the first tranche may now be due."""
 
@@ -644,7 +644,7 @@ class JuryCriterionCommentsV1(Schema):
     comments = fields.List(fields.String(), required=True)
 
 
-@event_type("application.not_selected", 1, consumers=("notifications",))
+@event_type("application.not_selected", 1, consumers=("notifications", "grants"))
 class ApplicationNotSelectedV1(_Recipient):
     """The call's decision: this submitted application gets no award. `jury_comments` are the
     jury's comments per criterion, anonymised (no juror's name, in no juror's order), when the
@@ -679,3 +679,24 @@ class TranchePaidV1(_AwardFacts):
     bank_reference = fields.String(required=True)
     tranche_paid = fields.Boolean(required=True, metadata={"description": "the tranche is now paid in full"})
     award_paid_cents = fields.Integer(required=True, strict=True)
+
+
+# --- Impact: the alternative funding referent (grants) ------------------------------------------------
+
+
+@event_type("advice.requested", 1, consumers=("notifications",))
+class AdviceRequestedV1(Schema):
+    """Someone asked the alternative funding referent for advice about their project; each
+    referent (`recipients`) is told where to answer it. `mechanisms` are the codes the person
+    asked about (crowdfunding, patronage, bpifrance, regional_investment_fund, foundation,
+    bank_loan, other)."""
+
+    request_id = fields.Integer(required=True, strict=True)
+    requester_name = fields.String(required=True)
+    requester_email = fields.Email(required=True)
+    organisation = fields.String(required=True)
+    project = fields.String(required=True)
+    mechanisms = fields.List(fields.String(), required=True)
+    requested_at = fields.AwareDateTime(required=True)
+    queue_url = fields.Url(required=True, require_tld=False)
+    recipients = fields.List(fields.Nested(_Person), required=True)

@@ -38,6 +38,11 @@ def test_compose_runs_the_procfile_processes_with_the_same_commands():
     # whose keys the crowdfunding's processes must be given.
     assert processes.pop("localstripe").startswith("python scripts/local_stripe.py ")
     assert "localstripe" not in compose
+    # The registry's stand-in too: deployment asks the real API, at its address from the environment.
+    assert processes.pop("registry").startswith("python -m services.grants.registry_standin ")
+    assert "registry" not in compose
+    assert compose["grants-worker"]["environment"]["REGISTRY_BASE_URL"] == (
+        "${REGISTRY_BASE_URL:-https://recherche-entreprises.api.gouv.fr}")
     for name in ("crowdfunding", "crowdfunding-worker"):
         environment = compose[name]["environment"]
         for key in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):

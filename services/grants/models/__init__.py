@@ -59,3 +59,19 @@ from services.grants.models.matchfunding import (  # noqa: F401
     MatchPayout,
     MatchPot,
 )
+from services.grants.models.impact import (  # noqa: F401
+    ADVICE_STATUSES,
+    CAMPAIGN_OUTCOMES,
+    CHECK_STATUSES,
+    FIRM_STATUSES,
+    MECHANISMS,
+    SUPPORT_KINDS,
+    AdviceRequest,
+    AdviceSession,
+    AlternativeFunding,
+    CampaignOutcome,
+    ManualStatus,
+    RegistryCheck,
+    Support,
+    SupportedFirm,
+)

@@ -110,6 +110,10 @@ CONTEXTS.update({
                         "refunded_total": "10,00 €", "fully": False, "reason": "Contrepartie indisponible.",
                         "refunded_at": "8 janv. 2027, 11:00"},
 })
+CONTEXTS["advice_requested"] = {
+    "requester_name": "Ana Lefèvre", "requester_email": "ana@example.org", "organisation": "Studio Basalte",
+    "project": "Un album et sa tournée.", "mechanisms_text": "financement participatif, prêt bancaire",
+    "queue_url": "https://tremplin.local/referent/advice"}
 UNSUBSCRIBE_URL = "https://tremplin.local/unsubscribe/tok123"
 
 

@@ -63,12 +63,16 @@ def test_the_notifications_worker_handles_the_contracts_it_consumes():
         # Crowdfunding: the close, charges and refunds.
         ("campaign.succeeded", 1), ("campaign.failed", 1), ("campaign.cancelled", 1), ("pledge.charged", 1),
         ("pledge.action_needed", 1), ("pledge.failed", 1), ("pledge.refunded", 1),
+        # Impact: the referent's requests.
+        ("advice.requested", 1),
     }
     assert _registered()["crowdfunding"] == {("account.updated", 1), ("pledge.cancelled", 1), ("match.reserved", 1),
                                              ("match.refused", 1), ("match.released", 1)}
-    # Matchfunding: the grants know campaigns, reserve, release and pay their matches.
+    # Matchfunding: the grants know campaigns, reserve, release and pay their matches; impact: supported
+    # firms, the comparison group and the campaigns' outcomes.
     assert _registered()["grants"] == {
-        ("account.updated", 1), ("invitation.accepted", 1), ("campaign.published", 1), ("match.requested", 1),
+        ("account.updated", 1), ("invitation.accepted", 1), ("award.accepted", 1), ("application.not_selected", 1),
+        ("campaign.published", 1), ("match.requested", 1),
         ("pledge.changed", 1), ("pledge.cancelled", 1), ("pledge.failed", 1), ("pledge.refunded", 1), ("campaign.succeeded", 1),
         ("campaign.failed", 1), ("campaign.cancelled", 1)}
     # Every service keeps its copy of people from the accounts service's events.

@@ -1,7 +1,7 @@
-"""Matchfunding: matching pots set aside from a fund, the campaigns they match, a match per pledge, the payouts to successful campaigns (issue 13). Down from 0006: re-chained after 0007 when merged
+"""Matchfunding: matching pots set aside from a fund, the campaigns they match, a match per pledge, the payouts to successful campaigns (issue 13).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 00:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
