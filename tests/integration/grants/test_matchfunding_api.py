@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from services.grants.models import Match, MatchPayout
+from services.grants.models import Match, MatchPayout, Support, SupportedFirm
 from shared.core.outbox import OutboxMessage
 from tests.integration.grants.applicant_setup import manager as manager_headers
 from tests.integration.grants.award_setup import accepted_award, grant
@@ -230,6 +230,16 @@ def test_a_successful_campaign_commits_its_matches_then_they_are_paid(grants_app
     with grants_app.extensions["db"].unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Match).where(Match.status == "paid")) == 3
         assert session.scalar(select(func.count()).select_from(MatchPayout)) == 1
+        # The owner's organisation received matchfunding: a supported firm (impact), once, beside
+        # the campaign's own success.
+        supports = session.execute(select(Support.kind, Support.amount_cents, Support.on, SupportedFirm.siren)
+                                   .join(SupportedFirm, Support.firm_id == SupportedFirm.id)
+                                   .where(Support.kind == "matchfunding")).all()
+        assert [(kind, cents, str(on)) for kind, cents, on, _ in supports] == [("matchfunding", 15_000, "2026-12-02")]
+        firm_siren = supports[0][3]
+        kinds = session.scalars(select(Support.kind).join(SupportedFirm, Support.firm_id == SupportedFirm.id)
+                                .where(SupportedFirm.siren == firm_siren)).all()
+        assert sorted(kinds) == ["crowdfunding", "matchfunding"]
 
 
 def test_a_failed_or_cancelled_campaign_releases_everything_once(grants_app, grants, headers, a_fund):
