@@ -23,7 +23,7 @@ services:
 
 # Each pytest process makes its own databases, queues and ports (tests/conftest.py); a test
 # module stays in one process, so its fixtures start once.
-TEST_PROCESSES ?= 4
+TEST_PROCESSES ?= 3
 
 test: install services
 	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile

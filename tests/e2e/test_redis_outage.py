@@ -42,7 +42,7 @@ def test_events_written_during_a_redis_outage_arrive_once(tmp_path, accounts_app
     )
     try:
         _sign_up(accounts, 0, 5)
-        wait_until(lambda: len(_delivered(notifications_app)) == 5, timeout=30, message="5 deliveries before the outage")
+        wait_until(lambda: len(_delivered(notifications_app)) == 5, timeout=90, message="5 deliveries before the outage")
 
         server.stop()
         _sign_up(accounts, 5, 5)  # the accounts service keeps working: its events wait in the outbox
