@@ -185,9 +185,10 @@ def test_the_delayed_reminders_and_expiry_arrive_through_a_real_worker(crowdfund
                                                                         tmp_path):
     from tests.integration.crowdfunding.test_close import WorkerProcess
 
-    # Days shortened to seconds: reminders after about 1 and 2 s, the failure after about 3.5 s.
-    monkeypatch.setenv("PLEDGE_REMINDER_DAYS", f"{1 / 86400},{2 / 86400}")
-    monkeypatch.setenv("PLEDGE_ACTION_DAYS", f"{3.5 / 86400}")
+    # Days shortened to seconds: reminders after about 2 and 5 s, the failure after about 9 s (spaced
+    # enough that a busy machine still delivers each reminder before the failure).
+    monkeypatch.setenv("PLEDGE_REMINDER_DAYS", f"{2 / 86400},{5 / 86400}")
+    monkeypatch.setenv("PLEDGE_ACTION_DAYS", f"{9 / 86400}")
     monkeypatch.setenv("CAMPAIGN_SWEEP_SECONDS", "60")  # one sweep at the start: the rest is delayed messages
     campaign = live(crowdfunding_app, goal_cents=1_000)
     asks = saved_card_pledge(crowdfunding_app, campaign["id"], "bea@example.org", 3_000, number=AUTHENTICATION)

@@ -109,8 +109,9 @@ def test_a_campaign_that_succeeds_supports_its_owners_firm_and_matchfunding_adds
         **campaign_closed(8, {"legal_name": "Autre collectif", "siren": siren(2)}, pledged_cents=90_000, backers=4),
         "recipients": []})
 
-    firms = wait_until(lambda: (lambda f: f if f.get(studio, {}).get("checks") else None)(_firms(grants_app)),
-                       message="the campaign's firm followed and checked")
+    # The firm's row and its checks are read by two statements: wait until both show the check.
+    firms = wait_until(lambda: (lambda f: f if f.get(studio, {}).get("checks") and f[studio]["status"] else None)(
+        _firms(grants_app)), message="the campaign's firm followed and checked")
     assert firms[studio]["supports"] == [("crowdfunding", 640_000, "campaign:7")]
     assert (firms[studio]["first_support_on"], firms[studio]["status"]) == (date(2026, 7, 1), "active")
     assert list(firms) == [studio]  # a campaign that failed supports nobody
