@@ -15,7 +15,6 @@ import argparse
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from scratch import scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 use_scratch_databases("crowdfunding")
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +35,6 @@ os.environ.update(
     ACCOUNTS_SIGNING_KEY_FILE=str(WORK / "signing.pem"), JWKS_URL=f"file://{WORK / 'jwks.json'}",
 )
 os.environ.pop("STRIPE_SECRET_KEY", None)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 os.environ["LOCALSTRIPE_PORT"] = str(free_port())

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratch import scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 use_scratch_databases("notifications")
 os.environ["LOG_JSON"] = "1"
@@ -32,12 +32,6 @@ from sqlalchemy import func, select  # noqa: E402
 
 from shared.core.broker import broker  # noqa: E402
 from shared.core.events import new_event_id, utcnow  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def main() -> None:

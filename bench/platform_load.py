@@ -24,7 +24,6 @@ import json
 import os
 import re
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
 
-from scratch import ADMIN, RUN, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import ADMIN, RUN, free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 SERVICES = ("grants", "crowdfunding", "notifications")
 use_scratch_databases(*SERVICES)
@@ -48,12 +47,6 @@ os.environ.update(
     ACCOUNTS_SIGNING_KEY_FILE=str(WORK / "signing.pem"), JWKS_URL=f"file://{WORK / 'jwks.json'}",
 )
 os.environ.pop("STRIPE_SECRET_KEY", None)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 os.environ["LOCALSTRIPE_PORT"] = str(free_port())

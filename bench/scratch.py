@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import sys
 import uuid
 from contextlib import contextmanager
@@ -15,6 +16,13 @@ ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ["DRAMATIQ_NAMESPACE"] = f"tremplin-bench-{RUN}"
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a process the bench starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def database_name(service: str) -> str:

@@ -555,10 +555,12 @@ def record_payout_paid(session: Session, campaign_id: int, data: dict, now: date
     for match in _campaign_matches(session, campaign_id, ("committed",)):
         match.status = "paid"
     session.flush()
-    # The owner's organisation received matchfunding: a supported firm, followed in the registry.
+    # The owner's organisation received matchfunding: one more support of the firm that the
+    # campaign's success made it (and scheduled its registry checks), so this request sends nothing
+    # to the queue.
     campaign = session.get(MatchCampaign, campaign_id)
     impact.record_support(
         session, {"legal_name": campaign.legal_name, "siret": campaign.siret, "siren": campaign.siren},
         "matchfunding", payout.paid_on, payout.amount_cents, f"match-payout:{campaign_id}",
-        account_id=campaign.owner_account_id, now=now)
+        account_id=campaign.owner_account_id, now=now, schedule=False)
     return payout
