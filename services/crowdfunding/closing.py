@@ -94,19 +94,15 @@ def close_campaign(session: Session, campaign: Campaign, now: datetime) -> str:
     if outcome == "succeeded":
         publish(session, SERVICE, "campaign.succeeded", 1, facts)
     else:
-        publish(session, SERVICE, "campaign.failed", 1, {**facts, "recipients": _backers(session, confirmed)})
+        publish(session, SERVICE, "campaign.failed", 1, {**facts, "recipients": backers_of(session, confirmed)})
     return outcome
 
 
-def _backers(session: Session, pledges: list[Pledge]) -> list[dict]:
-    seen, people = set(), []
-    for pledge in pledges:
-        if pledge.account_id in seen:
-            continue
-        seen.add(pledge.account_id)
-        backer = session.get(Account, pledge.account_id)
-        people.append({"email": backer.email, "name": backer.name, "language": backer.language})
-    return people
+def backers_of(session: Session, pledges: list[Pledge]) -> list[dict]:
+    """The pledges' backers as recipients, once each, in the pledges' order (one query)."""
+    ids = list(dict.fromkeys(pledge.account_id for pledge in pledges))
+    found = {person.id: person for person in session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
+    return [{"email": found[i].email, "name": found[i].name, "language": found[i].language} for i in ids]
 
 
 def organisation_of(owner: Owner) -> dict:

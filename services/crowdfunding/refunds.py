@@ -255,6 +255,6 @@ def cancel_campaign(session: Session, manager_id: int, campaign_id: int, reason:
     confirmed = [pledge for pledge in counted if pledge.status == "confirmed"]
     publish(session, SERVICE, "campaign.cancelled", 1, {
         **closing.closed_facts(session, campaign, confirmed, now), "cancelled_at": now, "reason": reason,
-        "recipients": closing._backers(session, confirmed),
+        "recipients": closing.backers_of(session, confirmed),
     })
     return campaign
