@@ -12,8 +12,8 @@ card detached by the worker (`campaign.failed`, to the backers).
 **Charging** (`charge_pledge`, one dramatiq message per pledge, fed by the sweeper at most a few
 seconds' worth at a time): one PaymentIntent per attempt (customer, payment method, amount, eur,
 `off_session`, `confirm`), with the idempotency key `tremplin-pledge-<id>-<reference>-charge-<n>`.
-- The attempt's row is committed before Stripe is called and marked `requested` just before the
-  call, and its PaymentIntent id kept as soon as Stripe answers. A worker killed between the two
+- The attempt's row is committed as `requested` before Stripe is called (after the request's
+  slot is taken), and its PaymentIntent id kept as soon as Stripe answers. A worker killed between the two
   leaves a `requested` attempt with no id: the next one asks Stripe for the PaymentIntent carrying
   the attempt's key before making any (localstripe ignores idempotency keys; the real Stripe would
   answer the first result again). No pledge is charged twice.
@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.crowdfunding import campaigns, matchfunding
 from services.crowdfunding.config import SERVICE, action_days, reminder_days
@@ -193,13 +193,17 @@ def latest_attempt(session: Session, pledge_id: int, lock: bool = False) -> Char
     return session.scalar(query.execution_options(populate_existing=True))
 
 
-def new_attempt(session: Session, pledge: Pledge, payment_method_id: str, off_session: bool) -> ChargeAttempt:
-    last = latest_attempt(session, pledge.id)
+def new_attempt(session: Session, pledge: Pledge, payment_method_id: str, off_session: bool,
+                latest: ChargeAttempt | None | bool = False, requested_at: datetime | None = None) -> ChargeAttempt:
+    """The pledge's next attempt (`latest`: its latest attempt when the caller read it already, None
+    when it has none). With `requested_at` it is written as requested: its request goes out after
+    the commit, so a lost answer is looked for before another is sent."""
+    last = latest_attempt(session, pledge.id) if latest is False else latest
     number = (last.number if last else 0) + 1
     attempt = ChargeAttempt(
         pledge_id=pledge.id, number=number, idempotency_key=attempt_key(pledge, number), off_session=off_session,
         customer_id=pledge.stripe_customer_id, payment_method_id=payment_method_id,
-        amount_cents=pledge.amount_cents, status="created",
+        amount_cents=pledge.amount_cents, status="requested" if requested_at else "created", requested_at=requested_at,
     )
     session.add(attempt)
     session.flush()
@@ -223,62 +227,85 @@ def _take_slot(pace, timeout: float = 30.0) -> None:
         raise TimeoutError("no Stripe slot within the pace's timeout")
 
 
-def request_payment_intent(db, payments: Payments, pace, pledge_id: int, attempt_id: int,
-                           now: datetime) -> PaymentIntent | ChargeRefused:
-    """Send an attempt to Stripe, or read back what an earlier send made; under the pledge's lock.
-    Returns the PaymentIntent, or the bank's refusal. `pace` (shared.core.pacing.Pace) gives a
-    slot before each request."""
-    with db.unit_of_work() as session:
-        attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
-        pledge = session.get(Pledge, pledge_id)
-        facts = (attempt.status, attempt.payment_intent_id, attempt.customer_id, attempt.idempotency_key)
-        metadata = attempt_metadata(pledge, attempt)
-        params = dict(customer_id=attempt.customer_id, payment_method_id=attempt.payment_method_id,
-                      amount_cents=attempt.amount_cents, off_session=attempt.off_session)
-    status, intent_id, customer_id, key = facts
-    if intent_id is not None:
-        _take_slot(pace)
-        return payments.retrieve_payment_intent(intent_id)
-    if status == "requested":
-        # Sent before, its answer lost: what did Stripe make?
-        _take_slot(pace)
-        found = payments.find_payment_intent(customer_id, key)
+@dataclass(frozen=True)
+class AttemptRequest:
+    """What an attempt sends to Stripe, read under the pledge's lock."""
+
+    attempt_id: int
+    payment_intent_id: str | None  # Stripe answered before: read it back
+    lost: bool  # sent before and its answer lost: look for what Stripe made before sending again
+    idempotency_key: str
+    customer_id: str
+    payment_method_id: str
+    amount_cents: int
+    off_session: bool
+    metadata: dict
+
+    @classmethod
+    def of(cls, pledge: Pledge, attempt: ChargeAttempt, lost: bool) -> "AttemptRequest":
+        return cls(attempt.id, attempt.payment_intent_id, lost, attempt.idempotency_key, attempt.customer_id,
+                   attempt.payment_method_id, attempt.amount_cents, attempt.off_session,
+                   attempt_metadata(pledge, attempt))
+
+
+def send_attempt(payments: Payments, pace, request: AttemptRequest) -> PaymentIntent | ChargeRefused:
+    """Send an attempt to Stripe, or read back what an earlier send made. The slot of its first
+    request is taken already; a second request (a lost answer not found) takes its own."""
+    if request.payment_intent_id is not None:
+        return payments.retrieve_payment_intent(request.payment_intent_id)
+    if request.lost:
+        found = payments.find_payment_intent(request.customer_id, request.idempotency_key)
         if found is not None:
             return found
-    _take_slot(pace)  # Redis down: raised here, before anything is sent
-    with db.unit_of_work() as session:
-        attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
-        attempt.status = "requested"
-        attempt.requested_at = attempt.requested_at or now
+        _take_slot(pace)
     try:
-        return payments.create_payment_intent(metadata=metadata, idempotency_key=key, **params)
+        return payments.create_payment_intent(
+            customer_id=request.customer_id, payment_method_id=request.payment_method_id,
+            amount_cents=request.amount_cents, off_session=request.off_session, metadata=request.metadata,
+            idempotency_key=request.idempotency_key)
     except ChargeRefused as refusal:
         return refusal
 
 
 def charge_pledge(db, payments: Payments, pace, pledge_id: int, now: datetime) -> Charged:
-    """Charge one pledge `to_charge` off-session, once, whatever ran before (the worker's message)."""
+    """Charge one pledge `to_charge` off-session, once, whatever ran before (the worker's message).
+
+    Under the pledge's lock: a Stripe slot (Redis down: raised here, before anything is written or
+    sent), one transaction that reads the pledge and writes its attempt as requested, the request,
+    one transaction that settles what Stripe answered."""
     with pledge_lock(db.engine, pledge_id):
+        _take_slot(pace)
         with db.unit_of_work() as session:
             pledge = session.get(Pledge, pledge_id, populate_existing=True)
             if pledge is None or pledge.payment_status != "to_charge":
                 return Charged("not_to_charge")
             attempt = latest_attempt(session, pledge_id)
             if attempt is None or attempt.status in SETTLED or not attempt.off_session:
-                attempt = new_attempt(session, pledge, pledge.stripe_payment_method_id, off_session=True)
-            attempt_id = attempt.id
-        answer = request_payment_intent(db, payments, pace, pledge_id, attempt_id, now)
+                attempt = new_attempt(session, pledge, pledge.stripe_payment_method_id, off_session=True,
+                                      latest=attempt, requested_at=now)
+                lost = False
+            else:
+                lost = attempt.status == "requested" and attempt.payment_intent_id is None
+                if attempt.status == "created":
+                    attempt.status, attempt.requested_at = "requested", now
+            request = AttemptRequest.of(pledge, attempt, lost)
+        answer = send_attempt(payments, pace, request)
         with db.unit_of_work() as session:
-            attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
-            return settle_attempt(session, attempt, answer, now)
+            attempt = session.scalar(
+                select(ChargeAttempt).where(ChargeAttempt.id == request.attempt_id)
+                .options(joinedload(ChargeAttempt.pledge).options(
+                    joinedload(Pledge.campaign), joinedload(Pledge.tier), joinedload(Pledge.backer))))
+            return settle_attempt(session, attempt, answer, now, pledge=attempt.pledge)
 
 
 def settle_attempt(session: Session, attempt: ChargeAttempt, answer: PaymentIntent | ChargeRefused,
-                   now: datetime) -> Charged:
+                   now: datetime, pledge: Pledge | None = None) -> Charged:
     """What Stripe's answer (from the worker, the recovery page or a webhook) means for the attempt
     and its pledge. Only ever moves forward: a settled attempt, or a paid pledge, stays so; a
-    repeated or late answer changes nothing."""
-    pledge = session.get(Pledge, attempt.pledge_id, populate_existing=True)
+    repeated or late answer changes nothing. `pledge`: the attempt's pledge when the caller read it
+    in this transaction under the pledge's lock (else it is read again here)."""
+    if pledge is None:
+        pledge = session.get(Pledge, attempt.pledge_id, populate_existing=True)
     if isinstance(answer, ChargeRefused):
         intent, code, message = answer.intent, answer.code, answer.message
     else:

@@ -222,8 +222,8 @@ class ChargeAttempt(Base):
     customer_id: Mapped[str] = mapped_column(String(255))
     payment_method_id: Mapped[str] = mapped_column(String(255))
     amount_cents: Mapped[int] = mapped_column(Integer)
-    # created (not sent yet), requested (sent; the answer may have been lost), succeeded,
-    # requires_action, failed, canceled
+    # created (not sent yet; older rows: a charge now writes its attempt as requested), requested
+    # (sent; the answer may have been lost), succeeded, requires_action, failed, canceled
     status: Mapped[str] = mapped_column(String(30))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
     charge_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
