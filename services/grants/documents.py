@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from shared.core.refusal import Refusal
+
 MAX_DOCUMENT_BYTES_DEFAULT = 10 * 1024 * 1024
+GONE = "This document's file is no longer stored: ask the applicant to send it again."
 
 _CHUNK_BYTES = 64 * 1024
 # PDF 1.7 (ISO 32000-1), annex H: readers accept the header anywhere in the first 1024
@@ -93,4 +96,9 @@ def open_stored(directory: Path, sha256: str) -> BinaryIO:
     # Only a digest may become part of a path: nothing like "../" gets through.
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise ValueError("A document is named by a 64-character lowercase hexadecimal sha256.")
-    return open(Path(directory) / f"{sha256}.pdf", "rb")
+    try:
+        return open(Path(directory) / f"{sha256}.pdf", "rb")
+    except FileNotFoundError:
+        # The record outlived its file (a lost volume, a restore without the files): a clear
+        # answer, never a server error.
+        raise Refusal(410, GONE) from None

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from services.grants.models import Document
 from tests.integration.grants.applicant_setup import a_call, applicant, manager, small_pdf
 from tests.integration.grants.grants_manager_setup import account
+from tests.people import person, sign_in
 
 
 @pytest.fixture
@@ -122,6 +123,22 @@ def test_downloads_for_the_owner_the_fund_manager_and_assigned_jurors_only(grant
     assert grants.get(path, headers=backer).status_code == 403
     assert grants.get(path).status_code == 401
     assert grants.get(f"/api/applications/{application_id}/documents/presentation", headers=headers).status_code == 404
+
+
+def test_a_document_whose_file_was_lost_is_a_410_not_a_server_error(grants_app, grants, draft, documents_dir):
+    application_id, headers = draft
+    assert upload(grants, headers, application_id, "budget", small_pdf("lost budget")).status_code == 200
+    for stored in documents_dir.iterdir():
+        stored.unlink()
+    for reader in (headers, manager(grants_app)):
+        answer = grants.get(f"/api/applications/{application_id}/documents/budget", headers=reader)
+        assert answer.status_code == 410
+        assert answer.get_json()["message"] == "This document's file is no longer stored: ask the applicant to send it again."
+    browser = grants_app.test_client()
+    sign_in(browser, person(grants_app, "ana@example.org", ["applicant"], "Ana"))
+    page = browser.get(f"/applications/{application_id}/documents/budget")
+    assert page.status_code == 410
+    assert "n'est plus conservé" in page.get_data(as_text=True).replace("&#39;", "'")
 
 
 def test_the_request_limit_follows_the_document_limit(monkeypatch):
