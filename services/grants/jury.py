@@ -607,7 +607,11 @@ def reopen_declaration(session: Session, declaration_id: int, now: datetime, act
 
 def _review_of(session: Session, application_id: int, juror_id: int, lock: bool = False) -> Review | None:
     query = select(Review).where(Review.application_id == application_id, Review.juror_id == juror_id)
-    return session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        # Read again under the lock: the session holds the review as the seat read it, before
+        # the lock, and another request may have submitted it since.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def _cleared_seat(session: Session, juror_id: int, application_id: int) -> tuple[Seat, Call]:

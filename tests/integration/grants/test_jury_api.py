@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from services.grants import jury
 from services.grants.models import Assignment, JuryLogEntry
+from shared.core.refusal import Refusal
 from tests.integration.grants.applicant_setup import PROFILE, applicant, manager
 from tests.integration.grants.jury_setup import Jurors, call_in_review, juror, scores
 from tests.people import bearer, person
@@ -260,6 +261,28 @@ def test_scoring_drafts_submission_deadline_and_reopening(grants_app, grants, pa
     assert (mine["assigned"], mine["declared"], mine["submitted"]) == (3, 1, 1)
     calls = scorer.get("/calls").get_json()
     assert [(c["call_id"], c["assigned"], c["submitted"]) for c in calls] == [(call_id, 3, 1)]
+
+
+def test_a_draft_saved_as_the_review_is_submitted_elsewhere_does_not_overwrite_it(grants_app, grants, panel):
+    """A draft save reads the review again under its row lock: a submission another request
+    committed after this one first read the review stands (409), and keeps its scores."""
+    call_id, applications, people, headers = panel
+    grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers)
+    first = applications[0]
+    scorer = Jurors(grants, next(s for s in people if s.id in _assignments(grants, call_id, headers)[first]))
+    assert scorer.declare(first).status_code == 201
+    assert scorer.put(f"/applications/{first}/review", scores(3, 2)).status_code == 200
+
+    with pytest.raises(Refusal) as refused, grants_app.extensions["db"].unit_of_work() as late:
+        read_before = jury.juror_review(late, scorer.id, first)  # as the save reads its seat, before the submission
+        assert read_before.status == "draft"
+        assert scorer.score(first, scores(4, 3, "fund")).status_code == 200  # committed by another request
+        jury.save_review(late, scorer.id, first, {"criteria": [{"criterion": "quality", "level": 0}]},
+                         datetime.now(timezone.utc))
+    assert refused.value.status == 409
+    review = scorer.get(f"/applications/{first}/review").get_json()
+    assert review["status"] == "submitted" and review["recommendation"] == "fund"
+    assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 4, "viability": 3}
 
 
 def test_jurors_see_each_others_reviews_only_once_the_deliberation_is_open(grants_app, grants, panel):
