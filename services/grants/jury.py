@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.grants import calls, documents, ranking
@@ -670,16 +671,26 @@ def _apply(review: Review, data: dict) -> None:
         review.overall_comment = (data["overall_comment"] or "").strip()
 
 
+def _first_draft(session: Session, call: Call, application_id: int, juror_id: int, now: datetime) -> Review:
+    """A new draft; or the one another request made at the same moment (an autosave and a click),
+    read under its lock once that request has committed it."""
+    review = Review(call_id=call.id, application_id=application_id, juror_id=juror_id, status="draft",
+                    levels={}, comments={}, overall_comment="", created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(review)
+    except IntegrityError:
+        return _review_of(session, application_id, juror_id, lock=True)
+    return review
+
+
 def _writable_review(session: Session, juror_id: int, application_id: int, now: datetime) -> tuple[Review, Call]:
     seat, call = _cleared_seat(session, juror_id, application_id)
     _ensure_in_review(call)
-    review = _review_of(session, application_id, juror_id, lock=True)
-    if review is not None and review.status == "submitted":
+    review = (_review_of(session, application_id, juror_id, lock=True)
+              or _first_draft(session, call, application_id, juror_id, now))
+    if review.status == "submitted":
         raise Refusal(409, "Your review is submitted and final; the fund manager can reopen it.")
-    if review is None:
-        review = Review(call_id=call.id, application_id=application_id, juror_id=juror_id, status="draft",
-                        levels={}, comments={}, overall_comment="", created_at=now, updated_at=now)
-        session.add(review)
     return review, call
 
 

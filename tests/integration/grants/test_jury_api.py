@@ -2,14 +2,16 @@
 recusals and flags, declarations (a recused juror refused the application and its documents),
 scoring with its deadline, the deliberation, the ranking with its correction, the exports, and
 who may call what."""
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.grants import jury
 from services.grants.models import Assignment, JuryLogEntry
 from shared.core.refusal import Refusal
+from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import PROFILE, applicant, manager
 from tests.integration.grants.jury_setup import Jurors, call_in_review, juror, scores
 from tests.people import bearer, person
@@ -283,6 +285,38 @@ def test_a_draft_saved_as_the_review_is_submitted_elsewhere_does_not_overwrite_i
     review = scorer.get(f"/applications/{first}/review").get_json()
     assert review["status"] == "submitted" and review["recommendation"] == "fund"
     assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 4, "viability": 3}
+
+
+def test_two_first_saves_of_the_same_draft_at_once_both_keep_their_answers(grants_app, grants, panel):
+    """Two first saves of a juror's draft at the same moment (an autosave and a click): the second
+    waits on the first's new row, then continues from it instead of failing on its unique key."""
+    call_id, applications, people, headers = panel
+    grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers)
+    first = applications[0]
+    scorer = Jurors(grants, next(s for s in people if s.id in _assignments(grants, call_id, headers)[first]))
+    assert scorer.declare(first).status_code == 201
+    db, now, outcome = grants_app.extensions["db"], datetime.now(timezone.utc), {}
+
+    def second_save():
+        try:
+            with db.unit_of_work() as session:
+                jury.save_review(session, scorer.id, first, {"criteria": [{"criterion": "viability", "level": 2}]}, now)
+            outcome["saved"] = True
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            outcome["error"] = error
+
+    with db.unit_of_work() as session:
+        jury.save_review(session, scorer.id, first, {"criteria": [{"criterion": "quality", "level": 3}]}, now)
+        other = threading.Thread(target=second_save)
+        other.start()
+        with db.engine.connect() as watcher:  # the second save waits on the new row's unique key
+            wait_until(lambda: outcome or watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )).scalar(), message="the second save waiting")
+    other.join(timeout=20)
+    assert outcome == {"saved": True}
+    review = scorer.get(f"/applications/{first}/review").get_json()
+    assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 3, "viability": 2}
 
 
 def test_jurors_see_each_others_reviews_only_once_the_deliberation_is_open(grants_app, grants, panel):
