@@ -739,7 +739,8 @@ def run(people: People, arguments) -> None:
               f"{http['non_2xx']}{' ' + http['socket_errors'] if http['socket_errors'] else ''}")
     print("  (plain SELECT: the same rows read and nothing more; in process: the use case alone, median of 5; "
           "HTTP: the API, one connection)")
-    print("SQL per request, in process (statements / transactions; add BEGIN, COMMIT and the pool's ping): "
+    print("SQL per request, in process (statements / transactions; each transaction adds BEGIN and COMMIT, each "
+          "request the pool's ping; the report's survival query, on the driver's own cursor, is not counted): "
           + ", ".join(f"{name} {statements}/{transactions}" for name, (statements, transactions) in round_trips))
     others = [
         ("database: pgbench simple update, 10 clients", "–", tps, "tx/s", None, None),
