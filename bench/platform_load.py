@@ -662,7 +662,7 @@ def run(people: People, arguments) -> None:
     ranked_call, manager = seed_reports(people, arguments.ranked, arguments.firms)
     profile = arguments.profile
     round_trips = [
-        ("a pledge", statements_per_request("crowdfunding", "POST", pledges[0], profile)),
+        ("a pledge on the limited tier", statements_per_request("crowdfunding", "POST", pledges[1], profile)),
         ("a juror's score", statements_per_request("grants", "PUT", reviews[0], profile)),
         ("the ranking", statements_per_request(
             "grants", "GET", (f"/api/manage/calls/{ranked_call}/ranking", manager), profile)),
