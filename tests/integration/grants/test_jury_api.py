@@ -319,6 +319,50 @@ def test_two_first_saves_of_the_same_draft_at_once_both_keep_their_answers(grant
     assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 3, "viability": 2}
 
 
+def test_each_seat_reads_the_same_alone_as_in_the_jurors_list(grants_app, grants, panel):
+    """A juror's request on one application reads its seat alone (one query and its flags); the
+    juror's list reads all their seats together: both give every seat the same stage and
+    declaration, whatever happened to it (declared, recused, replaced, drafted, submitted,
+    flagged after the declaration, withdrawn)."""
+    call_id, applications, (jules, lea, marc, nina), headers = panel
+    assert grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers).status_code == 200
+    seats = _assignments(grants, call_id, headers)
+    clients = {someone.id: Jurors(grants, someone) for someone in (jules, lea, marc, nina)}
+    for application_id, jurors in seats.items():
+        for number, juror_id in enumerate(sorted(jurors)):
+            client = clients[juror_id]
+            if number == 0 and application_id == applications[0]:
+                assert client.declare(application_id, conflict=True, reason="Mon ancien employeur.").status_code == 201
+            elif number == 1:
+                assert client.declare(application_id).status_code == 201
+                assert client.put(f"/applications/{application_id}/review", scores(2, 2)).status_code == 200
+            elif number == 2:
+                assert client.declare(application_id).status_code == 201
+                assert client.score(application_id, scores(3, 3)).status_code == 200
+    # Léa's organisation turns out to share the SIREN of an applicant she declared on: a flag after
+    # her declaration (the last application is Studio Puy's, the others Label Dôme's).
+    declared = [application_id for application_id, jurors in seats.items() if lea.id in jurors
+                and sorted(jurors).index(lea.id) in (1, 2) and application_id != applications[1]]
+    assert declared
+    siren = "552 100 554" if applications[3] in declared else "732 829 320"
+    with grants_app.extensions["db"].unit_of_work() as session:
+        jury.record_juror(session, {
+            "invitation_id": 2, "account_id": lea.id, "email": lea.email, "name": lea.name, "language": "fr",
+            "roles": ["juror"], "invited_roles": ["juror"], "organisation": "Une structure", "siren": siren},
+            datetime.now(timezone.utc))
+    _, own = applicant(grants_app, email="applicant1@example.org", name="Applicant 1", profile=None)
+    assert grants.post(f"/api/applications/{applications[1]}/withdraw", headers=own).status_code == 200
+
+    seen = set()
+    for juror_id, client in clients.items():
+        listed = client.get(f"/calls/{call_id}/assignments").get_json()
+        for row in listed:
+            alone = client.get(f"/applications/{row['application_id']}")
+            assert alone.status_code == 200 and alone.get_json() == row
+            seen.add(row["stage"])
+    assert seen == {"to_declare", "recused", "awaiting_check", "draft", "submitted", "withdrawn"}
+
+
 def test_jurors_see_each_others_reviews_only_once_the_deliberation_is_open(grants_app, grants, panel):
     call_id, applications, people, headers = panel
     grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers)
