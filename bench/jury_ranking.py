@@ -45,7 +45,9 @@ def main() -> None:
         run(arguments.applications, arguments.jurors_per_application, arguments.runs)
 
 
-def seed(db: Database, applications: int, per_application: int) -> int:
+def seed(db: Database, applications: int, per_application: int, first_account: int = 1) -> int:
+    """A call in review with its panel, assignments, declarations and submitted reviews, in bulk; its
+    id. The accounts are numbered from `first_account` (bench/platform_load.py seeds others first)."""
     from services.grants.models import (
         Account, Application, Assignment, Call, Declaration, Fund, JurorProfile, PanelMember, Review,
     )
@@ -63,8 +65,8 @@ def seed(db: Database, applications: int, per_application: int) -> int:
         session.add(call)
         session.flush()
         call_id = call.id
-        jurors = list(range(1, PANEL + 1))
-        applicants = list(range(PANEL + 1, PANEL + 1 + applications))
+        jurors = list(range(first_account, first_account + PANEL))
+        applicants = list(range(first_account + PANEL, first_account + PANEL + applications))
         session.execute(insert(Account), [
             {"id": account, "email": f"p{account}@bench.example", "name": f"P{account}", "roles": ["juror"],
              "language": "fr", "session_version": 0} for account in jurors + applicants])

@@ -14,7 +14,18 @@ ratio and, for HTTP, the 99th percentile latency and any answer that was not 2xx
 every web, relay and worker process is read from /proc: idle before the load, and the most seen
 while the load ran.
 
+The hot paths beside hello world: a draft saved, the public calls, a campaign's page, a pledge by
+transfer (backers' tokens in turn, on a campaign with a tier of limited places) and a juror's score
+saved (a call in review seeded through the API: jurors invited, assigned, declared free of
+conflict). The reports, one request at a time against their goals, beside a plain SELECT of the
+same rows and the use case alone in process (bench/jury_ranking.py's and bench/survival_report.py's
+seeding and references): the ranking of a call of 1,000 applications (< 200 ms, issue 10) and the
+indicators report of 100,000 supported firms (< 1 s, issue 14). Each new path's SQL statements per
+request are counted in process; `--profile` prints them with cProfile's costliest functions and
+stops before the load.
+
     .venv/bin/python bench/platform_load.py [--seconds 10] [--connections 50] [--events 2000] [--emails 500]
+        [--backers 300] [--jury-applications 30] [--jurors 10] [--ranked 1000] [--firms 100000] [--profile]
 """
 from __future__ import annotations
 
@@ -57,6 +68,8 @@ import logging  # noqa: E402
 from PIL import Image  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+import jury_ranking  # noqa: E402  (bench/: the ranking's and the survival report's seeding and references)
+import survival_report  # noqa: E402
 from shared.accounts import projection  # noqa: E402
 from shared.accounts.tokens import Signer, generate_key_file  # noqa: E402
 
@@ -162,7 +175,7 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
-    command = ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
+    command = ["wrk", "--threads", str(min(2, connections)), "--connections", str(connections), "--duration", f"{seconds}s",
                "--latency", "--timeout", "10s"]
     if script is not None:
         path = WORK / f"script-{abs(hash(script))}.lua"
@@ -170,30 +183,41 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> 
         command += ["--script", str(path)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {"rate": rate, "p99_ms": float(p99.group(1)) * UNITS[p99.group(2)] if p99 else float("nan"),
+            "p50_ms": float(p50.group(1)) * UNITS[p50.group(2)] if p50 else float("nan"),
             "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1).strip() if socket_errors else ""}
 
 
-def rotating_requests(method: str, targets: list[tuple[str, str]], body: str | None, accept: str = "application/json") -> str:
-    """A wrk script sending `method` to each (path, bearer token) in turn, with `body`."""
-    rows = ",\n".join(f'  {{"{path}", "Bearer {token}"}}' for path, token in targets)
+def rotating_requests(method: str, targets: list[tuple], body: str | None, accept: str = "application/json") -> str:
+    """A wrk script sending `method` to each (path, bearer token) in turn, with `body`, or to each
+    (path, bearer token, body) with its own body. Each of wrk's threads starts half the list further
+    on: otherwise both send the same target at the same moment, and wait on each other's row lock."""
+    rows = ",\n".join(f'  {{"{target[0]}", "Bearer {target[1]}"'
+                      f'{", " + json.dumps(target[2]) if len(target) > 2 else ""}}}' for target in targets)
     body_lua = "nil" if body is None else json.dumps(body)
     return f"""
 local targets = {{
 {rows}
 }}
 local body = {body_lua}
-local count = 0
+local threads = 0
+count = 0
+setup = function(thread)
+  thread:set("count", threads * math.floor(#targets / 2))
+  threads = threads + 1
+end
 request = function()
   count = count + 1
   local target = targets[(count % #targets) + 1]
+  local payload = target[3] or body
   local headers = {{["Authorization"] = target[2], ["Accept"] = "{accept}"}}
-  if body then headers["Content-Type"] = "application/json" end
-  return wrk.format("{method}", target[1], headers, body)
+  if payload then headers["Content-Type"] = "application/json" end
+  return wrk.format("{method}", target[1], headers, payload)
 end
 """
 
@@ -205,9 +229,9 @@ class People:
         self.signer = signer
         self.numbers = iter(range(1, 10_000_000))
 
-    def token(self, db, model, roles: list[str], name: str = "Someone") -> tuple[int, str]:
+    def token(self, db, model, roles: list[str], name: str = "Someone", domain: str = "example.org") -> tuple[int, str]:
         number = next(self.numbers)
-        person = SimpleNamespace(id=number, email=f"p{number}@example.org", name=f"{name} {number}", language="fr",
+        person = SimpleNamespace(id=number, email=f"p{number}@{domain}", name=f"{name} {number}", language="fr",
                                  roles=roles, session_version=0)
         with db.unit_of_work() as session:
             projection.record(session, model, {"account_id": number, "email": person.email, "name": person.name,
@@ -258,8 +282,8 @@ def seed_grants(people: People, drafts: int) -> list[tuple[str, str]]:
     return targets
 
 
-def seed_campaign(people: People) -> int:
-    """A live campaign with three reward tiers and 100 confirmed pledges: its id."""
+def seed_campaign(people: People, quantities: tuple = (None, None, None)) -> int:
+    """A live campaign with three reward tiers (of `quantities` places) and 100 confirmed pledges: its id."""
     from services.crowdfunding.app import create_app
     from services.crowdfunding.models import Account
 
@@ -284,7 +308,7 @@ def seed_campaign(people: People) -> int:
                data={"file": (io.BytesIO(picture.getvalue()), "cover.jpg"), "alt_fr": "Une image"})
     tiers = [client.post(f"/api/campaigns/{campaign['id']}/tiers", headers=owner, json={
         "title_fr": f"Palier {n}", "description_fr": "Une contrepartie.", "minimum_cents": 1_000 * n,
-        "quantity": None, "delivery_month": "2027-06"}).get_json()["id"] for n in (1, 2, 3)]
+        "quantity": quantity, "delivery_month": "2027-06"}).get_json()["id"] for n, quantity in zip((1, 2, 3), quantities)]
     assert client.post(f"/api/campaigns/{campaign['id']}/submit", headers=owner).status_code == 200
     assert client.post(f"/api/manage/campaigns/{campaign['id']}/decision", headers=manager,
                        json={"decision": "approved"}).status_code == 200
@@ -294,6 +318,171 @@ def seed_campaign(people: People) -> int:
         client.post(f"/api/manage/pledges/{pledge['id']}/transfer-received", headers=manager)
     db.dispose()
     return campaign["id"]
+
+
+def seed_pledges(people: People, backers: int) -> list[tuple[str, str, str]]:
+    """A live campaign whose second tier has limited places (a million: the places are counted under
+    the tier's lock, never sold out here) and `backers` backers: the (path, token, body) of a pledge
+    by transfer by each, on the three tiers in turn. A backer may pledge again (no rule forbids it)."""
+    from services.crowdfunding.app import create_app
+    from services.crowdfunding.models import Account
+
+    campaign_id = seed_campaign(people, quantities=(None, 1_000_000, None))
+    app = create_app({"TESTING": True})
+    client, db = app.test_client(), app.extensions["db"]
+    tiers = [tier["id"] for tier in client.get(f"/api/campaigns/{campaign_id}").get_json()["tiers"]]
+    path = f"/api/campaigns/{campaign_id}/pledges"
+    targets = [(path, people.token(db, Account, ["backer"], "Backer")[1],
+                json.dumps({"amount_cents": 5_000 + number, "tier_id": tiers[number % len(tiers)], "method": "transfer"}))
+               for number in range(backers)]
+    db.dispose()
+    return targets
+
+
+APPLICATION = {
+    "summary": "Une tournée de douze dates dans la métropole.",
+    "description": "Douze concerts, des ateliers dans les écoles, un disque enregistré en public.",
+    "requested_cents": 800_000, "total_budget_cents": 2_000_000, "jobs_expected": 3, "timeline": "Mars à septembre 2027",
+    "funding_sources": [{"kind": "own_funds", "amount_cents": 700_000, "description": "Fonds propres"},
+                        {"kind": "bank_loan", "amount_cents": 500_000, "description": "Prêt bancaire"}],
+}
+
+
+def seed_jury(people: People, applications: int, jurors: int) -> list[tuple[str, str, str]]:
+    """A call in review (bench/jury_ranking.py's grid of three criteria) with `applications` submitted
+    applications and `jurors` invited jurors on its panel, assigned automatically (three reviews an
+    application) and each declared free of conflict, through the API: the (path, token, body) of
+    each seat's review draft."""
+    from sqlalchemy import update
+
+    from services.grants import jury
+    from services.grants.app import create_app
+    from services.grants.models import Account, Call
+
+    app = create_app({"TESTING": True})
+    client, db = app.test_client(), app.extensions["db"]
+
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    def ok(answer, status=200):
+        assert answer.status_code == status, answer.get_json()
+        return answer.get_json()
+
+    _, manager = people.token(db, Account, ["fund_manager"], "Manon")
+    fund = ok(client.post("/api/funds", headers=bearer(manager), json={
+        "name": "Fonds du jury", "year": 2026, "envelope_cents": 5_000_000}), 201)
+    now = datetime.now(timezone.utc)
+    call = ok(client.post("/api/calls", headers=bearer(manager), json={
+        "fund_id": fund["id"], "title_fr": "Aide au jury", "description_fr": "Pour mesurer le jury.",
+        "opens_at": (now - timedelta(days=1)).isoformat(), "closes_at": (now + timedelta(days=30)).isoformat(),
+        "max_award_cents": 1_000_000, "postal_codes": ["63000"], "sectors": ["music"],
+        "organisation_kinds": ["company"], "min_other_funding_share_percent": 20, "required_documents": [],
+        "scoring_grid": jury_ranking.GRID}), 201)
+    ok(client.post(f"/api/calls/{call['id']}/status", headers=bearer(manager), json={"status": "open"}))
+    for number in range(applications):
+        _, token = people.token(db, Account, ["applicant"], "Applicant")
+        ok(client.put("/api/profile", headers=bearer(token), json={
+            "legal_name": f"Label {number}", "kind": "company", "siret": "73282932000074", "address": "1 rue",
+            "postal_code": "63000", "city": "Clermont-Ferrand", "sector": "music", "head_count": 2,
+            "created_on": "2019-03-01"}))
+        draft = ok(client.post("/api/applications", headers=bearer(token), json={
+            "call_id": call["id"], "project_title": f"Projet {number}", **APPLICATION}), 201)
+        ok(client.post(f"/api/applications/{draft['id']}/submit", headers=bearer(token)))
+    with db.unit_of_work() as session:  # the API only lets an open call close later
+        session.execute(update(Call).where(Call.id == call["id"]).values(closes_at=now - timedelta(minutes=1)))
+    for status in ("closed", "in_review"):
+        ok(client.post(f"/api/calls/{call['id']}/status", headers=bearer(manager), json={"status": status}))
+    tokens = {}
+    for _ in range(jurors):
+        # Not at the applicants' domain: no obvious conflict to flag and check.
+        juror_id, tokens[juror_id] = people.token(db, Account, ["juror"], "Juror", domain="jury.example.org")
+        with db.unit_of_work() as session:  # what `invitation.accepted` leaves
+            jury.record_juror(session, {
+                "invitation_id": juror_id, "account_id": juror_id, "email": f"p{juror_id}@jury.example.org",
+                "name": f"Juror {juror_id}", "language": "fr", "roles": ["juror"], "invited_roles": ["juror"]},
+                datetime.now(timezone.utc))
+        ok(client.post(f"/api/manage/calls/{call['id']}/jury/members", headers=bearer(manager),
+                       json={"juror_id": juror_id}), 201)
+    ok(client.post(f"/api/manage/calls/{call['id']}/assignments/automatic", headers=bearer(manager)))
+    targets = []
+    for row in ok(client.get(f"/api/manage/calls/{call['id']}/assignments", headers=bearer(manager))):
+        for seat in row["assignments"]:
+            application_id, token = row["application_id"], tokens[seat["juror_id"]]
+            ok(client.post(f"/api/jury/applications/{application_id}/declaration", headers=bearer(token),
+                           json={"conflict": False}), 201)
+            level = len(targets) % 4
+            targets.append((f"/api/jury/applications/{application_id}/review", token, json.dumps({
+                "criteria": [{"criterion": criterion["code"], "level": level, "comment": "Solide et bien construit."}
+                             for criterion in jury_ranking.GRID],
+                "recommendation": "maybe", "overall_comment": "Un projet sérieux."})))
+    db.dispose()
+    return targets
+
+
+RANKED_ACCOUNTS = 5_000_000  # the ranked call's accounts are numbered from here (People's from 1)
+
+
+def seed_reports(people: People, applications: int, firms: int) -> tuple[int, str]:
+    """In bulk, as bench/jury_ranking.py and bench/survival_report.py seed theirs: a call in review
+    with `applications` applications scored by 5 jurors each, and `firms` supported firms with 5
+    registry checks each. The ranked call's id and a fund manager's token."""
+    from services.grants.models import Account
+    from shared.core.db import Database
+
+    db = Database(os.environ["GRANTS_DATABASE_URL"])
+    call_id = jury_ranking.seed(db, applications, 5, first_account=RANKED_ACCOUNTS)
+    survival_report.seed(db, firms, 5)
+    _, manager = people.token(db, Account, ["fund_manager"], "Manon")
+    db.dispose()
+    return call_id, manager
+
+
+def statements_per_request(service: str, method: str, target: tuple, profile: bool = False) -> tuple[int, int]:
+    """The SQL statements and transactions of one request (path, token[, body]), in process, after
+    one like it: a SQLAlchemy `before_cursor_execute` listener on the service's engine. Each
+    transaction adds its BEGIN and COMMIT, and each checkout the pool's ping, to the round trips.
+    With `profile`, prints the statements and cProfile's costliest functions of that request."""
+    import cProfile
+    import pstats
+    from importlib import import_module
+
+    from sqlalchemy import event
+
+    app = import_module(f"services.{service}.app").create_app({"TESTING": True})
+    client, engine = app.test_client(), app.extensions["db"].engine
+    headers = {"Authorization": f"Bearer {target[1]}", "Accept": "application/json"}
+    body = json.loads(target[2]) if len(target) > 2 else None
+    statements, transactions = [], []
+
+    def statement(_connection, _cursor, sql, *_args):
+        statements.append(" ".join(sql.split()))
+
+    def begin(_connection):
+        transactions.append(len(statements))
+
+    assert client.open(target[0], method=method, headers=headers, json=body).status_code < 300
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    profiler = cProfile.Profile()
+    try:
+        answer = profiler.runcall(client.open, target[0], method=method, headers=headers, json=body)
+        assert answer.status_code < 300, answer.get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
+        app.extensions["db"].dispose()
+    if profile:
+        print(f"\n=== {method} {target[0]}: {len(statements)} statements in {len(transactions)} transactions")
+        for number, sql in enumerate(statements):
+            print(f"  {'BEGIN; ' if number in transactions else ''}{sql[:160]}")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    return len(statements), len(transactions)
+
+
+def timed_in_process(function, runs: int) -> float:
+    """The median of `runs` calls, in milliseconds."""
+    return jury_ranking.timed(function, runs)[0]
 
 
 # --- The rows that are not HTTP -------------------------------------------------------------------
@@ -415,6 +604,27 @@ def email_pipeline(count: int) -> float:
     return count / elapsed
 
 
+def in_process_reports(ranked_call: int, arguments, ranking_http: dict, report_http: dict) -> list[tuple]:
+    """The ranking and the survival tables computed in process beside a plain SELECT of the same rows
+    (as bench/jury_ranking.py and bench/survival_report.py time them): rows of the reports' table."""
+    from shared.core.db import Database
+
+    db = Database(os.environ["GRANTS_DATABASE_URL"])
+    try:
+        jury_ranking.ranking(db, ranked_call)  # warm: connections, statement caches, imports (scipy)
+        survival_report.from_firms(db)
+        return [
+            (f"ranking GET /api/manage/calls/<id>/ranking, {arguments.ranked} appl",
+             timed_in_process(lambda: jury_ranking.reference(db, ranked_call), 5),
+             timed_in_process(lambda: jury_ranking.ranking(db, ranked_call), 5), ranking_http, jury_ranking.GOAL_MS),
+            (f"survival GET /api/manage/impact/report, {arguments.firms} firms",
+             timed_in_process(lambda: survival_report.select_firms(db), 5),
+             timed_in_process(lambda: survival_report.from_firms(db), 5), report_http, survival_report.GOAL_S * 1000),
+        ]
+    finally:
+        db.dispose()
+
+
 # --- The run --------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -424,6 +634,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--emails", type=int, default=500)
     parser.add_argument("--drafts", type=int, default=100)
+    parser.add_argument("--backers", type=int, default=300)
+    parser.add_argument("--jury-applications", type=int, default=30)
+    parser.add_argument("--jurors", type=int, default=10)
+    parser.add_argument("--ranked", type=int, default=1000, help="applications of the ranked call (5 reviews each)")
+    parser.add_argument("--firms", type=int, default=100_000, help="supported firms of the survival report")
+    parser.add_argument("--profile", action="store_true",
+                        help="seed, then print one request of each new path's SQL and cProfile, and stop")
     arguments = parser.parse_args()
     logging.disable(logging.INFO)  # the seeding's request log would measure the terminal
     generate_key_file(Path(os.environ["ACCOUNTS_SIGNING_KEY_FILE"]))
@@ -440,6 +657,19 @@ def run(people: People, arguments) -> None:
     seconds, connections = arguments.seconds, arguments.connections
     drafts = seed_grants(people, arguments.drafts)
     campaign_id = seed_campaign(people)
+    pledges = seed_pledges(people, arguments.backers)
+    reviews = seed_jury(people, arguments.jury_applications, arguments.jurors)
+    ranked_call, manager = seed_reports(people, arguments.ranked, arguments.firms)
+    profile = arguments.profile
+    round_trips = [
+        ("a pledge on the limited tier", statements_per_request("crowdfunding", "POST", pledges[1], profile)),
+        ("a juror's score", statements_per_request("grants", "PUT", reviews[0], profile)),
+        ("the ranking", statements_per_request(
+            "grants", "GET", (f"/api/manage/calls/{ranked_call}/ranking", manager), profile)),
+        ("the report", statements_per_request("grants", "GET", ("/api/manage/impact/report", manager), profile)),
+    ]
+    if profile:
+        return
 
     ports = {name: free_port() for name in ("hello", "grants", "crowdfunding")}
     flask = str(Path(sys.executable).parent / "flask")
@@ -473,6 +703,22 @@ def run(people: People, arguments) -> None:
             ("public read GET /api/calls", "hello world", hello, calls, 0.60),
             ("campaign page GET /campaigns/<id> (HTML, 100 pledges)", "hello world", hello, page, None),
         ]
+        pledge = wrk(f"http://127.0.0.1:{ports['crowdfunding']}", seconds, connections,
+                     rotating_requests("POST", pledges, None))
+        score = wrk(grants, seconds, connections, rotating_requests("PUT", reviews, None))
+        rows += [
+            (f"pledge POST /api/campaigns/<id>/pledges, {len(pledges)} backers", "hello world", hello, pledge, None),
+            (f"score PUT /api/jury/applications/<id>/review, {len(reviews)} seats", "hello world", hello, score, None),
+        ]
+        # The reports one request at a time: their goals are a time for one, not a rate. Each
+        # worker draws each once first: the first report imports scipy (about a second).
+        as_manager = f'wrk.headers["Authorization"] = "Bearer {manager}"\nwrk.headers["Accept"] = "application/json"\n'
+        ranking_url, report_url = f"{grants}/api/manage/calls/{ranked_call}/ranking", f"{grants}/api/manage/impact/report"
+        for url in (ranking_url, report_url):
+            wrk(url, 1, 2, as_manager)
+        ranking_http = wrk(ranking_url, seconds, 1, as_manager)
+        report_http = wrk(report_url, seconds, 1, as_manager)
+        reports = in_process_reports(ranked_call, arguments, ranking_http, report_http)
         tps = pgbench(seconds)
         noop = noop_rate(arguments.events)
         written, consumed = outbox_rows(arguments.events)
@@ -489,6 +735,17 @@ def run(people: People, arguments) -> None:
               f"{ratio:>6.1%} {('≥' + format(goal, '.0%')) if goal else '–':>6} {figure['p99_ms']:>7.1f}ms  "
               f"{figure['non_2xx']}{' ' + figure['socket_errors'] if figure['socket_errors'] else ''}")
     print(f"  (hello world's own p99: {hello['p99_ms']:.1f} ms)")
+    print(f"{'report, one request at a time (median)':<58} {'plain SELECT':>12} {'in process':>10} {'HTTP':>10} "
+          f"{'ratio':>6} {'goal':>8} {'p99':>9}  not 2xx")
+    for name, reference_ms, in_process_ms, http, goal_ms in reports:
+        print(f"{name:<58} {reference_ms:>9.1f} ms {in_process_ms:>7.1f} ms {http['p50_ms']:>7.1f} ms "
+              f"{http['p50_ms'] / reference_ms:>5.1f}x {'<' + format(goal_ms, '.0f') + ' ms':>8} {http['p99_ms']:>7.1f}ms  "
+              f"{http['non_2xx']}{' ' + http['socket_errors'] if http['socket_errors'] else ''}")
+    print("  (plain SELECT: the same rows read and nothing more; in process: the use case alone, median of 5; "
+          "HTTP: the API, one connection)")
+    print("SQL per request, in process (statements / transactions; each transaction adds BEGIN and COMMIT, each "
+          "request the pool's ping; the report's survival query, on the driver's own cursor, is not counted): "
+          + ", ".join(f"{name} {statements}/{transactions}" for name, (statements, transactions) in round_trips))
     others = [
         ("database: pgbench simple update, 10 clients", "–", tps, "tx/s", None, None),
         ("outbox events consumed end to end (relay + worker process)", "no-op actor", noop, "ev/s", consumed, 0.50),

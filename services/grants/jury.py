@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.grants import calls, documents, ranking
@@ -550,14 +551,26 @@ def decide_flag(session: Session, flag_id: int, decision: str, now: datetime, ac
 
 
 def _juror_seat(session: Session, juror_id: int, application_id: int) -> tuple[Seat, Call]:
-    """The juror's own assignment, or 404 as if the application did not exist."""
-    seats = _seats(session, Assignment.application_id == application_id, Assignment.juror_id == juror_id)
-    if not seats:
+    """The juror's own assignment, or 404 as if the application did not exist. Read with its
+    declaration, review, application's status and call in one query, and its flags in another
+    (every juror's request starts here: `_seats`, for many seats, takes six for one)."""
+    found = session.execute(
+        select(Assignment, Declaration, Review, Application.status, Call)
+        .join(Application, Application.id == Assignment.application_id)
+        .join(Call, Call.id == Assignment.call_id)
+        .outerjoin(Declaration, (Declaration.application_id == Assignment.application_id)
+                   & (Declaration.juror_id == Assignment.juror_id))
+        .outerjoin(Review, (Review.application_id == Assignment.application_id) & (Review.juror_id == Assignment.juror_id))
+        .where(Assignment.application_id == application_id, Assignment.juror_id == juror_id)
+    ).first()
+    if found is None:
         raise Refusal.not_found(NOT_ASSIGNED)
-    call = session.get(Call, seats[0].assignment.call_id)
+    assignment, declaration, review, status, call = found
     if call.status not in ("in_review", "decided"):
         raise Refusal.not_found(NOT_ASSIGNED)
-    return seats[0], call
+    flags = list(session.scalars(select(ConflictFlag).where(ConflictFlag.application_id == application_id,
+                                                            ConflictFlag.juror_id == juror_id)))
+    return Seat(assignment, declaration, flags, review, status == "withdrawn"), call
 
 
 def declare(session: Session, juror_id: int, application_id: int, conflict: bool, reason: str | None,
@@ -607,7 +620,11 @@ def reopen_declaration(session: Session, declaration_id: int, now: datetime, act
 
 def _review_of(session: Session, application_id: int, juror_id: int, lock: bool = False) -> Review | None:
     query = select(Review).where(Review.application_id == application_id, Review.juror_id == juror_id)
-    return session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        # Read again under the lock: the session holds the review as the seat read it, before
+        # the lock, and another request may have submitted it since.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def _cleared_seat(session: Session, juror_id: int, application_id: int) -> tuple[Seat, Call]:
@@ -666,16 +683,26 @@ def _apply(review: Review, data: dict) -> None:
         review.overall_comment = (data["overall_comment"] or "").strip()
 
 
+def _first_draft(session: Session, call: Call, application_id: int, juror_id: int, now: datetime) -> Review:
+    """A new draft; or the one another request made at the same moment (an autosave and a click),
+    read under its lock once that request has committed it."""
+    review = Review(call_id=call.id, application_id=application_id, juror_id=juror_id, status="draft",
+                    levels={}, comments={}, overall_comment="", created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(review)
+    except IntegrityError:
+        return _review_of(session, application_id, juror_id, lock=True)
+    return review
+
+
 def _writable_review(session: Session, juror_id: int, application_id: int, now: datetime) -> tuple[Review, Call]:
     seat, call = _cleared_seat(session, juror_id, application_id)
     _ensure_in_review(call)
-    review = _review_of(session, application_id, juror_id, lock=True)
-    if review is not None and review.status == "submitted":
+    review = (_review_of(session, application_id, juror_id, lock=True)
+              or _first_draft(session, call, application_id, juror_id, now))
+    if review.status == "submitted":
         raise Refusal(409, "Your review is submitted and final; the fund manager can reopen it.")
-    if review is None:
-        review = Review(call_id=call.id, application_id=application_id, juror_id=juror_id, status="draft",
-                        levels={}, comments={}, overall_comment="", created_at=now, updated_at=now)
-        session.add(review)
     return review, call
 
 

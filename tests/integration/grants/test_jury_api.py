@@ -2,13 +2,16 @@
 recusals and flags, declarations (a recused juror refused the application and its documents),
 scoring with its deadline, the deliberation, the ranking with its correction, the exports, and
 who may call what."""
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.grants import jury
 from services.grants.models import Assignment, JuryLogEntry
+from shared.core.refusal import Refusal
+from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import PROFILE, applicant, manager
 from tests.integration.grants.jury_setup import Jurors, call_in_review, juror, scores
 from tests.people import bearer, person
@@ -260,6 +263,104 @@ def test_scoring_drafts_submission_deadline_and_reopening(grants_app, grants, pa
     assert (mine["assigned"], mine["declared"], mine["submitted"]) == (3, 1, 1)
     calls = scorer.get("/calls").get_json()
     assert [(c["call_id"], c["assigned"], c["submitted"]) for c in calls] == [(call_id, 3, 1)]
+
+
+def test_a_draft_saved_as_the_review_is_submitted_elsewhere_does_not_overwrite_it(grants_app, grants, panel):
+    """A draft save reads the review again under its row lock: a submission another request
+    committed after this one first read the review stands (409), and keeps its scores."""
+    call_id, applications, people, headers = panel
+    grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers)
+    first = applications[0]
+    scorer = Jurors(grants, next(s for s in people if s.id in _assignments(grants, call_id, headers)[first]))
+    assert scorer.declare(first).status_code == 201
+    assert scorer.put(f"/applications/{first}/review", scores(3, 2)).status_code == 200
+
+    with pytest.raises(Refusal) as refused, grants_app.extensions["db"].unit_of_work() as late:
+        read_before = jury.juror_review(late, scorer.id, first)  # as the save reads its seat, before the submission
+        assert read_before.status == "draft"
+        assert scorer.score(first, scores(4, 3, "fund")).status_code == 200  # committed by another request
+        jury.save_review(late, scorer.id, first, {"criteria": [{"criterion": "quality", "level": 0}]},
+                         datetime.now(timezone.utc))
+    assert refused.value.status == 409
+    review = scorer.get(f"/applications/{first}/review").get_json()
+    assert review["status"] == "submitted" and review["recommendation"] == "fund"
+    assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 4, "viability": 3}
+
+
+def test_two_first_saves_of_the_same_draft_at_once_both_keep_their_answers(grants_app, grants, panel):
+    """Two first saves of a juror's draft at the same moment (an autosave and a click): the second
+    waits on the first's new row, then continues from it instead of failing on its unique key."""
+    call_id, applications, people, headers = panel
+    grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers)
+    first = applications[0]
+    scorer = Jurors(grants, next(s for s in people if s.id in _assignments(grants, call_id, headers)[first]))
+    assert scorer.declare(first).status_code == 201
+    db, now, outcome = grants_app.extensions["db"], datetime.now(timezone.utc), {}
+
+    def second_save():
+        try:
+            with db.unit_of_work() as session:
+                jury.save_review(session, scorer.id, first, {"criteria": [{"criterion": "viability", "level": 2}]}, now)
+            outcome["saved"] = True
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            outcome["error"] = error
+
+    with db.unit_of_work() as session:
+        jury.save_review(session, scorer.id, first, {"criteria": [{"criterion": "quality", "level": 3}]}, now)
+        other = threading.Thread(target=second_save)
+        other.start()
+        with db.engine.connect() as watcher:  # the second save waits on the new row's unique key
+            wait_until(lambda: outcome or watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )).scalar(), message="the second save waiting")
+    other.join(timeout=20)
+    assert outcome == {"saved": True}
+    review = scorer.get(f"/applications/{first}/review").get_json()
+    assert {item["criterion"]: item["level"] for item in review["criteria"]} == {"quality": 3, "viability": 2}
+
+
+def test_each_seat_reads_the_same_alone_as_in_the_jurors_list(grants_app, grants, panel):
+    """A juror's request on one application reads its seat alone (one query and its flags); the
+    juror's list reads all their seats together: both give every seat the same stage and
+    declaration, whatever happened to it (declared, recused, replaced, drafted, submitted,
+    flagged after the declaration, withdrawn)."""
+    call_id, applications, (jules, lea, marc, nina), headers = panel
+    assert grants.post(f"/api/manage/calls/{call_id}/assignments/automatic", headers=headers).status_code == 200
+    seats = _assignments(grants, call_id, headers)
+    clients = {someone.id: Jurors(grants, someone) for someone in (jules, lea, marc, nina)}
+    for application_id, jurors in seats.items():
+        for number, juror_id in enumerate(sorted(jurors)):
+            client = clients[juror_id]
+            if number == 0 and application_id == applications[0]:
+                assert client.declare(application_id, conflict=True, reason="Mon ancien employeur.").status_code == 201
+            elif number == 1:
+                assert client.declare(application_id).status_code == 201
+                assert client.put(f"/applications/{application_id}/review", scores(2, 2)).status_code == 200
+            elif number == 2:
+                assert client.declare(application_id).status_code == 201
+                assert client.score(application_id, scores(3, 3)).status_code == 200
+    # Léa's organisation turns out to share the SIREN of an applicant she declared on: a flag after
+    # her declaration (the last application is Studio Puy's, the others Label Dôme's).
+    declared = [application_id for application_id, jurors in seats.items() if lea.id in jurors
+                and sorted(jurors).index(lea.id) in (1, 2) and application_id != applications[1]]
+    assert declared
+    siren = "552 100 554" if applications[3] in declared else "732 829 320"
+    with grants_app.extensions["db"].unit_of_work() as session:
+        jury.record_juror(session, {
+            "invitation_id": 2, "account_id": lea.id, "email": lea.email, "name": lea.name, "language": "fr",
+            "roles": ["juror"], "invited_roles": ["juror"], "organisation": "Une structure", "siren": siren},
+            datetime.now(timezone.utc))
+    _, own = applicant(grants_app, email="applicant1@example.org", name="Applicant 1", profile=None)
+    assert grants.post(f"/api/applications/{applications[1]}/withdraw", headers=own).status_code == 200
+
+    seen = set()
+    for juror_id, client in clients.items():
+        listed = client.get(f"/calls/{call_id}/assignments").get_json()
+        for row in listed:
+            alone = client.get(f"/applications/{row['application_id']}")
+            assert alone.status_code == 200 and alone.get_json() == row
+            seen.add(row["stage"])
+    assert seen == {"to_declare", "recused", "awaiting_check", "draft", "submitted", "withdrawn"}
 
 
 def test_jurors_see_each_others_reviews_only_once_the_deliberation_is_open(grants_app, grants, panel):
