@@ -71,7 +71,7 @@ def create_service_app(
     )
     app.config.update(config)
 
-    app.extensions["db"] = Database(settings.database_url)
+    app.extensions["db"] = Database(settings.database_url, **pool_for_threads(settings.database_url, settings.web_threads))
     app.extensions["redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
@@ -91,6 +91,16 @@ def create_service_app(
     _register_commands(app, service)
     _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
+
+
+def pool_for_threads(database_url: str, threads: int) -> dict:
+    """A web process's database pool: each of its threads holds one connection while it serves a
+    request (a few requests briefly a second one). The pool keeps one open per thread; SQLAlchemy's
+    default (5, and up to 10 more opened and closed as needed) would open and close connections
+    under load when the threads outnumber it."""
+    if database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": threads, "max_overflow": threads}
 
 
 def _trust_the_proxy(app: Flask, count: int) -> None:

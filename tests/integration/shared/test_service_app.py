@@ -104,3 +104,9 @@ def test_request_id_is_returned_and_accepted(grants):
     forged = grants.get("/healthz", headers={"X-Request-ID": "bad id; with spaces"})
     assert forged.headers["X-Request-ID"] != "bad id; with spaces"
     assert len(forged.headers["X-Request-ID"]) == 32
+
+
+def test_the_database_pool_keeps_a_connection_per_web_thread():
+    engine = _app("grants", web_threads=3).extensions["db"].engine
+    assert engine.pool.size() == 3
+    assert engine.pool._max_overflow == 3  # a request that briefly holds a second connection
