@@ -134,6 +134,21 @@ def db_session():
     return g.db_session
 
 
+def read_session():
+    """The session of a view that only reads (a public list or page), on PostgreSQL without a
+    transaction: each statement stands alone, as each statement of a READ COMMITTED transaction
+    already sees what was committed when it started, and the request saves the BEGIN and ROLLBACK
+    round trips around its reads. Never for writing, nor for objects that a unit of work will
+    change: `unit_of_work()` has the request's session for that. Teardown closes it."""
+    db = database()
+    if not db.is_postgresql:
+        # SQLite begins its transactions itself (BEGIN IMMEDIATE); reads share the request's.
+        return db_session()
+    if "db_read_session" not in g:
+        g.db_read_session = db.Session(bind=db.engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return g.db_read_session
+
+
 def unit_of_work():
     """The request's unit of work: `with unit_of_work() as session:` around the use cases of
     one request, committed once at the end of the block (see `shared.core.db.unit_of_work`)."""
@@ -147,6 +162,9 @@ def _init_request_session(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+        reads = g.pop("db_read_session", None)
+        if reads is not None:
+            reads.close()
 
 
 def _refuse_unknown_body_types(app: Flask) -> None:
