@@ -145,6 +145,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions that only read, each statement on its own (shared.web.service_app.read_session);
+        # on the same pool, whose connections go back to transactions when returned.
+        self.ReadSession = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT")) if self.is_postgresql else None
+        )
 
     @property
     def is_postgresql(self) -> bool:

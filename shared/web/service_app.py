@@ -141,11 +141,11 @@ def read_session():
     round trips around its reads. Never for writing, nor for objects that a unit of work will
     change: `unit_of_work()` has the request's session for that. Teardown closes it."""
     db = database()
-    if not db.is_postgresql:
+    if db.ReadSession is None:
         # SQLite begins its transactions itself (BEGIN IMMEDIATE); reads share the request's.
         return db_session()
     if "db_read_session" not in g:
-        g.db_read_session = db.Session(bind=db.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        g.db_read_session = db.ReadSession()
     return g.db_read_session
 
 
