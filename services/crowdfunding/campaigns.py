@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import Text, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.crowdfunding import covers, funding, matchfunding
 from services.crowdfunding.config import SERVICE
@@ -87,10 +87,15 @@ def get_campaign(session: Session, campaign_id: int, lock: bool = False) -> Camp
     return campaign
 
 
+# What a campaign's page shows of it beside its own row, in the same statement rather than a lazy
+# load each: its owner's organisation and its reward tiers.
+WITH_OWNER_AND_TIERS = (joinedload(Campaign.owner, innerjoin=True), joinedload(Campaign.tiers))
+
+
 def get_public_campaign(session: Session, campaign_id: int, now: datetime) -> Campaign:
     """A campaign as anyone may read it: live or ended. The others are their owner's and the fund
     manager's, and do not exist outside."""
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id, options=WITH_OWNER_AND_TIERS)
     if campaign is None or not is_public(campaign, now):
         raise Refusal.not_found(NOT_FOUND)
     return campaign

@@ -49,11 +49,13 @@ def list_applications(session: Session, account_id: int) -> list[Application]:
 
 
 # What an applicant's request reads of an application, in one round trip rather than one lazy load
-# each: its call (an inner join: every application has one) and its short lists.
+# or query each: its call (an inner join: every application has one), its short lists, and the
+# applicant's organisation, which the call's rules are checked against.
 WHOLE_APPLICATION = (
     joinedload(Application.call, innerjoin=True),
     joinedload(Application.funding_sources),
     joinedload(Application.documents),
+    joinedload(Application.organisation),
 )
 
 
@@ -195,7 +197,7 @@ def update_draft(session: Session, account_id: int, application_id: int, changes
     application = get_own_application(session, account_id, application_id, lock=True)
     _ensure_editable(application, now)
     _apply(application, changes)
-    completeness.refresh_eligibility(application, find_profile(session, account_id))
+    completeness.refresh_eligibility(application, application.organisation)
     return application
 
 
@@ -243,7 +245,7 @@ def attach_document(
     document.sha256 = stored.sha256
     document.size = stored.size
     document.uploaded_at = now
-    completeness.refresh_eligibility(application, find_profile(session, account_id))
+    completeness.refresh_eligibility(application, application.organisation)
     return document
 
 
@@ -295,7 +297,7 @@ def submit_application(
     if application.status == "submitted":
         raise Refusal(409, "This application is already submitted.")
     _ensure_editable(application, now)
-    organisation = find_profile(session, account_id)
+    organisation = application.organisation
     if organisation is None:
         raise Refusal.about("profile", 409, NO_PROFILE)
 

@@ -140,12 +140,17 @@ class Verifier:
     made-up key ids cannot make it fetch on every request."""
 
     REFETCH_SECONDS = 60.0
+    # Tokens already verified, with their claims: a client sends the same token with each request,
+    # and checking its signature costs more than Flask's whole hello world. Emptied when full and
+    # whenever the published keys change.
+    VERIFIED_MAX = 10_000
 
     def __init__(self, url: str):
         self.url = url
         self._keys: dict[str, object] = {}
         self._fetched_at = float("-inf")
         self._lock = threading.Lock()
+        self._verified: dict[str, Claims] = {}
 
     @classmethod
     def of_signer(cls, signer: "Signer") -> "Verifier":
@@ -156,6 +161,21 @@ class Verifier:
         return verifier
 
     def verify(self, token: str, kind: str) -> Claims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signed(token)
+            with self._lock:
+                if len(self._verified) >= self.VERIFIED_MAX:
+                    self._verified.clear()
+                self._verified[token] = claims
+        # Checked on every use, as PyJWT checks them: a remembered token still expires.
+        if claims.expires_at <= time.time():
+            raise InvalidToken("Signature has expired")
+        if claims.kind != kind:
+            raise InvalidToken(f"a {claims.kind} token where a {kind} token was expected")
+        return claims
+
+    def _verify_signed(self, token: str) -> Claims:
         try:
             key = self._key(jwt.get_unverified_header(token).get("kid", ""))
             data = jwt.decode(
@@ -164,8 +184,6 @@ class Verifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidToken(str(error)) from None
-        if data["kind"] != kind:
-            raise InvalidToken(f"a {data['kind']} token where a {kind} token was expected")
         return Claims(
             account_id=int(data["sub"]), kind=data["kind"], roles=tuple(data.get("roles", ())),
             session_version=int(data["sv"]), email=data.get("email", ""), name=data.get("name", ""),
@@ -184,6 +202,7 @@ class Verifier:
                     self._fetched_at = time.monotonic() - self.REFETCH_SECONDS + 5
                     raise InvalidToken(f"the accounts' public keys could not be read: {error}") from None
                 self._keys = {key.key_id: key.key for key in jwk_set.keys}
+                self._verified = {}  # a key no longer published no longer vouches for a token
             try:
                 return self._keys[kid]
             except KeyError:

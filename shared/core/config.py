@@ -49,6 +49,9 @@ class Settings:
     session_idle_seconds: int = 1800
     session_lifetime_seconds: int = 12 * 3600
     jwks_url: str = ""
+    # Threads per web process (shared.web.server reads the same variable): the process's
+    # database pool keeps one connection per thread.
+    web_threads: int = 8
 
     @property
     def token_audience(self) -> str:
@@ -101,6 +104,7 @@ def load_settings(service: str, **overrides) -> Settings:
         # Where the services read the accounts' public keys; the accounts service's own port by default.
         jwks_url=env.get("JWKS_URL", f"http://127.0.0.1:{service_port('accounts')}/.well-known/jwks.json"),
         log_json=_flag("LOG_JSON", True),
+        web_threads=int(env.get("WEB_THREADS", 8)),
     )
     values.update(overrides)
     return Settings(**values)

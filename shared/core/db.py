@@ -6,13 +6,14 @@ by that service's migrations.
 """
 from __future__ import annotations
 
+import select
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -82,6 +83,24 @@ def _sqlite_begin(connection):
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _check_alive(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server has closed is replaced before a request uses it.
+
+    An idle connection has nothing to read. When PostgreSQL ends it (a restart,
+    pg_terminate_backend, an idle timeout) the server's last message and the end of the stream
+    are waiting in the socket: one poll, no round trip, finds them, where `pool_pre_ping` would
+    send a query on every checkout. The pool then opens a new connection (DisconnectionError).
+    A connection that dies while in use fails that statement: SQLAlchemy recognises the
+    disconnect, and the connections checked in before it are replaced at their next checkout.
+    """
+    if dbapi_connection.closed:
+        raise exc.DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise exc.DisconnectionError("the server closed the connection, or sent something unasked")
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -91,8 +110,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _check_alive)
+    return engine
 
 
 @contextmanager
@@ -124,6 +145,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions that only read, each statement on its own (shared.web.service_app.read_session);
+        # on the same pool, whose connections go back to transactions when returned.
+        self.ReadSession = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT")) if self.is_postgresql else None
+        )
 
     @property
     def is_postgresql(self) -> bool:

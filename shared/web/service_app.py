@@ -71,7 +71,7 @@ def create_service_app(
     )
     app.config.update(config)
 
-    app.extensions["db"] = Database(settings.database_url)
+    app.extensions["db"] = Database(settings.database_url, **pool_for_threads(settings.database_url, settings.web_threads))
     app.extensions["redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
@@ -91,6 +91,16 @@ def create_service_app(
     _register_commands(app, service)
     _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
+
+
+def pool_for_threads(database_url: str, threads: int) -> dict:
+    """A web process's database pool: each of its threads holds one connection while it serves a
+    request (a few requests briefly a second one). The pool keeps one open per thread. With
+    SQLAlchemy's default (5, and up to 10 more), connections beyond 5 are closed whenever the load
+    dips and opened again when it comes back; under steady load the two behave alike."""
+    if database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": threads, "max_overflow": threads}
 
 
 def _trust_the_proxy(app: Flask, count: int) -> None:
@@ -124,6 +134,21 @@ def db_session():
     return g.db_session
 
 
+def read_session():
+    """The session of a view that only reads (a public list or page), on PostgreSQL without a
+    transaction: each statement stands alone, as each statement of a READ COMMITTED transaction
+    already sees what was committed when it started, and the request saves the BEGIN and ROLLBACK
+    round trips around its reads. Never for writing, nor for objects that a unit of work will
+    change: `unit_of_work()` has the request's session for that. Teardown closes it."""
+    db = database()
+    if db.ReadSession is None:
+        # SQLite begins its transactions itself (BEGIN IMMEDIATE); reads share the request's.
+        return db_session()
+    if "db_read_session" not in g:
+        g.db_read_session = db.ReadSession()
+    return g.db_read_session
+
+
 def unit_of_work():
     """The request's unit of work: `with unit_of_work() as session:` around the use cases of
     one request, committed once at the end of the block (see `shared.core.db.unit_of_work`)."""
@@ -137,6 +162,9 @@ def _init_request_session(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+        reads = g.pop("db_read_session", None)
+        if reads is not None:
+            reads.close()
 
 
 def _refuse_unknown_body_types(app: Flask) -> None:

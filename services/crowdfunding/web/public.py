@@ -12,7 +12,7 @@ from shared.core.money import format_money
 from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS, SECTORS
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
-from shared.web.service_app import db_session
+from shared.web.service_app import db_session, read_session
 
 blp = Blueprint("public_pages", __name__)
 
@@ -101,10 +101,11 @@ def campaigns_page():
     )
 
 
-def render_campaign(campaign, *, preview: bool = False, status: int = 200):
-    """A campaign's page: the public one, or its owner's and the fund manager's preview."""
+def render_campaign(campaign, *, preview: bool = False, status: int = 200, session=None):
+    """A campaign's page: the public one, or its owner's and the fund manager's preview. `session`
+    is the one `campaign` was read with (the request's by default)."""
     now = utcnow()
-    session = db_session()
+    session = session or db_session()
     view = campaigns.campaign_view(session, campaign, now)
     return render_template(
         "public/campaign.html", view=view, campaign=campaign, preview=preview, now=now,
@@ -114,7 +115,8 @@ def render_campaign(campaign, *, preview: bool = False, status: int = 200):
 
 @blp.get("/campaigns/<int:campaign_id>")
 def campaign_page(campaign_id):
-    return render_campaign(campaigns.get_public_campaign(db_session(), campaign_id, utcnow()))
+    session = read_session()  # the page only reads
+    return render_campaign(campaigns.get_public_campaign(session, campaign_id, utcnow()), session=session)
 
 
 @blp.get("/covers/<name>")

@@ -15,7 +15,7 @@ from services.grants.schemas.calls import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
-from shared.web.service_app import db_session, unit_of_work
+from shared.web.service_app import db_session, read_session, unit_of_work
 
 blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")
 
@@ -27,7 +27,7 @@ class Calls(MethodView):
     @blp.response(200, CallSchema(many=True))
     def get(self):
         """Open calls (no sign-in needed), the nearest closing time first."""
-        return calls.open_calls(db_session(), utcnow())
+        return calls.open_calls(read_session(), utcnow())
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(MANAGER)

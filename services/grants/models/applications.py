@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship, remote
 
 from services.grants.models.base import Base
 from shared.accounts.projection import PersonColumns
@@ -128,6 +128,13 @@ class Application(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
     call: Mapped[Call] = relationship()
+    # The applicant's organisation (one per account), read with the application in the same
+    # statement (applications.WHOLE_APPLICATION) and never on its own: a draft is checked against
+    # the call's rules with it. Written through the profile, never through this.
+    organisation: Mapped[Organisation | None] = relationship(
+        primaryjoin=lambda: foreign(Application.account_id) == remote(Organisation.account_id),
+        viewonly=True, uselist=False, lazy="raise",
+    )
     funding_sources: Mapped[list["FundingSource"]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="FundingSource.id"
     )

@@ -41,6 +41,29 @@ def campaign(crowdfunding_app):
     return live(crowdfunding_app)
 
 
+def test_a_campaigns_page_reads_its_owner_and_tiers_with_it(crowdfunding_app, campaign):
+    """No lazy load on the public page: the campaign, its owner's organisation and its reward
+    tiers come in one statement; the rest are the page's own sums and lists."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = crowdfunding_app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = crowdfunding_app.test_client().get(f"/campaigns/{campaign['id']}", headers=HTML)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert page.status_code == 200
+    assert "Label Dôme SARL" in text(page)
+    first = statements[0]
+    assert "FROM campaigns" in first and "JOIN owners" in first and "reward_tiers" in first
+    assert not any(statement.lstrip().startswith(("SELECT owners", "SELECT reward_tiers")) for statement in statements[1:])
+
+
 def test_the_live_campaigns_their_sector_filter_and_a_campaigns_page(crowdfunding_app, campaign, monkeypatch):
     monkeypatch.setenv("GRANTS_PUBLIC_URL", "https://aides.example.org")
     client = crowdfunding_app.test_client()

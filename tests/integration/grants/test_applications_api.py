@@ -3,7 +3,7 @@ the snapshot and receipt, withdrawal, the closing time to the second, and who ma
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from services.grants.models import Application, Call
 from shared.core.clock import PARIS
@@ -86,6 +86,35 @@ def test_a_draft_is_saved_in_parts_and_announced_once(grants_app, grants):
     assert started[0]["closes_at"] == call["closes_at"]
     assert started[0]["application_url"] == f"http://127.0.0.1:8000/subventions/applications/{draft['id']}"
     assert started[0]["call_title"] == "Aide à la création 2026"
+
+
+def test_a_draft_save_reads_in_two_statements_and_writes_in_one(grants_app, grants):
+    """The person, then the application with its call, lists and organisation in one locked read;
+    no lazy load and no query of its own for the organisation the call's rules are checked against."""
+    call = a_call(grants_app)
+    _, headers = applicant(grants_app)
+    draft = complete_draft(grants, headers, call["id"])
+    with grants_app.extensions["db"].unit_of_work() as session:
+        assert session.get(Application, draft["id"]).eligible is True
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = grants_app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        saved = grants.patch(f"/api/applications/{draft['id']}", json={"requested_cents": 5_000_000}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert saved.status_code == 200, saved.get_json()
+    assert [statement.split(None, 1)[0] for statement in statements] == ["SELECT", "SELECT", "UPDATE"]
+    assert "FROM accounts" in statements[0]
+    assert "organisations" in statements[1] and "FOR UPDATE OF applications" in statements[1]
+    # Still checked against the call's rules with the organisation (without it, eligibility is
+    # unknown: None): above the call's maximum award, the draft is no longer eligible.
+    with grants_app.extensions["db"].unit_of_work() as session:
+        assert session.get(Application, draft["id"]).eligible is False
 
 
 def test_bad_answers_get_a_message_each_and_change_nothing(grants_app, grants):

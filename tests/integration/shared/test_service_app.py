@@ -104,3 +104,31 @@ def test_request_id_is_returned_and_accepted(grants):
     forged = grants.get("/healthz", headers={"X-Request-ID": "bad id; with spaces"})
     assert forged.headers["X-Request-ID"] != "bad id; with spaces"
     assert len(forged.headers["X-Request-ID"]) == 32
+
+
+def test_the_database_pool_keeps_a_connection_per_web_thread():
+    engine = _app("grants", web_threads=3).extensions["db"].engine
+    assert engine.pool.size() == 3
+    assert engine.pool._max_overflow == 3  # a request that briefly holds a second connection
+
+
+def test_a_public_read_runs_without_a_transaction_and_leaves_none_behind(grants_app, grants):
+    """GET /api/calls reads with `read_session`: no BEGIN or ROLLBACK round trip around its query.
+    Its connection goes back to the pool as it came, so the next unit of work is a transaction."""
+    from sqlalchemy import event
+
+    engine = grants_app.extensions["db"].engine
+    autocommit = []
+
+    def record(connection, *_args):
+        autocommit.append(connection.connection.dbapi_connection.autocommit)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert grants.get("/api/calls").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert autocommit == [True]
+    assert engine.pool.size() >= engine.pool.checkedin() == 1  # the one connection, back in the pool
+    with grants_app.extensions["db"].unit_of_work() as session:
+        assert session.connection().connection.dbapi_connection.autocommit is False

@@ -71,3 +71,33 @@ def test_made_up_key_ids_do_not_make_the_verifier_fetch_every_time(tmp_path):
     for _ in range(3):
         with pytest.raises(InvalidToken, match="does not publish"):
             verifier.verify(stranger, "access")
+
+
+def test_a_remembered_token_still_expires_and_keeps_its_kind(monkeypatch):
+    """A token's signature is checked once (then remembered); its expiry and kind at every use."""
+    import shared.accounts.tokens as tokens
+
+    signer = Signer(Ed25519PrivateKey.generate())
+    verifier = Verifier.of_signer(signer)
+    token = signer.mint(PERSON, "session", 60)
+    assert verifier.verify(token, "session") == verifier.verify(token, "session")
+    with pytest.raises(InvalidToken):
+        verifier.verify(token, "access")
+    later = time.time() + 61
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: later, monotonic=time.monotonic))
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(token, "session")
+
+
+def test_a_key_no_longer_published_no_longer_vouches_for_a_remembered_token(tmp_path):
+    old, new = Signer(Ed25519PrivateKey.generate()), Signer(Ed25519PrivateKey.generate())
+    published = tmp_path / "jwks.json"
+    published.write_text(json.dumps(old.jwks()))
+    verifier = Verifier(f"file://{published}")
+    verifier.REFETCH_SECONDS = 0  # every unknown key id fetches the keys again
+    old_token = old.mint(PERSON, "access", 60)
+    assert verifier.verify(old_token, "access").account_id == 7
+    published.write_text(json.dumps(new.jwks()))  # the old key withdrawn (it leaked, say)
+    assert verifier.verify(new.mint(PERSON, "access", 60), "access").account_id == 7  # fetches the new keys
+    with pytest.raises(InvalidToken, match="does not publish"):
+        verifier.verify(old_token, "access")
