@@ -5,6 +5,8 @@ import zlib
 
 import pytest
 
+from shared.core.refusal import Refusal
+
 from services.grants.documents import (
     MAX_DOCUMENT_BYTES_DEFAULT,
     DocumentTooLarge,
@@ -139,6 +141,7 @@ def test_open_stored_refuses_anything_but_a_sha256(store, name):
         open_stored(store, name)
 
 
-def test_open_stored_of_an_unknown_document(store):
-    with pytest.raises(FileNotFoundError):
+def test_open_stored_of_a_document_no_longer_on_disk_is_a_410(store):
+    with pytest.raises(Refusal) as refused:
         open_stored(store, "0" * 64)
+    assert refused.value.status == 410
