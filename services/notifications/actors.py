@@ -17,6 +17,7 @@ import threading
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
+from shared.core.broker import pool_size
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, recovery, settings
 from shared.core.consumer import NOT_RETRIED, Handlers, consume
@@ -36,7 +37,7 @@ HANDLERS: Handlers = deliveries.HANDLERS  # what on_event handles, by (name, ver
 
 @functools.cache
 def database() -> Database:
-    return Database(settings().database_url)
+    return Database(settings().database_url, pool_size=pool_size())
 
 
 @dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)

@@ -33,6 +33,27 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+class WorkerThreads(dramatiq.Middleware):
+    """Remembers how many threads this process's worker runs (`dramatiq --threads`), when it
+    boots, before any message: the services size their database pools by it (`pool_size`)."""
+
+    count: int | None = None
+
+    def before_worker_boot(self, broker, worker):
+        WorkerThreads.count = worker.worker_threads
+
+
+# dramatiq's own default, for a pool built outside a worker (a test, a command).
+DEFAULT_WORKER_THREADS = 8
+
+
+def pool_size(own_threads: int = 1) -> int:
+    """Database connections a worker process keeps open: one per worker thread (each holds at
+    most one at a time) and one per thread of the service's own (a sweeper). A smaller pool
+    opened and closed a connection per message for the threads beyond it."""
+    return (WorkerThreads.count or DEFAULT_WORKER_THREADS) + own_threads
+
+
 def build_broker(redis_url: str, namespace: str) -> RedisBroker:
     middleware = [
         AgeLimit(max_age=_int("DRAMATIQ_MAX_AGE_MS", 7 * 24 * 3600 * 1000)),
@@ -46,6 +67,7 @@ def build_broker(redis_url: str, namespace: str) -> RedisBroker:
             max_backoff=_int("DRAMATIQ_MAX_BACKOFF_MS", 10 * 60 * 1000),
         ),
         CurrentMessage(),
+        WorkerThreads(),
     ]
     return RedisBroker(
         url=redis_url,

@@ -1,4 +1,5 @@
-"""The connection pool checks a connection that sat idle before handing it out, and only then."""
+"""The connection pool checks a connection that sat idle before handing it out, and only then; a
+worker process keeps as many connections as it has threads."""
 import time
 
 from sqlalchemy import text
@@ -27,3 +28,19 @@ def test_a_connection_that_died_while_idle_in_the_pool_is_replaced(notifications
     finally:
         db.dispose()
         admin.dispose()
+
+
+def test_a_worker_process_keeps_a_connection_per_thread_and_one_for_its_sweeper(broker):
+    import dramatiq
+
+    from shared.core.broker import pool_size
+
+    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=3)
+    worker.start()  # as `dramatiq --threads 3` does in each of its processes
+    try:
+        assert pool_size() == 4
+        db = Database("postgresql+psycopg://postgres@127.0.0.1:5432/unused", pool_size=pool_size())
+        assert db.engine.pool.size() == 4
+        db.dispose()
+    finally:
+        worker.stop()
