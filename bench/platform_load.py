@@ -6,7 +6,13 @@ Starts, side by side on PostgreSQL databases and a Redis namespace of its own (d
   does nothing (bench/noop_actor.py), a plain smtplib loop over one open connection;
 - the platform's processes as the Procfile starts them: grants and crowdfunding under gunicorn
   (`--config python:shared.web.server`), the grants relay, the notifications worker, the local
-  SMTP server (devsmtp).
+  SMTP server (devsmtp). The no-op worker runs with the notifications worker's --processes and
+  --threads, read from the Procfile, so that the two compare one worker model.
+
+The outbox rows are measured as their references are (see `outbox_rows`): the writes by 10
+connections over 2 processes, with the relay paused, as pgbench's 10 clients over 2 threads run
+alone; the events end to end from the moment the relay is let go with them in the outbox to the
+last one recorded by the worker, as the no-op actor's messages from the first one queued.
 
 HTTP is driven by wrk (Debian's package; `make bench` installs it) with `--connections` open
 connections; the rest by the project's own code. Each row prints the reference, the figure, their
@@ -510,6 +516,15 @@ def queue_left(broker, queue: str) -> int:
     return broker.client.hlen(f"{broker.namespace}:{queue}.msgs")
 
 
+def procfile_worker_options(name: str) -> list[str]:
+    """The options (--processes, --threads) the Procfile gives a dramatiq worker."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            words = line.split(":", 1)[1].split()
+            return words[next(index for index, word in enumerate(words) if word.startswith("--")):]
+    raise LookupError(f"no {name} in the Procfile")
+
+
 def noop_rate(count: int) -> float:
     """Messages a second through a worker process running an actor that does nothing."""
     from shared.core.broker import broker
@@ -525,34 +540,78 @@ def noop_rate(count: int) -> float:
 
 
 WRITERS = 10  # pgbench's clients, and the outbox's writers
+WRITER_PROCESSES = 2  # as pgbench's -j 2, and gunicorn's WEB_CONCURRENCY: WRITERS connections over 2 processes
 
 
-def outbox_rows(count: int) -> tuple[float, float]:
-    """Events written to the grants outbox one commit each by WRITERS threads (events/s), then relayed by the grants relay
-    process and consumed by the notifications worker process, end to end (events/s)."""
-    from shared.core.consumer import ProcessedEvent
+def _write_events(process: int, count: int, ready, go) -> None:
+    """One writer process: WRITERS / WRITER_PROCESSES threads, a connection each, one commit per event."""
     from shared.core.db import Database
     from shared.core.outbox import publish
 
-    grants = Database(os.environ["GRANTS_DATABASE_URL"], pool_size=WRITERS)
-    notifications = Database(os.environ["NOTIFICATIONS_DATABASE_URL"])
-    with notifications.unit_of_work() as session:
-        before = session.scalar(select(func.count()).select_from(ProcessedEvent))
+    threads = WRITERS // WRITER_PROCESSES
+    grants = Database(os.environ["GRANTS_DATABASE_URL"], pool_size=threads)
+
     def write(first: int) -> None:
-        # As pgbench's clients: WRITERS connections side by side, one commit per event.
+        with grants.unit_of_work() as session:
+            session.execute(text("SELECT 1"))  # connected before the clock starts, as pgbench's clients are
+        ready.release()
+        go.wait()
         for number in range(first, count, WRITERS):
             with grants.unit_of_work() as session:
                 publish(session, "grants", "account.registered", 1, {
                     "account_id": 1_000_000 + number, "service": "grants", "email": f"b{number}@example.org",
                     "name": f"B{number}", "language": "fr", "roles": ["applicant"], "confirm_url": None})
 
-    started = time.perf_counter()
-    writers = [threading.Thread(target=write, args=(first,)) for first in range(WRITERS)]
+    writers = [threading.Thread(target=write, args=(process * threads + number,)) for number in range(threads)]
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join()
-    written = time.perf_counter() - started
+    grants.dispose()
+
+
+def outbox_rows(count: int) -> tuple[float, float]:
+    """Events written to the grants outbox one commit each by WRITERS writers (events/s); then, from that backlog,
+    relayed by the grants relay process and consumed by the notifications worker process (events/s).
+
+    Each figure is measured as its reference is. The writers are WRITERS connections over WRITER_PROCESSES processes,
+    as pgbench's 10 clients over its 2 threads and as gunicorn's processes write the outbox in production (10 threads
+    of this one process measured its GIL), connected before the clock starts; and they write alone, as pgbench ran:
+    the relay process is paused (SIGSTOP) meanwhile, since a relay and a worker busy beside them measured how the
+    two cores were shared. The end-to-end clock then starts when the relay is let go (SIGCONT) with the events in the
+    outbox, as the no-op actor's clock starts with its messages about to be queued, and stops when the worker has
+    recorded the last one."""
+    import multiprocessing
+    import signal
+
+    from shared.core.consumer import ProcessedEvent
+    from shared.core.db import Database
+
+    notifications = Database(os.environ["NOTIFICATIONS_DATABASE_URL"])
+    with notifications.unit_of_work() as session:
+        before = session.scalar(select(func.count()).select_from(ProcessedEvent))
+    relay = PROCESSES["grants-relay"]
+    # Forked: a writer inherits the environment and imports; it opens its own connections and touches nothing of ours.
+    context = multiprocessing.get_context("fork")
+    ready, go = context.Semaphore(0), context.Event()
+    writers = [context.Process(target=_write_events, args=(process, count, ready, go))
+               for process in range(WRITER_PROCESSES)]
+    relay.send_signal(signal.SIGSTOP)
+    try:
+        for writer in writers:
+            writer.start()
+        for _ in range(WRITERS):
+            ready.acquire()
+        started = time.perf_counter()
+        go.set()
+        for writer in writers:
+            writer.join()
+        written = time.perf_counter() - started
+    finally:
+        relay.send_signal(signal.SIGCONT)
+    if any(writer.exitcode for writer in writers):
+        raise RuntimeError(f"an outbox writer failed: exit codes {[writer.exitcode for writer in writers]}")
+    started = time.perf_counter()
     while True:
         with notifications.unit_of_work() as session:
             done = session.scalar(select(func.count()).select_from(ProcessedEvent)) - before
@@ -560,7 +619,6 @@ def outbox_rows(count: int) -> tuple[float, float]:
             break
         time.sleep(0.02)
     end_to_end = time.perf_counter() - started
-    grants.dispose()
     notifications.dispose()
     return count / written, count / end_to_end
 
@@ -680,9 +738,10 @@ def run(people: People, arguments) -> None:
     start("mail", [sys.executable, "-m", "services.notifications.devsmtp", "--host", "127.0.0.1",
                    "--port", os.environ["SMTP_PORT"], "--dir", str(WORK / "mail")])
     start("grants-relay", [flask, "--app", "services.grants.app", "relay"])
-    start("notifications-worker", [dramatiq_cli, "shared.core.broker", "services.notifications.actors",
-                                   "--processes", "1", "--threads", "2"])
-    start("noop-worker", [dramatiq_cli, "shared.core.broker", "noop_actor", "--processes", "1", "--threads", "2"],
+    # Both workers with the Procfile's --processes and --threads, so the reference runs the same worker model.
+    worker_options = procfile_worker_options("notifications-worker")
+    start("notifications-worker", [dramatiq_cli, "shared.core.broker", "services.notifications.actors", *worker_options])
+    start("noop-worker", [dramatiq_cli, "shared.core.broker", "noop_actor", *worker_options],
           extra_path=str(ROOT / "bench"))
     time.sleep(3)  # the workers and the relay settle (imports, connections) before anything is read
 

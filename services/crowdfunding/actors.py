@@ -23,6 +23,7 @@ import threading
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
+from shared.core.broker import pool_size
 from services.crowdfunding import closing, matchfunding, pledges, refunds, schedule
 from services.crowdfunding.config import (
     SERVICE,
@@ -67,7 +68,7 @@ HANDLERS: Handlers = {
 
 @functools.cache
 def database() -> Database:
-    return Database(settings().database_url)
+    return Database(settings().database_url, pool_size=pool_size())
 
 
 @functools.cache

@@ -4,6 +4,7 @@ import functools
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
+from shared.core.broker import pool_size
 from services.grants import impact, jury, matchfunding
 from services.grants.config import settings
 from services.grants.models import Account
@@ -53,7 +54,7 @@ HANDLERS: Handlers = {
 
 @functools.cache
 def database() -> Database:
-    return Database(settings().database_url)
+    return Database(settings().database_url, pool_size=pool_size())
 
 
 @functools.cache

@@ -17,9 +17,9 @@ import threading
 import dramatiq
 
 import shared.core.broker  # noqa: F401  (the broker is built before any actor is declared)
+from shared.core.broker import pool_size
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, recovery, settings
-from shared.core import events
 from shared.core.consumer import NOT_RETRIED, Handlers, consume
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
@@ -37,14 +37,20 @@ HANDLERS: Handlers = deliveries.HANDLERS  # what on_event handles, by (name, ver
 
 @functools.cache
 def database() -> Database:
-    return Database(settings().database_url)
+    return Database(settings().database_url, pool_size=pool_size())
 
 
 @dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)
 def on_event(envelope: dict) -> None:
-    consume(database(), HANDLERS, envelope)
-    # Also after a repeated event: if enqueueing failed the first time, the retry does it.
-    for delivery_id in deliveries.queued_for_event(database(), events.read_event(envelope)):
+    woken: list[int] = []
+
+    def wake(session, event) -> None:
+        # Read in the event's own unit of work, and also after a repeated event: if enqueueing
+        # failed the first time, the retry does it.
+        woken[:] = deliveries.queued_in(session, event)
+
+    consume(database(), HANDLERS, envelope, then=wake)
+    for delivery_id in woken:
         deliver.send(delivery_id, envelope.get("request_id"))
 
 

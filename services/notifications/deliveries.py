@@ -367,28 +367,31 @@ HANDLERS = {
 
 
 def queued_for_event(db: Database, event: Event) -> list[int]:
+    """Deliveries an event put in the queue and not yet settled (see `queued_in`)."""
+    with db.unit_of_work() as session:
+        return queued_in(session, event)
+
+
+def queued_in(session: Session, event: Event) -> list[int]:
     """Deliveries an event put in the queue and not yet settled.
 
     Asked after every consumption, including a repeated one, so that a worker that died
     between the commit and the enqueueing of the deliveries gets them going on the retry.
     """
-    with db.unit_of_work() as session:
-        ids = list(
-            session.scalars(
-                select(Delivery.id).where(Delivery.event_id == event.id, Delivery.status == "queued")
-            )
+    ids = list(
+        session.scalars(select(Delivery.id).where(Delivery.event_id == event.id, Delivery.status == "queued"))
+    )
+    if event.name == RESEND_REQUESTED:
+        delivery = session.get(Delivery, event.payload["delivery_id"])
+        if delivery is not None and delivery.status == "queued":
+            ids.append(delivery.id)
+    if event.name == CALL_CLOSING_EXTENDED:
+        # The reminders this event moved belong to older events: found by call and closing time.
+        ids.extend(
+            reminder.id
+            for reminder in session.scalars(_queued_reminders_of_call(event.payload["call_id"]))
+            if _closes_at(reminder) == event.payload["closes_at"]
         )
-        if event.name == RESEND_REQUESTED:
-            delivery = session.get(Delivery, event.payload["delivery_id"])
-            if delivery is not None and delivery.status == "queued":
-                ids.append(delivery.id)
-        if event.name == CALL_CLOSING_EXTENDED:
-            # The reminders this event moved belong to older events: found by call and closing time.
-            ids.extend(
-                reminder.id
-                for reminder in session.scalars(_queued_reminders_of_call(event.payload["call_id"]))
-                if _closes_at(reminder) == event.payload["closes_at"]
-            )
     return ids
 
 

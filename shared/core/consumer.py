@@ -22,6 +22,7 @@ from typing import Callable
 
 import dramatiq
 from sqlalchemy import String
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -55,8 +56,13 @@ class ProcessedEvent(CoreBase):
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-def consume(db: Database, handlers: Handlers, data: dict) -> bool:
-    """Apply an event once. Returns False when it had already been applied."""
+def consume(db: Database, handlers: Handlers, data: dict, *, then: Callable[[Session, events.Event], None] | None = None) -> bool:
+    """Apply an event once. Returns False when it had already been applied.
+
+    `then(session, event)`, if given, runs in the same unit of work after the handler, and also
+    when the event had already been applied: what a consumer does once the event is recorded
+    (the notifications worker reads the deliveries it has to wake) costs no transaction of its own.
+    """
     envelope = events.read_envelope(data)
     event = events.Event.of(envelope)
     with request_id_context(envelope["request_id"]):
@@ -67,18 +73,45 @@ def consume(db: Database, handlers: Handlers, data: dict) -> bool:
             raise UnhandledEvent(event)
         try:
             with db.unit_of_work() as session:
-                if session.get(ProcessedEvent, event.id) is not None:
-                    log.info("event already processed", extra=facts)
-                    return False
-                session.add(ProcessedEvent(event_id=event.id, name=event.name, processed_at=events.utcnow()))
-                # Flushed first so that two deliveries racing each other meet on the primary key.
-                session.flush()
-                handler(session, event)
+                applied = _record(session, event)
+                if applied:
+                    handler(session, event)
+                if then is not None:
+                    then(session, event)
         except IntegrityError:
-            log.info("event processed concurrently", extra=facts)
-            return False
-        log.info("event processed", extra=facts)
-        return True
+            # Another delivery of the event committed its key first: it has been applied.
+            applied = False
+            if then is not None:
+                with db.unit_of_work() as session:
+                    then(session, event)
+        log.info("event processed" if applied else "event already processed", extra=facts)
+        return applied
+
+
+def _record(session: Session, event: events.Event) -> bool:
+    """Write the event's processed key first; False when it is there already.
+
+    One statement: the key is inserted unless present. A second delivery racing the first waits
+    on the first one's key until it commits, then finds it (or inserts it, if the first rolled
+    back), so the two meet on the primary key and the handler runs once.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in _INSERT_UNLESS_PRESENT:
+        row = {"event_id": event.id, "name": event.name, "processed_at": events.utcnow()}
+        statement = (
+            _INSERT_UNLESS_PRESENT[dialect](ProcessedEvent).values(**row)
+            .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
+            .returning(ProcessedEvent.event_id)
+        )
+        return session.execute(statement).scalar() is not None
+    if session.get(ProcessedEvent, event.id) is not None:
+        return False
+    session.add(ProcessedEvent(event_id=event.id, name=event.name, processed_at=events.utcnow()))
+    session.flush()  # a racing delivery meets this one on the primary key (IntegrityError)
+    return True
+
+
+_INSERT_UNLESS_PRESENT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def event_actor(service: str, handlers: Handlers, database: Callable[[], Database]):

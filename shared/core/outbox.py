@@ -88,11 +88,11 @@ class Relay:
     def relay_batch(self) -> int:
         """Send one batch of unsent events; returns how many were sent.
 
-        Raises one of BROKER_DOWN when Redis refuses; rows sent before the failure are
-        marked sent, the rest stay for the next try.
+        The batch's messages go to Redis in one round trip (`broker.enqueue_all`). Raises one of
+        BROKER_DOWN when Redis refuses; the batch then stays unsent, with its `last_error`, for
+        the next try (any of its messages that got through are sent again: consumers are
+        idempotent).
         """
-        sent = 0
-        failure: BaseException | None = None
         with self.db.unit_of_work() as session:
             rows = session.scalars(
                 select(OutboxMessage)
@@ -102,29 +102,38 @@ class Relay:
                 # Several relays may run: each takes rows the others have not locked.
                 .with_for_update(skip_locked=True)
             ).all()
+            messages = [
+                dramatiq.Message(
+                    queue_name=service,
+                    actor_name=consumer_actor_name(service),
+                    args=(row.envelope(),),
+                    kwargs={},
+                    options={},
+                )
+                for row in rows
+                for service in events.lookup(row.name, row.version).consumers
+            ]
             for row in rows:
                 row.attempts += 1
-                try:
-                    for service in events.lookup(row.name, row.version).consumers:
-                        self.broker.enqueue(
-                            dramatiq.Message(
-                                queue_name=service,
-                                actor_name=consumer_actor_name(service),
-                                args=(row.envelope(),),
-                                kwargs={},
-                                options={},
-                            )
-                        )
-                except BROKER_DOWN as error:
+            try:
+                if messages:
+                    # Here, not at the top: importing the module builds the process's broker.
+                    from shared.core.broker import enqueue_all
+
+                    enqueue_all(self.broker, messages)
+            except BROKER_DOWN as error:
+                for row in rows:
                     row.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    failure = error
-                    break
-                row.sent_at = events.utcnow()
-                row.last_error = None
-                sent += 1
+                failure = error
+            else:
+                failure = None
+                sent_at = events.utcnow()
+                for row in rows:
+                    row.sent_at = sent_at
+                    row.last_error = None
         if failure is not None:
             raise failure
-        return sent
+        return len(rows)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.5, max_backoff: float = 30.0) -> None:
         backoff = idle_seconds

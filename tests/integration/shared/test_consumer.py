@@ -3,6 +3,9 @@
 import dataclasses
 import json
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
@@ -127,3 +130,47 @@ def test_worker_dead_letters_an_event_it_has_no_handler_for_without_retrying(gra
     assert message["args"] == [envelope]
     assert "retries" not in message["options"]
     assert _count(grants_app.extensions["db"], ProcessedEvent) == 0
+
+
+def test_two_deliveries_racing_each_other_apply_the_event_once(notifications_app):
+    # The second one waits on the first one's processed-event key, then finds it.
+    db = notifications_app.extensions["db"]
+    envelope = _envelope()
+    inside = threading.Barrier(2, timeout=10)
+
+    def slow(session, event):
+        HANDLERS[("account.registered", 1)](session, event)
+        time.sleep(0.3)  # the other delivery reaches the key meanwhile
+
+    def deliver():
+        inside.wait()
+        return consume(db, {("account.registered", 1): slow}, envelope)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: deliver(), range(2)))
+
+    assert outcomes == [False, True]
+    assert _count(db, Delivery) == 1 and _count(db, ProcessedEvent) == 1
+
+
+def test_what_follows_the_handler_is_in_its_unit_of_work_and_after_a_repeat_too(notifications_app):
+    db = notifications_app.extensions["db"]
+    envelope = _envelope()
+    seen = []
+
+    def wake(session, event):
+        seen.append(session.scalars(select(Delivery.kind).where(Delivery.event_id == event.id)).all())
+
+    def broken(session, event):
+        raise RuntimeError("failed after the handler")
+
+    # It fails: the event is not recorded, nor its effect, so a retry applies it.
+    with pytest.raises(RuntimeError):
+        consume(db, HANDLERS, envelope, then=broken)
+    assert _count(db, ProcessedEvent) == 0 and _count(db, Delivery) == 0
+
+    assert consume(db, HANDLERS, envelope, then=wake) is True
+    assert consume(db, HANDLERS, envelope, then=wake) is False
+    # The handler's delivery is seen before the commit, and again when the event comes back.
+    assert seen == [["account_confirmation"], ["account_confirmation"]]
+    assert _count(db, Delivery) == 1

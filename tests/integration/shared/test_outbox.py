@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from shared.core import events
 from shared.core.broker import build_broker
+from shared.core.consumer import ProcessedEvent
 from shared.core.outbox import OutboxMessage, Relay, pending_count, publish
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 
 PAYLOAD = {
     "account_id": 1, "service": "grants", "email": "a@example.org", "name": "A",
@@ -118,3 +119,23 @@ def test_rows_locked_by_one_relay_are_skipped_by_another(grants_app, broker):
     assert Relay(db, broker).relay_batch() == 1
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_not(None))) == 1
+
+
+def test_a_batch_goes_to_redis_in_one_pipeline_and_a_worker_applies_each_event_once(
+    grants_app, notifications_app, broker, notifications_worker
+):
+    db = grants_app.extensions["db"]
+    with db.unit_of_work() as session:
+        ids = [publish(session, "grants", "account.registered", 1, {**PAYLOAD, "account_id": number})
+               for number in range(1, 6)]
+    assert Relay(db, broker).relay_batch() == 5
+
+    notifications = notifications_app.extensions["db"]
+
+    def processed():
+        with notifications.unit_of_work() as session:
+            return sorted(session.scalars(select(ProcessedEvent.event_id)).all())
+
+    wait_until(lambda: processed() == sorted(ids), message="the five events applied")
+    with db.unit_of_work() as session:
+        assert pending_count(session) == 0
