@@ -68,7 +68,9 @@ HANDLERS: Handlers = {
 
 @functools.cache
 def database() -> Database:
-    return Database(settings().database_url, pool_size=pool_size())
+    # A charge holds two connections at once (its pledge's advisory lock, on a connection of its
+    # own, and its unit of work): two per thread, and one for the sweeper.
+    return Database(settings().database_url, pool_size=2 * pool_size(own_threads=0) + 1)
 
 
 @functools.cache
