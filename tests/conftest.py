@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -84,3 +85,20 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@contextmanager
+def recorded_statements(engine):
+    """The SQL statements sent on `engine` inside the block, in order (a list filled as they go)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -20,6 +20,7 @@ from tests.integration.crowdfunding.campaign_setup import (
     manager,
     owner,
 )
+from tests.conftest import recorded_statements
 from tests.pages import text
 from tests.people import person, sign_in
 from tests.stripe_js import confirm_card_setup
@@ -44,19 +45,8 @@ def campaign(crowdfunding_app):
 def test_a_campaigns_page_reads_its_owner_and_tiers_with_it(crowdfunding_app, campaign):
     """No lazy load on the public page: the campaign, its owner's organisation and its reward
     tiers come in one statement; the rest are the page's own sums and lists."""
-    from sqlalchemy import event
-
-    statements = []
-
-    def record(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = crowdfunding_app.extensions["db"].engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(crowdfunding_app.extensions["db"].engine) as statements:
         page = crowdfunding_app.test_client().get(f"/campaigns/{campaign['id']}", headers=HTML)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert page.status_code == 200
     assert "Label Dôme SARL" in text(page)
     first = statements[0]

@@ -3,11 +3,12 @@ the snapshot and receipt, withdrawal, the closing time to the second, and who ma
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from services.grants.models import Application, Call
 from shared.core.clock import PARIS
 from shared.core.outbox import OutboxMessage
+from tests.conftest import recorded_statements
 from tests.integration.grants.applicant_setup import (
     ANSWERS,
     PROFILE,
@@ -96,17 +97,8 @@ def test_a_draft_save_reads_in_two_statements_and_writes_in_one(grants_app, gran
     draft = complete_draft(grants, headers, call["id"])
     with grants_app.extensions["db"].unit_of_work() as session:
         assert session.get(Application, draft["id"]).eligible is True
-    statements = []
-
-    def record(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = grants_app.extensions["db"].engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(grants_app.extensions["db"].engine) as statements:
         saved = grants.patch(f"/api/applications/{draft['id']}", json={"requested_cents": 5_000_000}, headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert saved.status_code == 200, saved.get_json()
     assert [statement.split(None, 1)[0] for statement in statements] == ["SELECT", "SELECT", "UPDATE"]
     assert "FROM accounts" in statements[0]
