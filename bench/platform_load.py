@@ -729,23 +729,27 @@ def run(people: People, arguments) -> None:
     if profile:
         return
 
-    ports = {name: free_port() for name in ("hello", "grants", "crowdfunding")}
-    flask = str(Path(sys.executable).parent / "flask")
+    ports = {name: free_port() for name in ("hello", "grants", "crowdfunding", "notifications")}
     dramatiq_cli = str(Path(sys.executable).parent / "dramatiq")
     gunicorn("hello", "hello_app:create_app()", ports["hello"], probe="/hello", extra_path=str(ROOT / "bench"))
     gunicorn("grants", "services.grants.app:create_app()", ports["grants"])
     gunicorn("crowdfunding", "services.crowdfunding.app:create_app()", ports["crowdfunding"])
+    # Measured for their memory only (no row drives them): a web process with no hot path here,
+    # and the crowdfunding worker, whose sweeper runs every CAMPAIGN_SWEEP_SECONDS.
+    gunicorn("notifications", "services.notifications.app:create_app()", ports["notifications"])
     start("mail", [sys.executable, "-m", "services.notifications.devsmtp", "--host", "127.0.0.1",
                    "--port", os.environ["SMTP_PORT"], "--dir", str(WORK / "mail")])
-    start("grants-relay", [flask, "--app", "services.grants.app", "relay"])
+    start("grants-relay", [sys.executable, "-m", "shared.core.relay", "grants"])
     # Both workers with the Procfile's --processes and --threads, so the reference runs the same worker model.
     worker_options = procfile_worker_options("notifications-worker")
     start("notifications-worker", [dramatiq_cli, "shared.core.broker", "services.notifications.actors", *worker_options])
+    start("crowdfunding-worker", [dramatiq_cli, "shared.core.broker", "services.crowdfunding.actors",
+                                  "--processes", "1", "--threads", "2"])
     start("noop-worker", [dramatiq_cli, "shared.core.broker", "noop_actor", *worker_options],
           extra_path=str(ROOT / "bench"))
     time.sleep(3)  # the workers and the relay settle (imports, connections) before anything is read
 
-    watched = ["grants", "crowdfunding", "grants-relay", "notifications-worker"]
+    watched = ["grants", "crowdfunding", "notifications", "grants-relay", "notifications-worker", "crowdfunding-worker"]
     memory = Memory(watched)
     memory.read_idle()
     rows = []

@@ -7,9 +7,6 @@ registers its own blueprints.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import threading
 from pathlib import Path
 
 import click
@@ -241,16 +238,9 @@ def _register_commands(app: Flask, service: str) -> None:
     @app.cli.command("relay")
     @click.option("--once", is_flag=True, help="Send one batch and stop.")
     def relay_command(once):
-        """Move outbox events to Redis until stopped."""
-        from shared.core.broker import broker
-        from shared.core.outbox import Relay
+        """Move outbox events to Redis until stopped (as `python -m shared.core.relay <service>`)."""
+        from shared.core.relay import relay_events
 
-        relay = Relay(database(), broker)
-        if once:
-            click.echo(f"sent {relay.relay_batch()} events")
-            return
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        log.info("relay started")
-        relay.run(stop, max_backoff=float(os.environ.get("RELAY_MAX_BACKOFF_SECONDS", 30)))
+        sent = relay_events(database(), once)
+        if sent is not None:
+            click.echo(f"sent {sent} events")

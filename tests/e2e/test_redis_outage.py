@@ -1,6 +1,6 @@
 """Redis stops while events are written, then starts again: every event arrives once in effect.
 
-Runs the real processes of the platform: the accounts relay (`flask ... relay`) and the
+Runs the real processes of the platform: the accounts relay (`python -m shared.core.relay accounts`, as the Procfile starts it) and the
 notifications worker (`dramatiq shared.core.broker services.notifications.actors`), against a
 redis-server of the test's own that it stops and restarts.
 """
@@ -35,7 +35,7 @@ def test_events_written_during_a_redis_outage_arrive_once(tmp_path, accounts_app
     server = RedisServer(tmp_path)
     server.start()
     env = {"REDIS_URL": server.url, "RELAY_MAX_BACKOFF_SECONDS": "1"}
-    relay = spawn([str(BIN / "flask"), "--app", "services.accounts.app", "relay"], env, tmp_path / "relay.log")
+    relay = spawn([str(BIN / "python"), "-m", "shared.core.relay", "accounts"], env, tmp_path / "relay.log")
     worker = spawn(
         [str(BIN / "dramatiq"), "shared.core.broker", "services.notifications.actors", "--processes", "1", "--threads", "2"],
         env, tmp_path / "worker.log",
