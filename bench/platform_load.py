@@ -447,7 +447,7 @@ def seed_reports(people: People, applications: int, firms: int) -> tuple[int, st
 def statements_per_request(service: str, method: str, target: tuple, profile: bool = False) -> tuple[int, int]:
     """The SQL statements and transactions of one request (path, token[, body]), in process, after
     one like it: a SQLAlchemy `before_cursor_execute` listener on the service's engine. Each
-    transaction adds its BEGIN and COMMIT, and each checkout the pool's ping, to the round trips.
+    transaction adds its BEGIN and COMMIT to the round trips (the pool checks a connection without one).
     With `profile`, prints the statements and cProfile's costliest functions of that request."""
     import cProfile
     import pstats
@@ -806,8 +806,8 @@ def run(people: People, arguments) -> None:
               f"{http['non_2xx']}{' ' + http['socket_errors'] if http['socket_errors'] else ''}")
     print("  (plain SELECT: the same rows read and nothing more; in process: the use case alone, median of 5; "
           "HTTP: the API, one connection)")
-    print("SQL per request, in process (statements / transactions; each transaction adds BEGIN and COMMIT, each "
-          "request the pool's ping; the report's survival query, on the driver's own cursor, is not counted): "
+    print("SQL per request, in process (statements / transactions; each transaction adds BEGIN and COMMIT; "
+          "the report's survival query, on the driver's own cursor, is not counted): "
           + ", ".join(f"{name} {statements}/{transactions}" for name, (statements, transactions) in round_trips))
     others = [
         ("database: pgbench simple update, 10 clients", "–", tps, "tx/s", None, None),
