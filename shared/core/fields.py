@@ -27,6 +27,19 @@ class Id(fields.Integer):
         super().__init__(**kwargs)
 
 
+class Trimmed(fields.String):
+    """Text with the spaces around it removed (what people type often ends with one). A length
+    limit holds for the text as sent, spaces included, as the OpenAPI document's maxLength says;
+    the limits are checked again on the trimmed text (a blank name is still empty)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(text)
+        return text.strip()
+
+
 class StrictBoolean(fields.Boolean):
     """A JSON true or false, as documented: not 0, 1, "yes" or "on" (marshmallow's Boolean takes those,
     which suits a form's checkbox, not an API)."""

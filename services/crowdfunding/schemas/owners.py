@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from shared.core.fields import Trimmed
+
 from shared.core.organisations import (
     ORGANISATION_KINDS,
     SECTORS,
@@ -15,13 +17,6 @@ from shared.core.organisations import (
 )
 
 CHOICE = "Must be one of the choices offered."
-
-
-class Trimmed(fields.String):
-    """Text with the spaces around it removed."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class OwnerInputSchema(Schema):

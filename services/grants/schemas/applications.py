@@ -9,9 +9,8 @@ from services.grants.applications import application_url, document_of, is_editab
 from services.grants.completeness import required_documents
 from services.grants.models import FUNDING_KINDS
 from services.grants.schemas.calls import ParisDateTime
-from services.grants.schemas.profiles import Trimmed
 from shared.core.clock import utcnow
-from shared.core.fields import Id
+from shared.core.fields import Id, Trimmed
 from shared.core.money import Cents, Euros
 
 MAX_FUNDING_SOURCES = 20

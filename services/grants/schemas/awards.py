@@ -21,10 +21,9 @@ from services.grants.awards import (
 )
 from services.grants.bank_details import mask_iban
 from services.grants.schemas.calls import CHOICE
-from services.grants.schemas.profiles import Trimmed
 from services.grants.sepa import DEFAULT_SCHEMA, SCHEMAS
 from services.grants.tranches import DUE_CONDITIONS, MAX_TRANCHES, WHOLE, Tranche, share_from_percent
-from shared.core.fields import StrictBoolean
+from shared.core.fields import StrictBoolean, Trimmed
 from shared.core.money import Cents, Euros
 
 TEXT = validate.Length(max=5000)

@@ -9,8 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from services.grants.impact import firm_follow_up
 from services.grants.models import FIRM_STATUSES, MECHANISMS
 from services.grants.schemas.calls import CHOICE
-from services.grants.schemas.profiles import Trimmed
-from shared.core.fields import Id
+from shared.core.fields import Id, Trimmed
 from shared.core.money import Cents, Euros
 
 SOURCE = validate.Length(min=1, max=2000, error="Say where the status comes from.")

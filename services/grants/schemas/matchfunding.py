@@ -6,8 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from services.grants.matching import DEFAULT_CAP_PER_PLEDGE_CENTS, DEFAULT_PLEDGES_PER_BACKER, DEFAULT_RATIO_PERCENT
 from services.grants.schemas.awards import BANK_REFERENCE
-from services.grants.schemas.profiles import Trimmed
-from shared.core.fields import Id
+from shared.core.fields import Id, Trimmed
 from shared.core.money import Cents, Euros
 
 NAME = validate.Length(min=1, max=200, error="Give the pot a name of 1 to 200 characters.")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from shared.core.fields import Trimmed
+
 from shared.core.organisations import (
     ORGANISATION_KINDS,
     SECTORS,
@@ -13,13 +15,6 @@ from shared.core.organisations import (
     check_siren_or_siret,
 )
 from shared.core.clock import PARIS, utcnow
-
-
-class Trimmed(fields.String):
-    """Text with the spaces around it removed (what people type often ends with one)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class ProfileInputSchema(Schema):
