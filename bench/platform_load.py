@@ -54,7 +54,7 @@ from types import SimpleNamespace
 
 from scratch import ADMIN, RUN, free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
 
-SERVICES = ("grants", "crowdfunding", "notifications")
+SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 use_scratch_databases(*SERVICES)
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(tempfile.mkdtemp(prefix="tremplin-load-"))
@@ -729,27 +729,30 @@ def run(people: People, arguments) -> None:
     if profile:
         return
 
-    ports = {name: free_port() for name in ("hello", "grants", "crowdfunding", "notifications")}
+    ports = {name: free_port() for name in ("hello", "grants", "crowdfunding", "notifications", "accounts")}
     dramatiq_cli = str(Path(sys.executable).parent / "dramatiq")
     gunicorn("hello", "hello_app:create_app()", ports["hello"], probe="/hello", extra_path=str(ROOT / "bench"))
     gunicorn("grants", "services.grants.app:create_app()", ports["grants"])
     gunicorn("crowdfunding", "services.crowdfunding.app:create_app()", ports["crowdfunding"])
-    # Measured for their memory only (no row drives them): a web process with no hot path here,
-    # and the crowdfunding worker, whose sweeper runs every CAMPAIGN_SWEEP_SECONDS.
+    # Measured for their memory only (no row drives them): the web processes with no hot path here,
+    # and (below) the grants and crowdfunding workers, the latter's sweeper running meanwhile.
     gunicorn("notifications", "services.notifications.app:create_app()", ports["notifications"])
+    gunicorn("accounts", "services.accounts.app:create_app()", ports["accounts"])
     start("mail", [sys.executable, "-m", "services.notifications.devsmtp", "--host", "127.0.0.1",
                    "--port", os.environ["SMTP_PORT"], "--dir", str(WORK / "mail")])
     start("grants-relay", [sys.executable, "-m", "shared.core.relay", "grants"])
     # Both workers with the Procfile's --processes and --threads, so the reference runs the same worker model.
     worker_options = procfile_worker_options("notifications-worker")
     start("notifications-worker", [dramatiq_cli, "shared.core.broker", "services.notifications.actors", *worker_options])
-    start("crowdfunding-worker", [dramatiq_cli, "shared.core.broker", "services.crowdfunding.actors",
-                                  "--processes", "1", "--threads", "2"])
+    for service in ("grants", "crowdfunding"):  # as the Procfile starts them
+        start(f"{service}-worker", [dramatiq_cli, "shared.core.broker", f"services.{service}.actors",
+                                    "--processes", "1", "--threads", "2"])
     start("noop-worker", [dramatiq_cli, "shared.core.broker", "noop_actor", *worker_options],
           extra_path=str(ROOT / "bench"))
     time.sleep(3)  # the workers and the relay settle (imports, connections) before anything is read
 
-    watched = ["grants", "crowdfunding", "notifications", "grants-relay", "notifications-worker", "crowdfunding-worker"]
+    watched = ["grants", "crowdfunding", "notifications", "accounts", "grants-relay", "grants-worker",
+               "notifications-worker", "crowdfunding-worker"]
     memory = Memory(watched)
     memory.read_idle()
     rows = []
