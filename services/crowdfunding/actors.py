@@ -163,7 +163,23 @@ def remind_backer(pledge_id: int, reminder: int) -> None:
 @dramatiq.actor(actor_name=f"{SERVICE}.expire_pledge", queue_name=SERVICE)
 def expire_pledge(pledge_id: int) -> None:
     with database().unit_of_work() as session:
-        closing.expire(session, pledge_id, utcnow())
+        expired = closing.expire(session, pledge_id, utcnow())
+    if expired:
+        cancel_intents()
+
+
+def cancel_intents() -> None:
+    """Queue the cancellation of failed pledges' PaymentIntents still open (see closing.intents_to_cancel)."""
+    with database().unit_of_work() as session:
+        waiting = closing.intents_to_cancel(session)
+    for attempt_id in waiting:
+        cancel_intent.send(attempt_id)
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.cancel_intent", queue_name=CHARGES_QUEUE)
+def cancel_intent(attempt_id: int) -> None:
+    """Cancel a failed pledge's PaymentIntent at Stripe (once; retried while Stripe is away)."""
+    closing.cancel_intent(database(), payments(), stripe_pace(), attempt_id, utcnow())
 
 
 @dramatiq.actor(actor_name=f"{SERVICE}.detach_card", queue_name=SERVICE)
@@ -193,6 +209,7 @@ def sweep() -> None:
     feed_charges()
     with database().unit_of_work() as session:
         closing.catch_up_actions(session, now)
+    cancel_intents()
     with database().unit_of_work() as session:
         due_refunds = refunds.refunds_to_send(session, now, charge_requeue_seconds())
     for refund_id in due_refunds:

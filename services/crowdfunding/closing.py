@@ -28,7 +28,8 @@ seconds' worth at a time): one PaymentIntent per attempt (customer, payment meth
 `action_needed` until `action_expires_at` (PLEDGE_ACTION_DAYS, 7), the backer is told
 (`pledge.action_needed`, reminder 0) and reminded at 2 and 5 days (1, 2), and finishes on the
 recovery page (payments.py: 3-D Secure on-session, or another card). Not paid by then, the pledge
-is `failed`: it no longer counts, its tier place is freed and the owner is told (`pledge.failed`).
+is `failed`: it no longer counts, its tier place is freed and the owner is told (`pledge.failed`);
+its PaymentIntents still open are cancelled at Stripe (`cancel_intent`).
 The reminders and the expiry are delayed messages, and the sweeper catches up any that were lost.
 """
 from __future__ import annotations
@@ -423,6 +424,45 @@ def expire(session: Session, pledge_id: int, now: datetime) -> bool:
         "owner": {"email": owner.email, "name": owner.name, "language": owner.language},
     })
     return True
+
+
+def intents_to_cancel(session: Session, limit: int = 100) -> list[int]:
+    """The attempts of failed pledges whose PaymentIntent may still be confirmed (3-D Secure left
+    open, a declined card's): each is cancelled at Stripe, so that a page left open cannot take the
+    money of a pledge that no longer counts."""
+    return list(session.scalars(
+        select(ChargeAttempt.id).join(Pledge, Pledge.id == ChargeAttempt.pledge_id)
+        .where(Pledge.payment_status == "failed", ChargeAttempt.payment_intent_id.is_not(None),
+               ChargeAttempt.status.not_in(("succeeded", "canceled")))
+        .order_by(ChargeAttempt.id).limit(limit)))
+
+
+def cancel_intent(db, payments: Payments, pace, attempt_id: int, now: datetime) -> str | None:
+    """Cancel a failed pledge's PaymentIntent at Stripe, once: the attempt's status after it
+    (canceled; succeeded when the backer paid just before, kept as paid late), or None when there
+    was nothing to cancel."""
+    with db.unit_of_work() as session:
+        attempt = session.get(ChargeAttempt, attempt_id)
+        if attempt is None:
+            return None
+        pledge_id = attempt.pledge_id
+    with pledge_lock(db.engine, pledge_id):
+        with db.unit_of_work() as session:
+            attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
+            pledge = session.get(Pledge, pledge_id, populate_existing=True)
+            if pledge.payment_status != "failed" or attempt.payment_intent_id is None \
+                    or attempt.status in ("succeeded", "canceled"):
+                return None
+            intent_id = attempt.payment_intent_id
+        _take_slot(pace)
+        answer = payments.cancel_payment_intent(intent_id)
+        with db.unit_of_work() as session:
+            attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
+            if answer.status == "canceled":
+                attempt.status, attempt.settled_at = "canceled", attempt.settled_at or now
+            else:
+                settle_attempt(session, attempt, answer, now)
+            return attempt.status
 
 
 def catch_up_actions(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:

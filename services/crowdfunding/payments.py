@@ -269,6 +269,19 @@ class Payments:
             return PaymentIntent.of(intent)
         return None
 
+    def cancel_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        """Cancel a PaymentIntent still waiting for the backer (3-D Secure, another card): Stripe
+        then refuses to confirm it. One no longer waiting (paid, or cancelled already), which Stripe
+        refuses to cancel, is read back as it is."""
+        try:
+            return PaymentIntent.of(self._client.v1.payment_intents.cancel(payment_intent_id))
+        except stripe.InvalidRequestError as error:
+            log.info("payment intent not cancelled", extra={"payment_intent": payment_intent_id, "error": str(error)})
+            return self.retrieve_payment_intent(payment_intent_id)
+        except stripe.StripeError as error:
+            log.warning("Stripe refused or did not answer", extra={"error": f"{type(error).__name__}: {error}"})
+            raise PaymentsUnavailable(str(error)) from error
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         return PaymentIntent.of(self._call(self._client.v1.payment_intents.retrieve, payment_intent_id,
                                            params={"expand": ["latest_charge.balance_transaction"]}))

@@ -4,6 +4,7 @@ address), and its backer completes it on-session; a card declined when charged i
 same page; reminders at 2 and 5 days and the failure at 7, each once; the final total counts only
 what was paid; another backer's recovery is a 404."""
 import json
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -199,8 +200,45 @@ def test_the_delayed_reminders_and_expiry_arrive_through_a_real_worker(crowdfund
 
         wait_until(lambda: pledge_row(crowdfunding_app, asks["id"]).payment_status == "failed", timeout=40,
                    message="failed by the delayed expiry")
+        wait_until(lambda: [a.status for a in attempts(crowdfunding_app, asks["id"])] == ["canceled"], timeout=30,
+                   message="its PaymentIntent cancelled by the worker after the expiry")
     finally:
         worker.stop()
+    [intent] = intents_at_localstripe(localstripe, [asks["reference"]])
+    assert intent["status"] == "canceled"
     reminders = [e["reminder"] for e in _events(crowdfunding_app, "pledge.action_needed")]
     assert reminders == [0, 1, 2]
     assert len(_events(crowdfunding_app, "pledge.failed")) == 1
+
+
+def test_at_the_expiry_the_payment_intents_left_open_are_cancelled_at_stripe_once(crowdfunding_app, localstripe,
+                                                                                  refused):
+    """A failed pledge no longer counts: its PaymentIntent still waiting for 3-D Secure is cancelled
+    at Stripe, so that a page left open cannot take the money. Once; a paid pledge's is left alone."""
+    db = crowdfunding_app.extensions["db"]
+    asks, ok = refused["asks"], refused["ok"]
+    [waiting] = attempts(crowdfunding_app, asks["id"])
+    assert waiting.status == "requires_action" and waiting.payment_intent_id
+    with db.unit_of_work() as session:
+        assert closing.intents_to_cancel(session) == []  # nothing has failed yet
+        since = session.get(Pledge, asks["id"]).action_since
+        assert closing.catch_up_actions(session, since + timedelta(days=7.01)) == (0, 2)
+    with db.unit_of_work() as session:
+        to_cancel = closing.intents_to_cancel(session)
+    assert waiting.id in to_cancel
+    assert not {a.id for a in attempts(crowdfunding_app, ok["id"])} & set(to_cancel)
+    pace, payments = Pace.from_settings(settings(), "stripe-tests", 50), Payments(stripe_settings())
+    now = datetime.now(timezone.utc)
+    assert closing.cancel_intent(db, payments, pace, waiting.id, now) == "canceled"
+    [intent] = intents_at_localstripe(localstripe, [asks["reference"]])
+    assert intent["status"] == "canceled"
+    # Once: a second try (a message sent twice) does nothing, and the list no longer has it.
+    assert closing.cancel_intent(db, payments, pace, waiting.id, now) is None
+    with db.unit_of_work() as session:
+        assert waiting.id not in closing.intents_to_cancel(session)
+    assert [a.status for a in attempts(crowdfunding_app, asks["id"])] == ["canceled"]
+    assert pledge_row(crowdfunding_app, asks["id"]).payment_status == "failed"
+    assert pledge_row(crowdfunding_app, ok["id"]).payment_status == "paid"
+    # The backer finishing 3-D Secure on a page left open is refused by Stripe.
+    with pytest.raises(urllib.error.HTTPError):
+        authenticate(localstripe, intent["client_secret"])
