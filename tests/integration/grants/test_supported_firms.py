@@ -29,6 +29,9 @@ from tests.integration.grants.impact_setup import (  # noqa: F401  (fixtures)
 
 def _firms(grants_app):
     with grants_app.extensions["db"].unit_of_work() as session:
+        # One snapshot for every statement below: under READ COMMITTED a check committed between
+        # the firms' query and the checks' would show beside a firm read without its status.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return {firm.siren: {
             "name": firm.legal_name, "first_support_on": firm.first_support_on, "comparison_since": firm.comparison_since,
             "status": firm.registry_status, "closed_on": firm.registry_closed_on, "created_on": firm.created_on,
