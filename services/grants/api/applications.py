@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import applications
 from services.grants.schemas.applications import (
@@ -13,6 +12,7 @@ from services.grants.schemas.applications import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("applications", __name__, url_prefix="/api", description="Applications to calls for projects")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Response, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import awards, config
 from services.grants.schemas.awards import (
@@ -39,6 +38,7 @@ from services.grants.schemas.awards import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("awards", __name__, url_prefix="/api",

@@ -3,7 +3,6 @@ fund manager."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import awards, calls
 from services.grants.schemas.calls import (
@@ -15,6 +14,7 @@ from services.grants.schemas.calls import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, read_session, unit_of_work
 
 blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")

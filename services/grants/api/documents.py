@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import applications, config
 from services.grants.schemas.applications import ApplicationDocumentSchema, DocumentUploadSchema
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("documents", __name__, url_prefix="/api", description="Documents of applications (PDF)")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import calls
 from services.grants.schemas.funds import FundInputSchema, FundSchema
 from shared.accounts.auth import require_roles
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("funds", __name__, url_prefix="/api", description="Funds: yearly envelopes for calls")

@@ -8,7 +8,6 @@ import io
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import advice, impact, indicators
 from services.grants.schemas.impact import (
@@ -29,6 +28,7 @@ from services.grants.schemas.impact import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("impact", __name__, url_prefix="/api",

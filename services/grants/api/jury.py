@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Response, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import config, jury
 from services.grants.schemas.jury import (
@@ -37,6 +36,7 @@ from services.grants.schemas.jury import (
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
 from shared.core.refusal import Refusal
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("jury", __name__, url_prefix="/api", description="The jury: panels, conflicts of interest, reviews, ranking")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import matchfunding
 from services.grants.schemas.matchfunding import (
@@ -18,6 +17,7 @@ from services.grants.schemas.matchfunding import (
 )
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("matchfunding", __name__, url_prefix="/api",

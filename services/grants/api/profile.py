@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import profiles
 from services.grants.schemas.profiles import ProfileInputSchema, ProfileSchema
 from shared.accounts.auth import current_principal, require_roles
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session, unit_of_work
 
 blp = Blueprint("profile", __name__, url_prefix="/api", description="The applicant's organisation")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.grants import review
 from services.grants.schemas.review import (
@@ -13,6 +12,7 @@ from services.grants.schemas.review import (
     CsvQuerySchema,
 )
 from shared.accounts.auth import require_roles
+from shared.web.blueprint import Blueprint
 from shared.web.service_app import db_session
 
 blp = Blueprint("review", __name__, url_prefix="/api/manage", description="Applications, for the fund manager")

@@ -64,6 +64,9 @@ class RequiredDocumentStateSchema(Schema):
     uploaded = fields.Boolean()
 
 
+_REQUIRED_DOCUMENT_STATES = RequiredDocumentStateSchema(many=True)  # made once: a schema costs more to make than to use
+
+
 class ApplicationSchema(Schema):
     id = fields.Integer()
     call_id = fields.Integer()
@@ -96,7 +99,7 @@ class ApplicationSchema(Schema):
     url = fields.Function(lambda application: application_url(application.id), metadata={"description": "The page"})
 
     def _required_documents(self, application) -> list[dict]:
-        return RequiredDocumentStateSchema(many=True).dump(
+        return _REQUIRED_DOCUMENT_STATES.dump(
             [{**document, "uploaded": document_of(application, document["code"]) is not None}
              for document in required_documents(application.call)]
         )

@@ -18,7 +18,8 @@ from services.accounts.models import ROLES
 from services.crowdfunding.config import stripe_settings
 from tests.people import bearer, person
 from shared.core.fields import INT_MAX
-from tests.integration.grants.grants_manager_setup import call_payload, fund
+from tests.integration.grants.applicant_setup import PROFILE
+from tests.integration.grants.grants_manager_setup import call_payload, fund, open_call
 
 SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 HUGE = 2**63
@@ -241,6 +242,33 @@ def test_a_required_body_is_required_and_booleans_are_booleans(notifications_app
     zero = client.patch("/api/me/preferences", json={"campaign_news": 0}, headers=me)
     assert zero.status_code == 422 and list(zero.get_json()["errors"]["json"]) == ["campaign_news"]
     assert client.patch("/api/me/preferences", json={"campaign_news": False}, headers=me).get_json()["campaign_news"] is False
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_api_route_is_declared_on_the_shared_blueprint(service):
+    """The shared Blueprint is where a documented body becomes required and argument schemas are
+    made once: an API blueprint of flask-smorest's own would silently lose both."""
+    import flask_smorest
+
+    from shared.web.blueprint import Blueprint
+
+    app = _app(service)
+    api_blueprints = [blueprint for blueprint in app.blueprints.values()
+                      if isinstance(blueprint, flask_smorest.Blueprint) and (blueprint.url_prefix or "").startswith("/api")]
+    assert api_blueprints
+    assert [b.name for b in api_blueprints if not isinstance(b, Blueprint)] == []
+
+
+def test_a_draft_saved_without_a_body_is_refused_and_unchanged(grants_app):
+    client = grants_app.test_client()
+    manager = _token(grants_app, ["fund_manager"], "manager@example.org")
+    call = open_call(client, manager, fund(client, manager)["id"])
+    me = _token(grants_app, ["applicant"])
+    assert client.put("/api/profile", headers=me, json=PROFILE).status_code == 200
+    draft = client.post("/api/applications", headers=me, json={"call_id": call["id"], "project_title": "Tournée"}).get_json()
+    missing = client.patch(f"/api/applications/{draft['id']}", headers=me)
+    assert missing.status_code == 400 and "JSON" in missing.get_json()["message"]
+    assert client.get(f"/api/applications/{draft['id']}", headers=me).get_json()["project_title"] == "Tournée"
 
 
 def test_the_pagination_header_is_documented_as_the_json_string_it_is(notifications_app):

@@ -10,7 +10,10 @@ import uuid
 
 from shared.core.pacing import Pace
 
-TOLERANCE = 0.05  # seconds between the slot's time in Redis and the time a caller notes it
+# Seconds between a slot's time in Redis (the caller's clock just before the script) and the time
+# the caller notes on return: a thread of a loaded machine (a full test run on two cores) can be
+# scheduled 50 ms late, and its slot then looks a second after the next one's (seen once in a full run).
+TOLERANCE = 0.15
 
 
 def _pace(name, per_second):
