@@ -14,7 +14,7 @@ from datetime import datetime
 
 import dramatiq
 import redis
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import JSON, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.core import events
@@ -57,18 +57,20 @@ def publish(session: Session, producer: str, name: str, version: int, payload: d
     The producer names the version it writes: a newer version of the contract is published by a
     change to the producer, never by the contract's registration alone.
     """
-    row = OutboxMessage(
-        event_id=events.new_event_id(),
-        name=name,
-        version=version,
-        producer=producer,
-        payload=events.dump_payload(name, version, payload),
-        request_id=current_request_id(),
-        occurred_at=events.utcnow(),
-        attempts=0,
-    )
-    session.add(row)
-    return row.event_id
+    event_id = events.new_event_id()
+    # Inserted now, in the caller's transaction, by one Core statement: the ORM's unit of work
+    # (an object to track, then flush) cost a third of a write, and nothing reads the row back.
+    session.execute(insert(OutboxMessage.__table__), {
+        "event_id": event_id,
+        "name": name,
+        "version": version,
+        "producer": producer,
+        "payload": events.dump_payload(name, version, payload),
+        "request_id": current_request_id(),
+        "occurred_at": events.utcnow(),
+        "attempts": 0,
+    })
+    return event_id
 
 
 def consumer_actor_name(service: str) -> str:
