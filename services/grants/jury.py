@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -554,23 +554,31 @@ def _juror_seat(session: Session, juror_id: int, application_id: int) -> tuple[S
     """The juror's own assignment, or 404 as if the application did not exist. Read with its
     declaration, review, application's status and call in one query, and its flags in another
     (every juror's request starts here: `_seats`, for many seats, takes six for one)."""
-    found = session.execute(
-        select(Assignment, Declaration, Review, Application.status, Call)
-        .join(Application, Application.id == Assignment.application_id)
-        .join(Call, Call.id == Assignment.call_id)
-        .outerjoin(Declaration, (Declaration.application_id == Assignment.application_id)
-                   & (Declaration.juror_id == Assignment.juror_id))
-        .outerjoin(Review, (Review.application_id == Assignment.application_id) & (Review.juror_id == Assignment.juror_id))
-        .where(Assignment.application_id == application_id, Assignment.juror_id == juror_id)
-    ).first()
+    ids = {"application_id": application_id, "juror_id": juror_id}
+    found = session.execute(_SEAT, ids).first()
     if found is None:
         raise Refusal.not_found(NOT_ASSIGNED)
     assignment, declaration, review, status, call = found
     if call.status not in ("in_review", "decided"):
         raise Refusal.not_found(NOT_ASSIGNED)
-    flags = list(session.scalars(select(ConflictFlag).where(ConflictFlag.application_id == application_id,
-                                                            ConflictFlag.juror_id == juror_id)))
+    flags = list(session.scalars(_SEAT_FLAGS, ids))
     return Seat(assignment, declaration, flags, review, status == "withdrawn"), call
+
+
+# A juror's every request reads its seat: the statements are built once, with their ids bound at
+# each call (building them took a tenth of a score saved).
+_APPLICATION_ID, _JUROR_ID = bindparam("application_id"), bindparam("juror_id")
+_SEAT = (
+    select(Assignment, Declaration, Review, Application.status, Call)
+    .join(Application, Application.id == Assignment.application_id)
+    .join(Call, Call.id == Assignment.call_id)
+    .outerjoin(Declaration, (Declaration.application_id == Assignment.application_id)
+               & (Declaration.juror_id == Assignment.juror_id))
+    .outerjoin(Review, (Review.application_id == Assignment.application_id) & (Review.juror_id == Assignment.juror_id))
+    .where(Assignment.application_id == _APPLICATION_ID, Assignment.juror_id == _JUROR_ID)
+)
+_SEAT_FLAGS = select(ConflictFlag).where(ConflictFlag.application_id == _APPLICATION_ID,
+                                         ConflictFlag.juror_id == _JUROR_ID)
 
 
 def declare(session: Session, juror_id: int, application_id: int, conflict: bool, reason: str | None,
@@ -619,12 +627,13 @@ def reopen_declaration(session: Session, declaration_id: int, now: datetime, act
 
 
 def _review_of(session: Session, application_id: int, juror_id: int, lock: bool = False) -> Review | None:
-    query = select(Review).where(Review.application_id == application_id, Review.juror_id == juror_id)
-    if lock:
-        # Read again under the lock: the session holds the review as the seat read it, before
-        # the lock, and another request may have submitted it since.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(query)
+    # Under the lock it is read again: the session holds the review as the seat read it, before
+    # the lock, and another request may have submitted it since.
+    return session.scalar(_REVIEW_LOCKED if lock else _REVIEW, {"application_id": application_id, "juror_id": juror_id})
+
+
+_REVIEW = select(Review).where(Review.application_id == _APPLICATION_ID, Review.juror_id == _JUROR_ID)
+_REVIEW_LOCKED = _REVIEW.with_for_update().execution_options(populate_existing=True)
 
 
 def _cleared_seat(session: Session, juror_id: int, application_id: int) -> tuple[Seat, Call]:
