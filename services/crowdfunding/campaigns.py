@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from sqlalchemy import Text, and_, func, or_, select
+from sqlalchemy import Text, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.crowdfunding import covers, funding, matchfunding
@@ -160,10 +160,15 @@ def moderation_queue(session: Session) -> list[Campaign]:
     ))
 
 
+# The campaign page's reads (and a pledge's check of its tier's places) are built once, with their
+# values bound at each call: building a statement cost more than running it.
+_CAMPAIGN_ID, _NOW = bindparam("campaign_id"), bindparam("now")
+_COUNTED = select(Pledge.account_id, Pledge.amount_cents).where(Pledge.campaign_id == _CAMPAIGN_ID,
+                                                                Pledge.status == "confirmed")
+
+
 def counted_pledges(session: Session, campaign_id: int) -> list[funding.CountedPledge]:
-    rows = session.execute(
-        select(Pledge.account_id, Pledge.amount_cents).where(Pledge.campaign_id == campaign_id, Pledge.status == "confirmed")
-    )
+    rows = session.execute(_COUNTED, {"campaign_id": campaign_id})
     return [funding.CountedPledge(backer_id=account_id, amount_cents=amount) for account_id, amount in rows]
 
 
@@ -186,15 +191,19 @@ def places_taken(session: Session, tier_ids, now: datetime, excluding: int | Non
     tier_ids = list(tier_ids)
     if not tier_ids:
         return {}
-    query = (
-        select(Pledge.tier_id, func.count())
-        .where(Pledge.tier_id.in_(tier_ids), holding_condition(now))
-        .group_by(Pledge.tier_id)
-    )
+    values = {"tier_ids": tier_ids, "now": now}
     if excluding is not None:
-        query = query.where(Pledge.id != excluding)
-    taken = dict(session.execute(query).all())
+        values["excluding"] = excluding
+    taken = dict(session.execute(_TAKEN if excluding is None else _TAKEN_EXCLUDING, values).all())
     return {tier_id: taken.get(tier_id, 0) for tier_id in tier_ids}
+
+
+_TAKEN = (
+    select(Pledge.tier_id, func.count())
+    .where(Pledge.tier_id.in_(bindparam("tier_ids", expanding=True)), holding_condition(_NOW))
+    .group_by(Pledge.tier_id)
+)
+_TAKEN_EXCLUDING = _TAKEN.where(Pledge.id != bindparam("excluding"))
 
 
 def places_left(session: Session, campaign: Campaign, now: datetime) -> dict[int, int | None]:
@@ -206,15 +215,18 @@ def places_left(session: Session, campaign: Campaign, now: datetime) -> dict[int
 def public_backers(session: Session, campaign_id: int) -> tuple[list[str], int]:
     """The names of backers who chose to be shown (each once, the first to back first), and how
     many others back the campaign without their name."""
-    rows = session.execute(
-        select(Pledge.account_id, Pledge.public_name, Account.name)
-        .join(Account, Account.id == Pledge.account_id)
-        .where(Pledge.campaign_id == campaign_id, Pledge.status == "confirmed")
-        .order_by(Pledge.confirmed_at, Pledge.id)
-    ).all()
+    rows = session.execute(_BACKERS, {"campaign_id": campaign_id}).all()
     shown = {account_id: name for account_id, public, name in rows if public}
     everyone = {account_id for account_id, _public, _name in rows}
     return list(dict.fromkeys(shown.values())), len(everyone - set(shown))
+
+
+_BACKERS = (
+    select(Pledge.account_id, Pledge.public_name, Account.name)
+    .join(Account, Account.id == Pledge.account_id)
+    .where(Pledge.campaign_id == _CAMPAIGN_ID, Pledge.status == "confirmed")
+    .order_by(Pledge.confirmed_at, Pledge.id)
+)
 
 
 # --- Writing: the owner ----------------------------------------------------------------------------

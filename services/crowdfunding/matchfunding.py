@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -100,8 +100,12 @@ def on_released(session: Session, event: Event) -> None:
 
 def matched_cents(session: Session, campaign_id: int) -> int:
     """What the fund's pot holds for the campaign's pledges now."""
-    return int(session.scalar(select(func.coalesce(func.sum(PledgeMatch.reserved_cents - PledgeMatch.released_cents), 0))
-                              .where(PledgeMatch.campaign_id == campaign_id, PledgeMatch.status == "reserved")))
+    return int(session.scalar(_MATCHED, {"campaign_id": campaign_id}))
+
+
+# Built once (every campaign page reads it): the campaign's id is bound at each call.
+_MATCHED = (select(func.coalesce(func.sum(PledgeMatch.reserved_cents - PledgeMatch.released_cents), 0))
+            .where(PledgeMatch.campaign_id == bindparam("campaign_id"), PledgeMatch.status == "reserved"))
 
 
 def match_of(session: Session, pledge_id: int) -> PledgeMatch | None:

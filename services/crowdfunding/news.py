@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.crowdfunding import campaigns
@@ -15,9 +15,12 @@ from shared.core.refusal import Refusal
 
 
 def news_of(session: Session, campaign_id: int) -> list[NewsPost]:
-    return list(session.scalars(
-        select(NewsPost).where(NewsPost.campaign_id == campaign_id).order_by(NewsPost.posted_at.desc(), NewsPost.id.desc())
-    ))
+    return list(session.scalars(_NEWS, {"campaign_id": campaign_id}))
+
+
+# Built once (every campaign page reads it): the campaign's id is bound at each call.
+_NEWS = (select(NewsPost).where(NewsPost.campaign_id == bindparam("campaign_id"))
+         .order_by(NewsPost.posted_at.desc(), NewsPost.id.desc()))
 
 
 def backers_to_tell(session: Session, campaign_id: int) -> list[Account]:
