@@ -15,7 +15,7 @@ import os
 from datetime import datetime
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.grants import calls, completeness, documents, jury
@@ -57,16 +57,19 @@ WHOLE_APPLICATION = (
     joinedload(Application.documents),
     joinedload(Application.organisation),
 )
+# Built once (a draft save starts here), the id bound at each call. Under the lock the row is
+# read afresh, even when the session holds the application already.
+_WHOLE = select(Application).options(*WHOLE_APPLICATION).where(Application.id == bindparam("application_id"))
+_WHOLE_LOCKED = _WHOLE.with_for_update(of=Application).execution_options(populate_existing=True)
 
 
 def get_own_application(session: Session, account_id: int, application_id: int, lock: bool = False) -> Application:
     """The applicant's own application; another's is answered as if it did not exist. `lock`
     locks the application's row alone (FOR UPDATE OF applications), not its call's: drafts of the
     same call are saved side by side."""
-    application = session.get(
-        Application, application_id, options=WHOLE_APPLICATION,
-        with_for_update={"of": Application} if lock else None,
-    )
+    application = session.execute(
+        _WHOLE_LOCKED if lock else _WHOLE, {"application_id": application_id}
+    ).unique().scalar_one_or_none()
     if application is None or application.account_id != account_id:
         raise Refusal.not_found(NOT_FOUND)
     return application
