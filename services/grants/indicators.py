@@ -281,8 +281,15 @@ ESTIMATES = ChildProcess("survival estimate", ESTIMATE_UNAVAILABLE,
 
 def _records_postgresql(session: Session, start: date, end: date) -> tuple[bytes, int]:
     parameters = {"start": start, "end": end}
-    return (bytes(session.scalar(text(_FOLLOW_UP_SQL), parameters)),
-            int(session.scalar(text(_NOT_FOLLOWED_SQL), parameters) or 0))
+    # The driver's own cursor, in binary: the bytea comes as its bytes (1.4 MB for 100,000 firms),
+    # not as hex text twice that size decoded in the web process.
+    cursor = session.connection().connection.dbapi_connection.cursor(binary=True)
+    try:
+        cursor.execute(_FOLLOW_UP_SQL.replace(":start", "%(start)s").replace(":end", "%(end)s"), parameters)
+        records = bytes(cursor.fetchone()[0])
+    finally:
+        cursor.close()
+    return records, int(session.scalar(text(_NOT_FOLLOWED_SQL), parameters) or 0)
 
 
 def _records_sqlite(session: Session, start: date, end: date) -> tuple[bytes, int]:
