@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,7 +26,7 @@ from shared.core.migrations import upgrade
 from tests.conftest import wait_until
 from tests.integration.grants.impact_setup import siren
 from tests.integration.grants.test_impact_api import NOW, _checked, seed_history
-from tests.people import bearer, person, sign_in
+from tests.people import person, sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
 START, END = date(2019, 1, 1), date(2026, 12, 31)
