@@ -17,8 +17,9 @@ last one recorded by the worker, as the no-op actor's messages from the first on
 HTTP is driven by wrk (Debian's package; `make bench` installs it) with `--connections` open
 connections; the rest by the project's own code. Each row prints the reference, the figure, their
 ratio and, for HTTP, the 99th percentile latency and any answer that was not 2xx. The memory of
-every web, relay and worker process is read from /proc: idle before the load, and the most seen
-while the load ran.
+every web, relay and worker process is read from /proc: idle before the load, the most seen
+while the load ran, and idle after it; the survival estimate's child of grants' web processes
+(started at their first report) on a line of its own, with its memory just after that report.
 
 The hot paths beside hello world: a draft saved, the public calls, a campaign's page, a pledge by
 transfer (backers' tokens in turn, on a campaign with a tier of limited places) and a juror's score
@@ -145,18 +146,46 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+# The processes a web process starts for itself (shared/core/child_process.py): the survival
+# estimate's child, and multiprocessing's resource tracker that comes with any spawned child.
+# Each is a line of its own in the table ("grants/estimate"), not counted as the web process.
+HELPERS = {"estimate": "from multiprocessing.spawn import spawn_main",
+           "resource tracker": "from multiprocessing.resource_tracker import main"}
+
+
+def helper(pid: int) -> str | None:
+    """Which of HELPERS the process is, None for the platform's own processes."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+    return next((name for name, mark in HELPERS.items() if mark in command), None)
+
+
+PHASED = ["grants", "grants/estimate"]  # followed through the load's parts
+
+
 class Memory:
-    """The largest RSS of any one process of each of the platform's process kinds, sampled."""
+    """The largest RSS of any one process of each of the platform's process kinds, sampled: a
+    kind is a process started here and its descendants ("grants"), its helpers apart
+    ("grants/estimate": the survival estimate's children of grants' web processes)."""
 
     def __init__(self, names: list[str]):
         self.names = names
         self.idle: dict[str, float] = {}
         self.loaded: dict[str, float] = {name: 0.0 for name in names}
+        self.phases: list[tuple[str, dict[str, float]]] = []  # (after what, each kind's RSS then)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def mark(self, phase: str, names: list[str]) -> None:
+        self.phases.append((phase, {name: self.largest(name) for name in names}))
+
     def largest(self, name: str) -> float:
-        return max((rss_mb(pid) for pid in family(PROCESSES[name].pid)), default=0.0)
+        started, _, part = name.partition("/")
+        return max((rss_mb(pid) for pid in family(PROCESSES[started].pid) if helper(pid) == (part or None)),
+                   default=0.0)
 
     def read_idle(self) -> None:
         self.idle = {name: self.largest(name) for name in self.names}
@@ -751,8 +780,8 @@ def run(people: People, arguments) -> None:
           extra_path=str(ROOT / "bench"))
     time.sleep(3)  # the workers and the relay settle (imports, connections) before anything is read
 
-    watched = ["grants", "crowdfunding", "notifications", "accounts", "grants-relay", "grants-worker",
-               "notifications-worker", "crowdfunding-worker"]
+    watched = ["grants", "grants/estimate", "grants/resource tracker", "crowdfunding", "notifications", "accounts",
+               "grants-relay", "grants-worker", "notifications-worker", "crowdfunding-worker"]
     memory = Memory(watched)
     memory.read_idle()
     rows = []
@@ -772,18 +801,25 @@ def run(people: People, arguments) -> None:
         pledge = wrk(f"http://127.0.0.1:{ports['crowdfunding']}", seconds, connections,
                      rotating_requests("POST", pledges, None))
         score = wrk(grants, seconds, connections, rotating_requests("PUT", reviews, None))
+        memory.mark("the hot paths (draft saves, public reads, scores)", PHASED)
         rows += [
             (f"pledge POST /api/campaigns/<id>/pledges, {len(pledges)} backers", "hello world", hello, pledge, None),
             (f"score PUT /api/jury/applications/<id>/review, {len(reviews)} seats", "hello world", hello, score, None),
         ]
         # The reports one request at a time: their goals are a time for one, not a rate. Each
-        # worker draws each once first: the first report imports scipy (about a second).
+        # worker draws each once first: the first report starts the estimate's child, which imports scipy.
         as_manager = f'wrk.headers["Authorization"] = "Bearer {manager}"\nwrk.headers["Accept"] = "application/json"\n'
         ranking_url, report_url = f"{grants}/api/manage/calls/{ranked_call}/ranking", f"{grants}/api/manage/impact/report"
+        # The estimate's child starts at a web process's first report: its memory just after it.
+        urllib.request.urlopen(urllib.request.Request(report_url, headers={
+            "Authorization": f"Bearer {manager}", "Accept": "application/json"}), timeout=60).close()
+        memory.mark("one report (the estimate's child started)", PHASED)
         for url in (ranking_url, report_url):
             wrk(url, 1, 2, as_manager)
         ranking_http = wrk(ranking_url, seconds, 1, as_manager)
+        memory.mark("the rankings, one at a time", PHASED)
         report_http = wrk(report_url, seconds, 1, as_manager)
+        memory.mark("the reports, one at a time", PHASED)
         reports = in_process_reports(ranked_call, arguments, ranking_http, report_http)
         tps = pgbench(seconds)
         noop = noop_rate(arguments.events)
@@ -824,9 +860,16 @@ def run(people: People, arguments) -> None:
             continue
         print(f"{name:<58} {reference:>9.0f} {unit:<5} {reference_name[:6]:>6} {figure:>6.0f} {unit:<5} "
               f"{figure / reference:>6.1%} ≥{goal:.0%}")
-    print("memory, largest process of each kind (MB RSS): idle / under load (goals: < 120 / < 200)")
+    after = {name: memory.largest(name) for name in watched}
+    print("memory, largest process of each kind (MB RSS): idle / under load / idle after the load (goals: < 120 / < 200)"
+          + (f"; MALLOC_ARENA_MAX={os.environ['MALLOC_ARENA_MAX']}" if "MALLOC_ARENA_MAX" in os.environ else ""))
     for name in watched:
-        print(f"  {name:<24} {memory.idle[name]:6.1f} / {memory.loaded[name]:6.1f}")
+        print(f"  {name:<24} {memory.idle[name]:6.1f} / {memory.loaded[name]:6.1f} / {after[name]:6.1f}")
+    print("  (grants/estimate: the survival estimate's child of a grants web process, started at its first report; "
+          "grants/resource tracker: multiprocessing's, which comes with it)")
+    print("  grants' processes after each part of the load, MB RSS: " + ", ".join(PHASED))
+    for phase, sizes in memory.phases:
+        print(f"    after {phase:<52} " + " ".join(f"{sizes[name]:6.1f}" for name in PHASED))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from services.grants import survival
@@ -39,6 +39,7 @@ from services.grants.models import (
     Support,
     SupportedFirm,
 )
+from shared.core.child_process import ChildProcess
 from shared.core.clock import to_paris, utcnow
 from shared.core.refusal import INVALID, Refusal
 
@@ -49,7 +50,6 @@ DEFAULT_BASELINES = (
 )
 DEFAULT_OBJECTIVES = (5, 10)
 EARLIEST_YEAR = 2000
-SUPPORT_GROUPS = ("grant", "crowdfunding", "both")
 
 
 def baselines() -> list[dict]:
@@ -242,8 +242,10 @@ FOLLOW_UP_COLUMNS = (
 
 
 # On PostgreSQL the follow-up of each firm (services.grants.impact.follow_up, the same rule) is
-# worked out in the query, which hands back whole numbers only: days since 1970 of the start,
-# days followed, closed, comparison group, kind (0 grant, 1 crowdfunding, 2 both).
+# worked out in the query, which hands back one value: every firm packed as a
+# survival.FOLLOW_UP_RECORD (14 bytes a firm, big-endian: days since 1970 of the start, days
+# followed, closed, comparison group, kind 0 grant, 1 crowdfunding, 2 both). No row becomes a
+# Python object in the web process; the bytes go to the estimate's process as they are.
 _FOLLOW_UP_SQL = """
 WITH f AS (
   SELECT coalesce(first_support_on, comparison_since) AS origin, first_support_on IS NULL AS compared,
@@ -257,8 +259,10 @@ WITH f AS (
   FROM supported_firms
   WHERE (first_support_on IS NOT NULL AND first_support_on BETWEEN :start AND :end)
      OR (first_support_on IS NULL AND comparison_since BETWEEN :start AND :end))
-SELECT origin - DATE '1970-01-01', greatest(coalesce(closed_on, known_on) - origin, 0),
-       (closed_on IS NOT NULL)::int, compared::int, kind
+SELECT coalesce(string_agg(
+         int4send(origin - DATE '1970-01-01') || int4send(greatest(coalesce(closed_on, known_on) - origin, 0))
+         || int2send((closed_on IS NOT NULL)::int::int2) || int2send(compared::int::int2) || int2send(kind::int2),
+         ''::bytea), ''::bytea)
 FROM f WHERE closed_on IS NOT NULL OR known_on IS NOT NULL
 """
 _NOT_FOLLOWED_SQL = """
@@ -268,50 +272,29 @@ WHERE ((first_support_on IS NOT NULL AND first_support_on BETWEEN :start AND :en
   AND NOT (registry_status IN ('active', 'ceased') OR manual_status IN ('active', 'ceased'))
 """
 
+# The survival estimate runs in a child process of each web process (numpy and scipy are loaded
+# there, never in the web process): shared/core/child_process.py.
+ESTIMATE_UNAVAILABLE = "The survival estimate is unavailable for a moment: try again in a few minutes."
+ESTIMATES = ChildProcess("survival estimate", ESTIMATE_UNAVAILABLE,
+                         lambda: float(os.environ.get("IMPACT_ESTIMATE_TIMEOUT_SECONDS", 30)))
 
-def _survival_postgresql(session: Session, start: date, end: date, min_at_risk: int) -> dict:
-    import numpy as np
-    from sqlalchemy import text
 
+def _records_postgresql(session: Session, start: date, end: date) -> tuple[bytes, int]:
     parameters = {"start": start, "end": end}
-    # The driver's own cursor: plain tuples of integers, straight into numpy.
-    cursor = session.connection().connection.dbapi_connection.cursor()
+    # The driver's own cursor, in binary: the bytea comes as its bytes (1.4 MB for 100,000 firms),
+    # not as hex text twice that size decoded in the web process.
+    cursor = session.connection().connection.dbapi_connection.cursor(binary=True)
     try:
         cursor.execute(_FOLLOW_UP_SQL.replace(":start", "%(start)s").replace(":end", "%(end)s"), parameters)
-        rows = cursor.fetchall()
+        records = bytes(cursor.fetchone()[0])
     finally:
         cursor.close()
-    not_followed = session.scalar(text(_NOT_FOLLOWED_SQL), parameters)
-    data = np.array(rows, dtype=np.int64).reshape(-1, 5)
-    origin, days, closed, compared, kind = data.T
-    closed, compared = closed.astype(bool), compared.astype(bool)
-    supported = ~compared
-    years = origin.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-    def table(chosen):
-        return survival.survival_from_days(days[chosen], closed[chosen], min_at_risk=min_at_risk)
-
-    return {
-        "supported": table(supported),
-        "comparison": table(compared),
-        "by_cohort": [SurvivalGroup(f"cohort:{int(year)}", table(supported & (years == year)))
-                      for year in np.unique(years[supported])],
-        "by_kind": [SurvivalGroup(f"kind:{name}", table(supported & (kind == code)))
-                    for code, name in ((0, "grant"), (1, "crowdfunding"), (2, "both"))
-                    if (supported & (kind == code)).any()],
-        "not_followed": int(not_followed or 0),
-    }
+    return records, int(session.scalar(text(_NOT_FOLLOWED_SQL), parameters) or 0)
 
 
-def survival_tables(session: Session, start: date, end: date, *, min_at_risk: int = survival.MIN_AT_RISK) -> dict:
-    """The survival tables of the firms first supported (or, for the comparison group, decided)
-    between `start` and `end`, read in one query (worked out in SQL on PostgreSQL; SQLite, under
-    `make run`, reads the rows and applies `follow_up` here)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _survival_postgresql(session, start, end, min_at_risk)
-    supported: list[survival.FirmFollowUp] = []
-    kinds: list[str] = []
-    compared: list[survival.FirmFollowUp] = []
+def _records_sqlite(session: Session, start: date, end: date) -> tuple[bytes, int]:
+    """Under `make run`: the rows read, `follow_up` applied here, each firm packed."""
+    records = []
     not_followed = 0
     rows = session.execute(select(*FOLLOW_UP_COLUMNS).where(
         ((SupportedFirm.first_support_on.is_not(None)) & SupportedFirm.first_support_on.between(start, end))
@@ -326,19 +309,28 @@ def survival_tables(session: Session, start: date, end: date, *, min_at_risk: in
         # A firm closed (or last known) before its support began counts from that day.
         closed = max(known.closed_on, origin) if known.closed_on else None
         last = max(known.last_known_on or origin, origin)
-        follow = survival.FirmFollowUp(origin, closed, last if closed is None else closed)
-        if first_support is None:
-            compared.append(follow)
-            continue
-        supported.append(follow)
-        kinds.append("both" if has_grant and has_crowdfunding else "grant" if has_grant else "crowdfunding")
-    by_kind = survival.survival_by(supported, kinds, min_at_risk=min_at_risk) if supported else {}
-    cohorts = survival.survival_by_cohort(supported, min_at_risk=min_at_risk) if supported else {}
+        kind = "both" if has_grant and has_crowdfunding else "grant" if has_grant else "crowdfunding"
+        records.append(survival.packed(survival.FirmFollowUp(origin, closed, last if closed is None else closed),
+                                       compared=first_support is None, kind=kind))
+    return b"".join(records), not_followed
+
+
+def survival_tables(session: Session, start: date, end: date, *, min_at_risk: int = survival.MIN_AT_RISK) -> dict:
+    """The survival tables of the firms first supported (or, for the comparison group, decided)
+    between `start` and `end`: the firms read in the caller's transaction, in one query (each
+    firm's follow-up worked out in SQL on PostgreSQL; SQLite, under `make run`, reads the rows and
+    applies `follow_up` here), and the tables computed in the estimate's process. Refuses (503)
+    when that process cannot answer."""
+    if session.get_bind().dialect.name == "postgresql":
+        records, not_followed = _records_postgresql(session, start, end)
+    else:
+        records, not_followed = _records_sqlite(session, start, end)
+    tables: survival.ReportTables = ESTIMATES.run(survival.report_tables, records, min_at_risk)
     return {
-        "supported": survival.survival(supported, min_at_risk=min_at_risk),
-        "comparison": survival.survival(compared, min_at_risk=min_at_risk),
-        "by_cohort": [SurvivalGroup(f"cohort:{year}", table) for year, table in cohorts.items()],
-        "by_kind": [SurvivalGroup(f"kind:{kind}", by_kind[kind]) for kind in SUPPORT_GROUPS if kind in by_kind],
+        "supported": tables.supported,
+        "comparison": tables.comparison,
+        "by_cohort": [SurvivalGroup(f"cohort:{year}", table) for year, table in tables.by_cohort],
+        "by_kind": [SurvivalGroup(f"kind:{kind}", table) for kind, table in tables.by_kind],
         "not_followed": not_followed,
     }
 

@@ -17,14 +17,17 @@ more: a number would say more than the data. Until a first closure, S is 100 % a
 log-log interval is undefined: the point says so (`NO_CLOSURE_YET`) instead of a number
 without its interval. The curve stops where fewer than `MIN_AT_RISK` firms remain at risk.
 
-scipy and numpy are imported inside the functions, so that a web process that never draws a
-report does not load them.
+scipy and numpy are imported inside the functions: the web process never loads them. The
+report's tables are computed in a child process of its own (`services.grants.indicators`,
+`shared.core.child_process`), which receives the firms packed as `FOLLOW_UP_RECORD`s (14 bytes a
+firm, built by PostgreSQL or from `FirmFollowUp`s) and runs `report_tables`.
 
 Used by the impact issue (14): the funders' report, its breakdowns (cohort, kind of support)
 and the comparison group.
 """
 from __future__ import annotations
 
+import struct
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,13 @@ DAYS_PER_YEAR = 365.25
 HORIZONS = (1, 2, 3, 4, 5)  # years
 MIN_AT_RISK = 10
 CONFIDENCE = 0.95
+
+# One firm as it crosses to the estimate's process, big-endian as PostgreSQL's int4send and
+# int2send write it: its origin (days since 1970-01-01: the first support, or the decision for the
+# comparison group), the days followed (to its closing, or to the day it was last known active),
+# closed (0 or 1), in the comparison group (0 or 1), and its kind of support (`KINDS`' index).
+FOLLOW_UP_RECORD = struct.Struct(">iihhh")
+KINDS = ("grant", "crowdfunding", "both")
 
 # Why a point carries no number.
 TOO_FEW_AT_RISK = "too_few_at_risk"
@@ -126,6 +136,50 @@ def survival_by_cohort(firms: Sequence[FirmFollowUp], *, min_at_risk: int = MIN_
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def packed(firm: FirmFollowUp, *, compared: bool, kind: str) -> bytes:
+    """One firm as a `FOLLOW_UP_RECORD`."""
+    end = firm.closed_on or firm.last_check
+    return FOLLOW_UP_RECORD.pack(firm.first_support.toordinal() - _EPOCH_ORDINAL, (end - firm.first_support).days,
+                                 firm.closed_on is not None, compared, KINDS.index(kind))
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """The report's survival tables, as the estimate's process gives them back (plain Python
+    values only: nothing of numpy crosses back)."""
+
+    supported: SurvivalTable
+    comparison: SurvivalTable
+    by_cohort: tuple[tuple[int, SurvivalTable], ...]  # (year of the first support, table), years in order
+    by_kind: tuple[tuple[str, SurvivalTable], ...]  # (kind, table), in KINDS' order, kinds with firms only
+
+
+def report_tables(records: bytes, min_at_risk: int = MIN_AT_RISK) -> ReportTables:
+    """The tables of the funders' report from firms packed as `FOLLOW_UP_RECORD`s: the supported
+    firms, the comparison group, the supported firms by cohort and by kind of support."""
+    import numpy as np
+
+    if len(records) % FOLLOW_UP_RECORD.size:
+        raise ValueError("The records are not whole.")
+    data = np.frombuffer(records, dtype=np.dtype([
+        ("origin", ">i4"), ("days", ">i4"), ("closed", ">i2"), ("compared", ">i2"), ("kind", ">i2")]))
+    days, closed = data["days"].astype(np.int64), data["closed"].astype(bool)
+    compared = data["compared"].astype(bool)
+    supported = ~compared
+    years = data["origin"].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+    def table(chosen):
+        return survival_from_days(days[chosen], closed[chosen], min_at_risk=min_at_risk)
+
+    return ReportTables(
+        supported=table(supported),
+        comparison=table(compared),
+        by_cohort=tuple((int(year), table(supported & (years == year))) for year in np.unique(years[supported])),
+        by_kind=tuple((name, table(supported & (data["kind"] == code))) for code, name in enumerate(KINDS)
+                      if (supported & (data["kind"] == code)).any()),
+    )
 
 
 def _group(durations, closed, chosen, min_at_risk: int) -> SurvivalTable:

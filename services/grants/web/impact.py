@@ -128,7 +128,7 @@ def report():
         found = indicators.report(db_session(), query.get("year_from"), query.get("year_to"))
     except Refusal as refusal:
         return render_template("impact/report.html", report=None, errors=refusal_errors(refusal),
-                               values=request.args), refusal.status
+                               values=request.args), refusal.status, refusal.headers
     return render_template("impact/report.html", report=found, errors={}, values=request.args, point_text=point_text,
                            tables=indicators.CSV_TABLES, min_at_risk=MIN_AT_RISK,
                            referent_rows=list(zip(found.referent_sessions, found.referent_funding)), **_charts(found))

@@ -1,5 +1,6 @@
 """Kaplan-Meier survival against a table computed by hand, censoring and ties included."""
 import math
+import pickle
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -9,10 +10,13 @@ import pytest
 
 from services.grants.survival import (
     DAYS_PER_YEAR,
+    KINDS,
     MIN_AT_RISK,
     NO_CLOSURE_YET,
     TOO_FEW_AT_RISK,
     FirmFollowUp,
+    packed,
+    report_tables,
     survival,
     survival_by,
     survival_by_cohort,
@@ -196,3 +200,26 @@ def test_a_cohort_is_the_calendar_year_of_the_first_support():
     by_cohort = survival_by_cohort(new_years_eve + new_year + leap_day, min_at_risk=1)
     assert {year: table.firms for year, table in by_cohort.items()} == {2019: 12, 2020: 5, 2024: 3}
     assert all(isinstance(year, int) for year in by_cohort)
+
+
+def test_the_reports_tables_from_packed_firms_are_the_same_as_from_follow_ups():
+    """What the estimate's process computes from the firms packed (as PostgreSQL or the SQLite
+    path packs them) against the tables of the same firms as FirmFollowUps."""
+    cohort_2019 = [follow_up(days, closed, start=date(2019, 3, 1)) for days, closed in FIRMS_DAYS]
+    cohort_2021 = [follow_up(days, closed, start=date(2021, 12, 31)) for days, closed in FIRMS_DAYS[:7]]
+    supported = cohort_2019 + cohort_2021
+    kinds = [KINDS[n % 3] for n in range(len(supported))]
+    compared = [follow_up(days, closed, start=date(2020, 6, 1)) for days, closed in FIRMS_DAYS[2:]]
+    records = b"".join([packed(firm, compared=False, kind=kind) for firm, kind in zip(supported, kinds)]
+                       + [packed(firm, compared=True, kind="grant") for firm in compared])
+    tables = report_tables(records, min_at_risk=1)
+    assert tables.supported == survival(supported, min_at_risk=1)
+    assert tables.comparison == survival(compared, min_at_risk=1)
+    assert dict(tables.by_cohort) == survival_by_cohort(supported, min_at_risk=1)
+    assert [kind for kind, _ in tables.by_kind] == list(KINDS)
+    assert dict(tables.by_kind) == survival_by(supported, kinds, min_at_risk=1)
+    # Plain Python values only: unpickled in the web process, they import nothing of numpy.
+    assert b"numpy" not in pickle.dumps(tables)
+    assert report_tables(b"") == report_tables(b"", MIN_AT_RISK)
+    with pytest.raises(ValueError):
+        report_tables(records[:-1])
