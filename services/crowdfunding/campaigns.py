@@ -90,12 +90,14 @@ def get_campaign(session: Session, campaign_id: int, lock: bool = False) -> Camp
 # What a campaign's page shows of it beside its own row, in the same statement rather than a lazy
 # load each: its owner's organisation and its reward tiers.
 WITH_OWNER_AND_TIERS = (joinedload(Campaign.owner, innerjoin=True), joinedload(Campaign.tiers))
+# Built once (the campaign page and every pledge start here), the id bound at each call.
+_PUBLIC = select(Campaign).options(*WITH_OWNER_AND_TIERS).where(Campaign.id == bindparam("campaign_id"))
 
 
 def get_public_campaign(session: Session, campaign_id: int, now: datetime) -> Campaign:
     """A campaign as anyone may read it: live or ended. The others are their owner's and the fund
     manager's, and do not exist outside."""
-    campaign = session.get(Campaign, campaign_id, options=WITH_OWNER_AND_TIERS)
+    campaign = session.execute(_PUBLIC, {"campaign_id": campaign_id}).unique().scalar_one_or_none()
     if campaign is None or not is_public(campaign, now):
         raise Refusal.not_found(NOT_FOUND)
     return campaign
