@@ -4,7 +4,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from services.notifications.rendering import KINDS, render_email
+from services.notifications.rendering import KINDS, render as render_parts, render_email
 
 SENDER = "no-reply@tremplin.local"
 
@@ -378,3 +378,63 @@ def test_a_cancellation_mentions_what_was_paid_only_when_something_was():
     assert "Ce qui vous a déjà été versé (5 600,00 €)" in text
     text, _ = parts(render("award_cancelled", "fr", {**CONTEXTS["award_cancelled"], "anything_paid": False}))
     assert "déjà été versé" not in text
+
+
+def rendered(kind, language="fr", **overrides):
+    arguments = {
+        "sender": SENDER, "recipient": "ana@example.org", "recipient_name": "Ana Müller",
+        "unsubscribe_url": None if KINDS[kind].transactional else UNSUBSCRIBE_URL,
+    }
+    arguments.update(overrides)
+    return render_parts(kind, language, CONTEXTS[kind], **arguments)
+
+
+HEADERS = ("Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "Content-Language",
+           "List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_the_bytes_sent_read_as_the_message_does(kind, language):
+    # The worker sends as_bytes() (the cheaper legacy build); people and tests read message().
+    email_ = rendered(kind, language, recipient_name="Ana Müller, \"la\" Directrice")
+    message = email_.message()
+
+    sent = email.message_from_bytes(email_.as_bytes(), policy=policy.default)
+    # What smtplib puts on the wire for the EmailMessage, read back the same way.
+    wire = email.message_from_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")), policy=policy.default)
+
+    assert b"\n" not in email_.as_bytes().replace(b"\r\n", b"")  # SMTP's line ends, throughout
+    for name in HEADERS:
+        assert sent[name] == message[name], name
+    assert sent["To"].addresses == message["To"].addresses
+    assert sent.get_content_type() == "multipart/alternative"
+    assert parts(sent) == parts(wire)
+    assert [part.get_content_charset() for part in sent.iter_parts()] == ["utf-8", "utf-8"]
+    assert not sent.defects and all(not part.defects for part in sent.iter_parts())
+
+
+def test_a_long_subject_is_folded_and_reads_whole():
+    context = {**CONTEXTS["application_received"], "call_title": "Aide à l'écriture " * 8}
+    email_ = render_parts("application_received", "fr", context, sender=SENDER, recipient="ana@example.org",
+                          recipient_name="Ana", unsubscribe_url=None)
+
+    raw = email_.as_bytes()
+    sent = email.message_from_bytes(raw, policy=policy.default)
+
+    assert sent["Subject"] == email_.subject
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert max(len(line) for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n")) <= 78
+
+
+@pytest.mark.parametrize("name", ["", "Ana", "O'Brien, \"Jo\"", "Compagnie des Arts de la Rue du Massif Central et d'Ailleurs",
+                                  "Société coopérative d'intérêt collectif des Musiques Actuelles d'Auvergne"])
+def test_every_recipient_name_reads_the_same_in_the_bytes_sent(name):
+    email_ = rendered("password_reset", recipient_name=name)
+
+    raw = email_.as_bytes()
+    sent = email.message_from_bytes(raw, policy=policy.default)
+
+    assert sent["To"].addresses == email_.message()["To"].addresses
+    assert sent["To"].addresses[0].display_name == name
+    assert max(len(line) for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n")) <= 78
