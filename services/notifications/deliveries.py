@@ -18,7 +18,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 
 from babel.numbers import format_percent
 from sqlalchemy import and_, func, or_, select, text, update
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from services.notifications import config, smtp
 from services.notifications.models import Account, Delivery
 from services.notifications.preferences import category_of, is_subscribed, unsubscribe_url
-from services.notifications.rendering import message_language, render_email
+from services.notifications.rendering import RenderedEmail, message_language, render
 from services.notifications.smtp import PermanentDeliveryError, TemporaryDeliveryError
 from shared.core.clock import format_paris, utcnow
 from shared.core.money import LOCALES, format_money
@@ -414,11 +413,11 @@ def _shown(context: dict, language: str) -> dict:
     return shown
 
 
-def compose(delivery: Delivery) -> EmailMessage:
+def compose(delivery: Delivery) -> RenderedEmail:
     """The message a delivery sends; ValueError if it cannot be written (a bad address, say)."""
     settings = config.settings()
     category = category_of(delivery.kind)
-    message = render_email(
+    message = render(
         delivery.kind,
         delivery.language,
         _shown(delivery.context, delivery.language),
@@ -433,8 +432,14 @@ def compose(delivery: Delivery) -> EmailMessage:
     )
     # The same for every attempt at this delivery, so that a receiving system can drop the
     # duplicate if a message accepted by the server was not recorded as sent.
-    message.replace_header("Message-ID", f"<delivery-{delivery.id}.{delivery.event_id}@tremplin.local>")
-    return message
+    return message.with_message_id(f"<delivery-{delivery.id}.{delivery.event_id}@tremplin.local>")
+
+
+def _hand_over(server: smtp.MailServer, message: RenderedEmail) -> None:
+    if message.international:
+        server.send(message.message())  # SMTPUTF8: smtplib's send_message asks for it
+    else:
+        server.send_bytes(message.sender.addr_spec, [message.recipient.addr_spec], message.as_bytes())
 
 
 @dataclass(frozen=True)
@@ -445,7 +450,7 @@ class _Claim:
     delivery_id: int
     attempts: int
     attempted_at: datetime
-    message: EmailMessage
+    message: RenderedEmail
     facts: dict
 
 
@@ -465,7 +470,7 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     recovery = config.recovery()
     try:
         with CONNECTIONS.session(config.smtp_settings(), time_limit=recovery.smtp_time_limit) as server:
-            server.send(claim.message)
+            _hand_over(server, claim.message)
             # Recorded as soon as the server accepted it (before any QUIT): a crash afterwards
             # sends nothing twice.
             _settle(claim, db, status="sent", sent_at=utcnow(), due_at=None, last_error=None)

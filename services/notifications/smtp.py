@@ -10,9 +10,13 @@ window where a crash sends a message twice.
 
 `ConnectionPool` keeps one open connection per thread (a worker's thread sends one message at a
 time) and hands it to the next message of that thread: connecting, greeting, STARTTLS and
-signing in are paid once, not per message. A connection taken again is checked with NOOP first,
-and opened anew when the server has closed it (servers close idle connections) or when it has
-been idle too long; a connection that failed in any way is closed, never reused.
+signing in are paid once, not per message. A connection idle too long is opened anew. A
+connection taken again is not checked first (a NOOP was a round trip per message): when the
+server has closed it meanwhile (servers close idle connections, restart), the message's first
+command (MAIL) finds it closed, or answered 421, before the server accepted anything of the
+message, so the connection is opened anew and the message sent on it, once. A failure later in
+the exchange is never retried here: the server may have the message. A connection that failed
+in any way is closed, never reused.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class _Client(smtplib.SMTP):
 
     def __init__(self, settings: SmtpSettings, deadline: float):
         self._deadline = deadline
+        # The command of a message's exchange under way: "mail", "rcpt" or "data".
+        self.stage: str | None = None
         self._settings = settings
         self._answer_timeout = settings.timeout
         self._data_timeout = settings.data_timeout
@@ -90,7 +96,16 @@ class _Client(smtplib.SMTP):
         self._limit(self._answer_timeout)
         return super().getreply()
 
+    def mail(self, sender, options=()):
+        self.stage = "mail"
+        return super().mail(sender, options)
+
+    def rcpt(self, recip, options=()):
+        self.stage = "rcpt"
+        return super().rcpt(recip, options)
+
     def data(self, msg):
+        self.stage = "data"
         self._answer_timeout = self._data_timeout
         try:
             return super().data(msg)
@@ -99,16 +114,39 @@ class _Client(smtplib.SMTP):
 
 
 class MailServer:
-    """An open, greeted (and signed-in) SMTP connection."""
+    """An open, greeted (and signed-in) SMTP connection.
 
-    def __init__(self, client: _Client, settings: SmtpSettings):
+    `reopen`, given for a connection used before, opens a new one when this one turns out to
+    have been closed by the server before it accepted anything of a message (see the module).
+    """
+
+    def __init__(self, client: _Client, settings: SmtpSettings, reopen: Callable[[], _Client] | None = None):
         self._client = client
         self._settings = settings
+        self._reopen = reopen
+
+    @property
+    def client(self) -> _Client:
+        return self._client
 
     def send(self, message: EmailMessage) -> None:
         """Returns once the server has accepted the message for every recipient."""
+        self._transfer(lambda client: client.send_message(message))
+
+    def send_bytes(self, sender: str, recipients: list[str], data: bytes) -> None:
+        """`send` for a message already written (lines ended by CRLF), to ASCII addresses."""
+        self._transfer(lambda client: client.sendmail(sender, recipients, data))
+
+    def _transfer(self, exchange: Callable[[_Client], dict]) -> None:
         try:
-            refused = self._client.send_message(message)
+            try:
+                refused = exchange(self._client)
+            except (smtplib.SMTPSenderRefused, OSError) as error:
+                if not (self._reopen is not None and _closed_before_mail(self._client, error)):
+                    raise
+                self._client = self._reopen()
+                self._reopen = None  # once: a new connection that fails so is a failure
+                refused = exchange(self._client)
         except smtplib.SMTPRecipientsRefused as error:
             raise _refused_recipients_error(error.recipients) from error
         except smtplib.SMTPResponseException as error:
@@ -121,6 +159,16 @@ class MailServer:
             # Some recipients accepted, others not: the message went out, so retrying
             # would send it twice to those who got it. Report, never retry.
             raise _refused_recipients_error(refused, retryable=False)
+
+
+def _closed_before_mail(client: _Client, error: Exception) -> bool:
+    """The server had closed the connection (or was closing it: 421) before the message's
+    first command was answered: it has nothing of the message, which may be sent again."""
+    if client.stage != "mail":
+        return False
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return error.smtp_code == 421
+    return isinstance(error, (smtplib.SMTPServerDisconnected, ConnectionError))
 
 
 def _deadline(time_limit: float | None) -> float:
@@ -188,36 +236,44 @@ class ConnectionPool:
 
     @contextmanager
     def session(self, settings: SmtpSettings, time_limit: float | None = None) -> Iterator[MailServer]:
-        """As `session`, on this thread's connection when it is still good; the connection
-        stays open for the thread's next message unless something failed."""
+        """As `session`, on this thread's connection when it has one; the connection stays open
+        for the thread's next message unless something failed."""
         deadline = _deadline(time_limit)
         held: _Held | None = getattr(self._local, "held", None)
         self._local.held = None
-        if held is not None and not self._still_good(held, settings, deadline):
+        if held is not None and not self._reusable(held, settings):
             _close(held.client)
             held = None
+        reopen = None
         if held is None:
-            held = _Held(_open(settings, deadline), settings, time.monotonic())
-            with self._count_lock:
-                self.opened += 1
+            held = _Held(self._open(settings, deadline), settings, time.monotonic())
+        else:
+            held.client.give_until(deadline)
+            held.client.stage = None
+
+            def reopen() -> _Client:
+                _close(held.client)
+                held.client = self._open(settings, deadline)
+                return held.client
+        server = MailServer(held.client, settings, reopen)
         try:
-            yield MailServer(held.client, settings)
+            yield server
         except BaseException:
             # Whatever failed, the conversation's state is unknown: the next message starts afresh.
-            _close(held.client)
+            _close(server.client)
             raise
+        held.client = server.client
         held.used_at = time.monotonic()
         self._local.held = held
 
-    def _still_good(self, held: _Held, settings: SmtpSettings, deadline: float) -> bool:
-        if held.settings != settings or time.monotonic() - held.used_at > self.max_idle_seconds:
-            return False
-        held.client.give_until(deadline)
-        try:
-            code, _ = held.client.noop()
-        except (smtplib.SMTPException, OSError):
-            return False
-        return code == 250
+    def _open(self, settings: SmtpSettings, deadline: float) -> _Client:
+        client = _open(settings, deadline)
+        with self._count_lock:
+            self.opened += 1
+        return client
+
+    def _reusable(self, held: _Held, settings: SmtpSettings) -> bool:
+        return held.settings == settings and time.monotonic() - held.used_at <= self.max_idle_seconds
 
     def close(self) -> None:
         """Say goodbye on this thread's connection, if it has one."""
