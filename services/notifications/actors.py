@@ -1,7 +1,10 @@
 """The notifications worker: `dramatiq shared.core.broker services.notifications.actors`.
 
-`on_event` records the deliveries an event calls for (idempotently, see shared.core.consumer), then
-asks `deliver` to send each one. `deliver` sends a delivery when it is due; when it is not yet
+`on_event` records the deliveries an event calls for (idempotently, see shared.core.consumer) and,
+in the same unit of work, takes the first INLINE_DELIVERIES of them (deliveries.take), which its
+thread then sends itself after the commit: the common event, one email, costs one queue message
+and two transactions instead of two and three. It asks `deliver` to send any others, so that the
+worker's threads share a long list. `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
 delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays.
 
@@ -12,6 +15,7 @@ DELIVERY_SWEEP_SECONDS, from its start. The bounds are in docs/architecture.md (
 """
 import functools
 import logging
+import os
 import threading
 
 import dramatiq
@@ -40,23 +44,43 @@ def database() -> Database:
     return Database(settings().database_url, pool_size=pool_size())
 
 
-@dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED)
-def on_event(envelope: dict) -> None:
-    woken: list[int] = []
-
-    def wake(session, event) -> None:
-        # Read in the event's own unit of work, and also after a repeated event: if enqueueing
-        # failed the first time, the retry does it.
-        woken[:] = deliveries.queued_in(session, event)
-
-    consume(database(), HANDLERS, envelope, then=wake)
-    for delivery_id in woken:
-        deliver.send(delivery_id, envelope.get("request_id"))
-
-
 # Longer than any SMTP exchange (cut before the lease ends), so that dramatiq never interrupts
 # one between the server's acceptance and its record. Read when the worker starts.
 DELIVER_TIME_LIMIT_MS = int((recovery().lease + 30) * 1000)
+# on_event: the consumption's own limit (the broker's), then its deliveries' exchanges, which
+# all end before the lease taken with the event does.
+ON_EVENT_TIME_LIMIT_MS = int(os.environ.get("DRAMATIQ_TIME_LIMIT_MS", 60_000)) + DELIVER_TIME_LIMIT_MS
+# Deliveries an on_event message sends itself; the others are `deliver` messages.
+INLINE_DELIVERIES = int(os.environ.get("DELIVERY_INLINE_PER_MESSAGE", 10))
+
+
+@dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED,
+                time_limit=ON_EVENT_TIME_LIMIT_MS)
+def on_event(envelope: dict) -> None:
+    taken: list = []
+    others: list[int] = []
+
+    def take(session, event) -> None:
+        # Read in the event's own unit of work, and also after a repeated event: if sending or
+        # enqueueing failed the first time, the retry does it.
+        taken[:], others[:] = deliveries.take(session, deliveries.queued_in(session, event), INLINE_DELIVERIES)
+
+    consume(database(), HANDLERS, envelope, then=take)
+    request_id = envelope.get("request_id")
+    untouched = 0  # taken[untouched:] have not been sent to the mail server
+    try:
+        for delivery_id in others:
+            deliver.send(delivery_id, request_id)
+        with request_id_context(request_id):
+            for delivery_id, claim in taken:
+                untouched += 1
+                attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
+                _come_back(delivery_id, request_id, attempt)
+    except BaseException:
+        # Those not sent go back to the queue, for this message's retry. The one being sent, if
+        # any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
+        deliveries.release(database(), [claim for _, claim in taken[untouched:] if not isinstance(claim, deliveries.Attempt)])
+        raise
 
 
 @dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)
@@ -64,6 +88,11 @@ def deliver(delivery_id: int, request_id: str | None = None) -> None:
     """Send one delivery if it is due (idempotent: a settled delivery is left alone)."""
     with request_id_context(request_id):
         attempt = deliveries.attempt_delivery(database(), delivery_id)
+    _come_back(delivery_id, request_id, attempt)
+
+
+def _come_back(delivery_id: int, request_id: str | None, attempt: deliveries.Attempt) -> None:
+    """A delivery not yet due, or to try again, is a `deliver` message delayed until then."""
     if attempt.retry_in is not None:
         delay_ms = max(int(min(attempt.retry_in, MAX_HOP_SECONDS) * 1000), 1)
         deliver.send_with_options(args=(delivery_id, request_id), delay=delay_ms)

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from babel.numbers import format_percent
 from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services.notifications import config, smtp
@@ -467,9 +468,34 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     claim = _claim(db, delivery_id)
     if isinstance(claim, Attempt):
         return claim
-    recovery = config.recovery()
+    return send_claimed(db, claim)
+
+
+def take(session: Session, delivery_ids: list[int], limit: int) -> tuple[list[tuple[int, _Claim | Attempt]], list[int]]:
+    """In the unit of work that recorded an event: the first `limit` of its deliveries taken as
+    `attempt_delivery` takes them (a transaction fewer each; `send_claimed` sends them after the
+    commit), and the ids of the others, left to `deliver` messages. A delivery that cannot be
+    composed for a reason other than its own (a ValueError: it fails) is left to `deliver` too,
+    so that it does not stop the event from being recorded."""
+    taken, left = [], list(delivery_ids[limit:])
+    for delivery_id in delivery_ids[:limit]:
+        try:
+            taken.append((delivery_id, _take(session, delivery_id)))
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("delivery not taken with its event: left to a deliver message", extra={"delivery_id": delivery_id})
+            left.append(delivery_id)
+    return taken, left
+
+
+def send_claimed(db: Database, claim: _Claim) -> Attempt:
+    """Send a delivery taken (and committed) by `_claim` or `take`, and record what happened:
+    the second and third steps of `attempt_delivery`."""
+    # The exchange ends before the claim's lease does, however long ago it was taken.
+    time_limit = config.recovery().smtp_time_limit - (utcnow() - claim.attempted_at).total_seconds()
     try:
-        with CONNECTIONS.session(config.smtp_settings(), time_limit=recovery.smtp_time_limit) as server:
+        with CONNECTIONS.session(config.smtp_settings(), time_limit=time_limit) as server:
             _hand_over(server, claim.message)
             # Recorded as soon as the server accepted it (before any QUIT): a crash afterwards
             # sends nothing twice.
@@ -496,49 +522,77 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
         return Attempt("queued", retry_in=delay)
 
 
+
+
+def release(db: Database, claims: list[_Claim]) -> None:
+    """Put back in the queue deliveries taken and not sent (the worker's message failed before
+    it got to them), as they were, for the next `deliver` or the event's retry to take. Fenced by
+    the attempt number, as `_settle` is. If the database refuses, their lease runs out and the
+    sweep wakes them."""
+    if not claims:
+        return
+    try:
+        with db.unit_of_work() as session:
+            for claim in claims:
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
+                           Delivery.attempts == claim.attempts)
+                    .values(status="queued", lease_until=None, attempts=claim.attempts - 1)
+                )
+    except Exception:
+        log.exception("deliveries taken could not be put back: their lease will run out",
+                      extra={"delivery_ids": [claim.delivery_id for claim in claims]})
+
+
 def _claim(db: Database, delivery_id: int) -> _Claim | Attempt:
     """Take a delivery that is queued and due (or whose last worker's lease ran out)."""
     with db.unit_of_work() as session:
-        if not db.is_postgresql:
-            # SQLite (make run) has no row locks: a write first takes the database's lock, for
-            # the few milliseconds of this transaction.
-            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
-        delivery = session.get(Delivery, delivery_id, with_for_update=True)
-        if delivery is None:
-            return Attempt("missing")
-        now = utcnow()
-        if delivery.status == "sending" and delivery.lease_until is not None and delivery.lease_until > now:
-            # Another worker is sending it: come back when its lease ends, in case it died.
-            return Attempt("sending", retry_in=(delivery.lease_until - now).total_seconds() + 1)
-        if delivery.status not in ("queued", "sending"):
-            return Attempt(delivery.status)
-        if delivery.status == "queued" and delivery.due_at is not None and delivery.due_at > now:
-            return Attempt("queued", retry_in=(delivery.due_at - now).total_seconds())
-        if delivery.status == "sending":
-            # Its worker died between taking it and recording the outcome: whether the mail
-            # server got the message is unknown. Sent again, with the same Message-ID, because
-            # a confirmation link, a reset link or a receipt that never comes is worse than
-            # one that comes twice and that the receiving system can recognise.
-            log.warning("delivery lease ran out: sending again", extra=_facts(delivery))
+        return _take(session, delivery_id)
 
-        category = category_of(delivery.kind)
-        if category and not is_subscribed(session, delivery.recipient_email, category):
-            delivery.status = "skipped"
-            delivery.last_error = f"unsubscribed from {category}"
-            delivery.due_at = None
-            delivery.lease_until = None
-            log.info("delivery skipped", extra=_facts(delivery))
-            return Attempt("skipped")
-        try:
-            message = compose(delivery)
-        except ValueError as error:
-            _fail(delivery, str(error))
-            return Attempt("failed")
-        delivery.status = "sending"
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.lease_until = now + timedelta(seconds=config.recovery().lease)
-        return _Claim(delivery.id, delivery.attempts, now, message, _facts(delivery))
+
+def _take(session: Session, delivery_id: int) -> _Claim | Attempt:
+    """`_claim`, in the caller's unit of work."""
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite (make run) has no row locks: a write first takes the database's lock, for
+        # the few milliseconds of this transaction.
+        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        return Attempt("missing")
+    now = utcnow()
+    if delivery.status == "sending" and delivery.lease_until is not None and delivery.lease_until > now:
+        # Another worker is sending it: come back when its lease ends, in case it died.
+        return Attempt("sending", retry_in=(delivery.lease_until - now).total_seconds() + 1)
+    if delivery.status not in ("queued", "sending"):
+        return Attempt(delivery.status)
+    if delivery.status == "queued" and delivery.due_at is not None and delivery.due_at > now:
+        return Attempt("queued", retry_in=(delivery.due_at - now).total_seconds())
+    if delivery.status == "sending":
+        # Its worker died between taking it and recording the outcome: whether the mail
+        # server got the message is unknown. Sent again, with the same Message-ID, because
+        # a confirmation link, a reset link or a receipt that never comes is worse than
+        # one that comes twice and that the receiving system can recognise.
+        log.warning("delivery lease ran out: sending again", extra=_facts(delivery))
+
+    category = category_of(delivery.kind)
+    if category and not is_subscribed(session, delivery.recipient_email, category):
+        delivery.status = "skipped"
+        delivery.last_error = f"unsubscribed from {category}"
+        delivery.due_at = None
+        delivery.lease_until = None
+        log.info("delivery skipped", extra=_facts(delivery))
+        return Attempt("skipped")
+    try:
+        message = compose(delivery)
+    except ValueError as error:
+        _fail(delivery, str(error))
+        return Attempt("failed")
+    delivery.status = "sending"
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.lease_until = now + timedelta(seconds=config.recovery().lease)
+    return _Claim(delivery.id, delivery.attempts, now, message, _facts(delivery))
 
 
 def _settle(claim: _Claim, db: Database, **outcome) -> None:

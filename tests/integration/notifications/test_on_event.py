@@ -1,0 +1,118 @@
+"""The worker's event message sends its event's emails itself (actors.on_event): the delivery is
+taken in the unit of work that records the event and sent after the commit, so an email costs
+one queue message and two transactions; deliveries beyond INLINE_DELIVERIES are `deliver`
+messages; a message that fails puts back the deliveries it had taken and not sent.
+
+The actor's function runs in this thread (`.fn`), against the test's PostgreSQL, Redis and a
+real aiosmtpd server."""
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event, select
+
+import services.notifications.actors as actors
+from services.notifications import deliveries
+from services.notifications.models import Delivery
+from tests.integration.notifications import envelopes
+
+
+def _rows(db):
+    with db.unit_of_work() as session:
+        return session.scalars(select(Delivery).order_by(Delivery.id)).all()
+
+
+def _queued_messages(broker) -> list[str]:
+    return [json.loads(raw)["actor_name"] for raw in broker.client.hvals(f"{broker.namespace}:notifications.msgs")]
+
+
+def news(recipients: int) -> dict:
+    return envelopes.envelope("campaign.news_posted", 1, {
+        "news_id": 1, "campaign_id": 2, "campaign_title": "Un premier album", "campaign_url": "http://127.0.0.1:8002/campaigns/2",
+        "text": "Merci à toutes et à tous !", "posted_at": datetime.now(timezone.utc).isoformat(),
+        "recipients": [envelopes.person(f"b{number}@example.org", f"B{number}") for number in range(recipients)],
+    })
+
+
+@pytest.fixture
+def db(notifications_app):
+    return actors.database()  # the worker's, on the test's database
+
+
+@contextmanager
+def counted_transactions(engine):
+    begun = []
+    listener = lambda _connection: begun.append(1)  # noqa: E731
+    event.listen(engine, "begin", listener)
+    try:
+        yield begun
+    finally:
+        event.remove(engine, "begin", listener)
+
+
+def test_an_event_with_one_email_sends_it_with_one_message_and_two_transactions(db, inbox, broker):
+    with counted_transactions(db.engine) as transactions:
+        actors.on_event.fn(envelopes.password_reset(email="one@example.org"))
+
+    [row] = _rows(db)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert [str(message["To"]) for message in inbox.messages] == ["Ana <one@example.org>"]
+    assert _queued_messages(broker) == []  # no `deliver` message
+    # The event's unit of work (its key, its delivery, taking it), then the outcome's.
+    assert len(transactions) == 2
+
+
+def test_deliveries_beyond_the_limit_are_deliver_messages(db, inbox, broker, monkeypatch):
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 2)
+
+    actors.on_event.fn(news(5))
+
+    rows = _rows(db)
+    assert [row.status for row in rows] == ["sent", "sent", "queued", "queued", "queued"]
+    assert _queued_messages(broker) == ["notifications.deliver"] * 3
+    for row in rows[2:]:
+        actors.deliver.fn(row.id)
+    assert [row.status for row in _rows(db)] == ["sent"] * 5
+    assert sorted(str(message["To"]) for message in inbox.messages) == [f"B{n} <b{n}@example.org>" for n in range(5)]
+
+
+def test_a_message_that_fails_puts_back_what_it_had_not_sent_and_its_retry_sends_it_once(db, inbox, monkeypatch):
+    envelope = news(3)
+    port = os.environ["SMTP_PORT"]
+    monkeypatch.setenv("SMTP_PORT", "not a port")  # a configuration error: not a delivery's own failure
+
+    with pytest.raises(ValueError):
+        actors.on_event.fn(envelope)
+
+    # The event is recorded; the delivery being sent stays taken, the two others are back in the queue as they were.
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sending", 1), ("queued", 0), ("queued", 0)]
+    assert inbox.messages == []
+
+    monkeypatch.setenv("SMTP_PORT", port)
+    actors.on_event.fn(envelope)  # dramatiq's retry of the message: the event is not applied again
+
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sending", 1), ("sent", 1), ("sent", 1)]
+    assert len(inbox.messages) == 2  # the first waits for its lease to run out (sweep), as with `deliver`
+
+
+def test_release_is_fenced_by_the_attempt_number(db, inbox):
+    actors.on_event.fn(envelopes.password_reset())
+    [row] = _rows(db)
+    with db.unit_of_work() as session:
+        session.get(Delivery, row.id).status = "queued"
+    with db.unit_of_work() as session:
+        [(_, claim)], _ = deliveries.take(session, [row.id], 1)
+    with db.unit_of_work() as session:
+        [(_, newer)], _ = deliveries.take(session, [row.id], 1)  # none: it is being sent
+    assert newer.status == "sending"
+
+    deliveries.release(db, [claim])
+    [row] = _rows(db)
+    assert (row.status, row.attempts, row.lease_until) == ("queued", 1, None)
+
+    stale = deliveries._Claim(row.id, 5, claim.attempted_at, claim.message, claim.facts)
+    deliveries.release(db, [stale])
+    assert deliveries.attempt_delivery(db, row.id).status == "sent"
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sent", 2)]
