@@ -63,7 +63,7 @@ def on_event(envelope: dict) -> None:
     def take(session, event) -> None:
         # Read in the event's own unit of work, and also after a repeated event: if sending or
         # enqueueing failed the first time, the retry does it.
-        taken[:], others[:] = deliveries.take(session, deliveries.queued_in(session, event), INLINE_DELIVERIES)
+        taken[:], others[:] = deliveries.take(session, event, INLINE_DELIVERIES)
 
     consume(database(), HANDLERS, envelope, then=take)
     request_id = envelope.get("request_id")

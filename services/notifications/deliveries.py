@@ -381,6 +381,12 @@ def queued_in(session: Session, event: Event) -> list[int]:
     ids = list(
         session.scalars(select(Delivery.id).where(Delivery.event_id == event.id, Delivery.status == "queued"))
     )
+    return ids + _woken_by(session, event)
+
+
+def _woken_by(session: Session, event: Event) -> list[int]:
+    """Deliveries of other events that this event puts back in the queue or moves."""
+    ids = []
     if event.name == RESEND_REQUESTED:
         delivery = session.get(Delivery, event.payload["delivery_id"])
         if delivery is not None and delivery.status == "queued":
@@ -471,16 +477,26 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     return send_claimed(db, claim)
 
 
-def take(session: Session, delivery_ids: list[int], limit: int) -> tuple[list[tuple[int, _Claim | Attempt]], list[int]]:
-    """In the unit of work that recorded an event: the first `limit` of its deliveries taken as
-    `attempt_delivery` takes them (a transaction fewer each; `send_claimed` sends them after the
-    commit), and the ids of the others, left to `deliver` messages. A delivery that cannot be
-    composed for a reason other than its own (a ValueError: it fails) is left to `deliver` too,
-    so that it does not stop the event from being recorded."""
-    taken, left = [], list(delivery_ids[limit:])
-    for delivery_id in delivery_ids[:limit]:
+def take(session: Session, event: Event, limit: int) -> tuple[list[tuple[int, _Claim | Attempt]], list[int]]:
+    """In the unit of work that recorded an event (`consume`'s `then`), after its handler or
+    after finding it applied already: the first `limit` of the deliveries it calls for
+    (`queued_in`) taken as `attempt_delivery` takes them, a transaction fewer each
+    (`send_claimed` sends them after the commit), and the ids of the others, left to `deliver`
+    messages. The event's own are read and locked in one statement.
+
+    A delivery that cannot be composed for a reason other than its own (a ValueError: it
+    fails) is left to `deliver`, so that it does not stop the event from being recorded.
+    """
+    queued = select(Delivery).where(Delivery.event_id == event.id, Delivery.status == "queued").order_by(Delivery.id)
+    locked = session.scalars(queued.limit(limit).with_for_update()).all()
+    ids = [row.id for row in locked]
+    if len(locked) == limit:
+        ids += session.scalars(queued.with_only_columns(Delivery.id).offset(limit)).all()
+    ids += _woken_by(session, event)
+    taken, left = [], list(ids[limit:])
+    for delivery_id in ids[:limit]:
         try:
-            taken.append((delivery_id, _take(session, delivery_id)))
+            taken.append((delivery_id, _take(session, delivery_id, lock=delivery_id not in ids[:len(locked)])))
         except SQLAlchemyError:
             raise
         except Exception:
@@ -551,13 +567,16 @@ def _claim(db: Database, delivery_id: int) -> _Claim | Attempt:
         return _take(session, delivery_id)
 
 
-def _take(session: Session, delivery_id: int) -> _Claim | Attempt:
-    """`_claim`, in the caller's unit of work."""
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite (make run) has no row locks: a write first takes the database's lock, for
-        # the few milliseconds of this transaction.
-        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+def _take(session: Session, delivery_id: int, lock: bool = True) -> _Claim | Attempt:
+    """`_claim`, in the caller's unit of work; without `lock` for a row it has locked already."""
+    if not lock:
+        delivery = session.get(Delivery, delivery_id)
+    else:
+        if session.get_bind().dialect.name != "postgresql":
+            # SQLite (make run) has no row locks: a write first takes the database's lock, for
+            # the few milliseconds of this transaction.
+            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts))
+        delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
         return Attempt("missing")
     now = utcnow()

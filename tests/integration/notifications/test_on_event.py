@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 import services.notifications.actors as actors
 from services.notifications import deliveries
 from services.notifications.models import Delivery
+from tests.conftest import recorded_statements
 from tests.integration.notifications import envelopes
 
 
@@ -53,15 +54,17 @@ def counted_transactions(engine):
 
 
 def test_an_event_with_one_email_sends_it_with_one_message_and_two_transactions(db, inbox, broker):
-    with counted_transactions(db.engine) as transactions:
+    with counted_transactions(db.engine) as transactions, recorded_statements(db.engine) as statements:
         actors.on_event.fn(envelopes.password_reset(email="one@example.org"))
 
     [row] = _rows(db)
     assert (row.status, row.attempts) == ("sent", 1)
     assert [str(message["To"]) for message in inbox.messages] == ["Ana <one@example.org>"]
     assert _queued_messages(broker) == []  # no `deliver` message
-    # The event's unit of work (its key, its delivery, taking it), then the outcome's.
+    # The event's unit of work (its key, its delivery, reading and locking it, taking it), then
+    # the outcome's.
     assert len(transactions) == 2
+    assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "SELECT", "UPDATE", "UPDATE"]
 
 
 def test_deliveries_beyond_the_limit_are_deliver_messages(db, inbox, broker, monkeypatch):
@@ -103,9 +106,9 @@ def test_release_is_fenced_by_the_attempt_number(db, inbox):
     with db.unit_of_work() as session:
         session.get(Delivery, row.id).status = "queued"
     with db.unit_of_work() as session:
-        [(_, claim)], _ = deliveries.take(session, [row.id], 1)
+        claim = deliveries._take(session, row.id)
     with db.unit_of_work() as session:
-        [(_, newer)], _ = deliveries.take(session, [row.id], 1)  # none: it is being sent
+        newer = deliveries._take(session, row.id)  # none: it is being sent
     assert newer.status == "sending"
 
     deliveries.release(db, [claim])
