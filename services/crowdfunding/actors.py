@@ -39,10 +39,10 @@ from services.crowdfunding.payments import Payments
 from shared.accounts import projection
 from shared.core import events
 from shared.core.clock import utcnow
-from shared.core.consumer import NOT_RETRIED, Handlers, consume
+from shared.core.consumer import NOT_RETRIED, Handlers, consume, consume_batch
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
-from shared.core.outbox import consumer_actor_name
+from shared.core.outbox import batch_actor_name, consumer_actor_name
 from shared.core.pacing import Pace
 
 log = logging.getLogger("tremplin.crowdfunding.actors")
@@ -91,9 +91,20 @@ CHARGES_QUEUE = f"{SERVICE}-charges"
 def on_event(envelope: dict) -> None:
     consume(database(), HANDLERS, envelope)
     # Also after a repeated event: if sending failed the first time, the retry does it.
-    event = events.read_event(envelope)
+    _after(events.read_event(envelope), envelope.get("request_id"))
+
+
+@dramatiq.actor(actor_name=batch_actor_name(SERVICE), queue_name=SERVICE)
+def on_events(envelopes: list[dict]) -> None:
+    """Several events in one unit of work (shared.core.consumer.consume_batch)."""
+    request_ids = {envelope.get("id"): envelope.get("request_id") for envelope in envelopes}
+    for event in consume_batch(database(), HANDLERS, envelopes, on_event):
+        _after(event, request_ids.get(event.id))
+
+
+def _after(event: events.Event, request_id: str | None) -> None:
     if event.name == PLEDGE_CANCELLED:
-        forget_card.send(event.payload["pledge_id"], envelope.get("request_id"))
+        forget_card.send(event.payload["pledge_id"], request_id)
 
 
 @dramatiq.actor(actor_name=f"{SERVICE}.forget_card", queue_name=SERVICE)

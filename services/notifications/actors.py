@@ -24,10 +24,10 @@ import shared.core.broker  # noqa: F401  (the broker is built before any actor i
 from shared.core.broker import pool_size
 from services.notifications import deliveries
 from services.notifications.config import SERVICE, recovery, settings
-from shared.core.consumer import NOT_RETRIED, Handlers, consume
+from shared.core.consumer import NOT_RETRIED, Handlers, consume, consume_batch
 from shared.core.db import Database
 from shared.core.logs import configure_logging, request_id_context
-from shared.core.outbox import consumer_actor_name
+from shared.core.outbox import batch_actor_name, consumer_actor_name
 
 log = logging.getLogger("tremplin.notifications.actors")
 
@@ -57,30 +57,50 @@ INLINE_DELIVERIES = int(os.environ.get("DELIVERY_INLINE_PER_MESSAGE", 10))
 @dramatiq.actor(actor_name=consumer_actor_name(SERVICE), queue_name=SERVICE, throws=NOT_RETRIED,
                 time_limit=ON_EVENT_TIME_LIMIT_MS)
 def on_event(envelope: dict) -> None:
-    taken: list = []
-    others: list[int] = []
+    taken = _Taken()
+    consume(database(), HANDLERS, envelope, then=lambda session, event: taken.take(session, [event]))
+    taken.send({envelope.get("id"): envelope.get("request_id")})
 
-    def take(session, event) -> None:
-        # Read in the event's own unit of work, and also after a repeated event: if sending or
-        # enqueueing failed the first time, the retry does it.
-        taken[:], others[:] = deliveries.take(session, event, INLINE_DELIVERIES)
 
-    consume(database(), HANDLERS, envelope, then=take)
-    request_id = envelope.get("request_id")
-    untouched = 0  # taken[untouched:] have not been sent to the mail server
-    try:
-        for delivery_id in others:
-            deliver.send(delivery_id, request_id)
-        with request_id_context(request_id):
-            for delivery_id, claim in taken:
+@dramatiq.actor(actor_name=batch_actor_name(SERVICE), queue_name=SERVICE, time_limit=ON_EVENT_TIME_LIMIT_MS)
+def on_events(envelopes: list[dict]) -> None:
+    """Several events in one unit of work (shared.core.consumer.consume_batch), then their
+    deliveries, INLINE_DELIVERIES of them sent by this thread, as on_event does."""
+    taken = _Taken()
+    if consume_batch(database(), HANDLERS, envelopes, on_event, then=taken.take):
+        taken.send({envelope.get("id"): envelope.get("request_id") for envelope in envelopes})
+
+
+class _Taken:
+    """The deliveries an event message takes in its unit of work (deliveries.take), up to
+    INLINE_DELIVERIES, and those it leaves to `deliver` messages; sent after the commit."""
+
+    def __init__(self):
+        self.taken: list[tuple[int, str, object]] = []  # (delivery id, event id, claim or attempt)
+        self.others: list[tuple[int, str]] = []
+
+    def take(self, session, batch) -> None:
+        # In the events' own unit of work, and also after a repeated event: if sending or
+        # enqueueing failed the first time, the retry does it. Run again if the unit of work is.
+        self.taken, self.others = deliveries.take(session, batch, INLINE_DELIVERIES)
+
+    def send(self, request_ids: dict[str, str | None]) -> None:
+        untouched = 0  # self.taken[untouched:] have not been sent to the mail server
+        try:
+            for delivery_id, event_id in self.others:
+                deliver.send(delivery_id, request_ids.get(event_id))
+            for delivery_id, event_id, claim in self.taken:
                 untouched += 1
-                attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
+                request_id = request_ids.get(event_id)
+                with request_id_context(request_id):
+                    attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
                 _come_back(delivery_id, request_id, attempt)
-    except BaseException:
-        # Those not sent go back to the queue, for this message's retry. The one being sent, if
-        # any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
-        deliveries.release(database(), [claim for _, claim in taken[untouched:] if not isinstance(claim, deliveries.Attempt)])
-        raise
+        except BaseException:
+            # Those not sent go back to the queue, for this message's retry. The one being sent,
+            # if any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
+            deliveries.release(database(), [claim for _, _, claim in self.taken[untouched:]
+                                            if not isinstance(claim, deliveries.Attempt)])
+            raise
 
 
 @dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)

@@ -477,31 +477,35 @@ def attempt_delivery(db: Database, delivery_id: int) -> Attempt:
     return send_claimed(db, claim)
 
 
-def take(session: Session, event: Event, limit: int) -> tuple[list[tuple[int, _Claim | Attempt]], list[int]]:
-    """In the unit of work that recorded an event (`consume`'s `then`), after its handler or
-    after finding it applied already: the first `limit` of the deliveries it calls for
+def take(session: Session, batch: list[Event], limit: int) -> tuple[list[tuple[int, str, _Claim | Attempt]],
+                                                                      list[tuple[int, str]]]:
+    """In the unit of work that recorded some events (`consume`'s `then`), after their handlers
+    or after finding them applied already: the first `limit` of the deliveries they call for
     (`queued_in`) taken as `attempt_delivery` takes them, a transaction fewer each
-    (`send_claimed` sends them after the commit), and the ids of the others, left to `deliver`
-    messages. The event's own are read and locked in one statement.
+    (`send_claimed` sends them after the commit), and the others, left to `deliver` messages;
+    each with the id of its event. The events' own are read and locked in one statement.
 
     A delivery that cannot be composed for a reason other than its own (a ValueError: it
-    fails) is left to `deliver`, so that it does not stop the event from being recorded.
+    fails) is left to `deliver`, so that it does not stop the events from being recorded.
     """
-    queued = select(Delivery).where(Delivery.event_id == event.id, Delivery.status == "queued").order_by(Delivery.id)
-    locked = session.scalars(queued.limit(limit).with_for_update()).all()
-    ids = [row.id for row in locked]
+    own = (select(Delivery).where(Delivery.event_id.in_([event.id for event in batch]), Delivery.status == "queued")
+           .order_by(Delivery.id))
+    locked = session.scalars(own.limit(limit).with_for_update()).all()
+    found = [(row.id, row.event_id) for row in locked]
     if len(locked) == limit:
-        ids += session.scalars(queued.with_only_columns(Delivery.id).offset(limit)).all()
-    ids += _woken_by(session, event)
-    taken, left = [], list(ids[limit:])
-    for delivery_id in ids[:limit]:
+        found += [tuple(row) for row in session.execute(own.with_only_columns(Delivery.id, Delivery.event_id).offset(limit))]
+    for event in batch:
+        found += [(delivery_id, event.id) for delivery_id in _woken_by(session, event)]
+    locked_ids = {row.id for row in locked}
+    taken, left = [], list(found[limit:])
+    for delivery_id, event_id in found[:limit]:
         try:
-            taken.append((delivery_id, _take(session, delivery_id, lock=delivery_id not in ids[:len(locked)])))
+            taken.append((delivery_id, event_id, _take(session, delivery_id, lock=delivery_id not in locked_ids)))
         except SQLAlchemyError:
             raise
         except Exception:
             log.exception("delivery not taken with its event: left to a deliver message", extra={"delivery_id": delivery_id})
-            left.append(delivery_id)
+            left.append((delivery_id, event_id))
     return taken, left
 
 

@@ -2,13 +2,14 @@
 
 A use case calls `publish(session, producer, name, version, payload)` beside its own writes;
 the event row commits or rolls back with them. A relay process then moves unsent rows to
-dramatiq on Redis, one message per consuming service, and marks them sent. If Redis is down
+dramatiq on Redis, each consuming service's events several to a message, and marks them sent. If Redis is down
 the rows stay unsent and the relay tries again with backoff; a row sent twice (a crash between
 sending and marking) is harmless because consumers are idempotent.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime
 
@@ -77,15 +78,41 @@ def consumer_actor_name(service: str) -> str:
     return f"{service}.on_event"
 
 
+def batch_actor_name(service: str) -> str:
+    """The actor given several events at once (shared.core.consumer.consume_batch)."""
+    return f"{service}.on_events"
+
+
+# At most this many events in one message to a service: enough to share a transaction and a
+# queue message, few enough that a backlog is spread over the worker's threads.
+EVENTS_PER_MESSAGE = int(os.environ.get("RELAY_EVENTS_PER_MESSAGE", 20))
+
+
+def event_messages(service: str, envelopes: list[dict], per_message: int = EVENTS_PER_MESSAGE) -> list[dramatiq.Message]:
+    """The messages that carry `envelopes` to a service: one event alone on `on_event`, several
+    together on `on_events`, at most `per_message` a message."""
+    messages = []
+    for start in range(0, len(envelopes), per_message):
+        chunk = envelopes[start:start + per_message]
+        if len(chunk) == 1:
+            actor_name, args = consumer_actor_name(service), (chunk[0],)
+        else:
+            actor_name, args = batch_actor_name(service), (chunk,)
+        messages.append(dramatiq.Message(queue_name=service, actor_name=actor_name, args=args, kwargs={}, options={}))
+    return messages
+
+
 # What a Redis outage looks like from the relay.
 BROKER_DOWN = (redis.exceptions.RedisError, dramatiq.errors.BrokerConnectionError, OSError)
 
 
 class Relay:
-    def __init__(self, db: Database, broker: dramatiq.Broker, batch_size: int = 100):
+    def __init__(self, db: Database, broker: dramatiq.Broker, batch_size: int = 100,
+                 events_per_message: int = EVENTS_PER_MESSAGE):
         self.db = db
         self.broker = broker
         self.batch_size = batch_size
+        self.events_per_message = events_per_message
 
     def relay_batch(self) -> int:
         """Send one batch of unsent events; returns how many were sent.
@@ -104,17 +131,14 @@ class Relay:
                 # Several relays may run: each takes rows the others have not locked.
                 .with_for_update(skip_locked=True)
             ).all()
-            messages = [
-                dramatiq.Message(
-                    queue_name=service,
-                    actor_name=consumer_actor_name(service),
-                    args=(row.envelope(),),
-                    kwargs={},
-                    options={},
-                )
-                for row in rows
-                for service in events.lookup(row.name, row.version).consumers
-            ]
+            # Each consuming service's events of the batch, in order, several to a message.
+            by_service: dict[str, list[dict]] = {}
+            for row in rows:
+                envelope = row.envelope()
+                for service in events.lookup(row.name, row.version).consumers:
+                    by_service.setdefault(service, []).append(envelope)
+            messages = [message for service, envelopes in by_service.items()
+                        for message in event_messages(service, envelopes, self.events_per_message)]
             for row in rows:
                 row.attempts += 1
             try:

@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 import services.grants.actors as grants_actors
+import services.notifications.actors as notifications_actors
 from services.notifications.deliveries import HANDLERS
 from services.notifications.models import Delivery
 from shared.core import events
-from shared.core.consumer import ProcessedEvent, UnhandledEvent, consume
+from shared.core.consumer import ProcessedEvent, UnhandledEvent, consume, consume_batch
 from tests.conftest import wait_until
+from tests.integration.notifications.test_on_event import counted_transactions
 
 
 def _envelope(**payload_changes):
@@ -174,3 +176,88 @@ def test_what_follows_the_handler_is_in_its_unit_of_work_and_after_a_repeat_too(
     # The handler's delivery is seen before the commit, and again when the event comes back.
     assert seen == [["account_confirmation"], ["account_confirmation"]]
     assert _count(db, Delivery) == 1
+
+
+# --- Several events to a message (the relay's batches: consume_batch) ----------------------------
+
+
+def _queued(broker, queue):
+    return [json.loads(raw) for raw in broker.client.hvals(f"{broker.namespace}:{queue}.msgs")]
+
+
+def test_a_batch_is_applied_in_one_unit_of_work_each_event_once(notifications_app, broker):
+    db = notifications_app.extensions["db"]
+    batch = [_envelope(account_id=number, email=f"b{number}@example.org") for number in range(5)]
+    single = notifications_actors.on_event
+    seen = []
+
+    with counted_transactions(db.engine) as transactions:
+        consumed = consume_batch(db, HANDLERS, batch + [batch[0]], single,
+                                 then=lambda _session, events_: seen.append([event.id for event in events_]))
+
+    assert [event.id for event in consumed] == [envelope["id"] for envelope in batch]
+    assert len(transactions) == 1 and seen == [[envelope["id"] for envelope in batch]]
+    assert _count(db, ProcessedEvent) == 5 and _count(db, Delivery) == 5
+    # The batch again (a redelivery), and two of its events alone: no second effect.
+    assert len(consume_batch(db, HANDLERS, batch, single)) == 5
+    assert consume(db, HANDLERS, batch[1]) is False
+    assert _count(db, ProcessedEvent) == 5 and _count(db, Delivery) == 5
+    assert _queued(broker, "notifications") == []
+
+
+def test_an_event_of_a_batch_that_breaks_its_contract_goes_alone_and_the_others_are_applied(notifications_app, broker):
+    db = notifications_app.extensions["db"]
+    good = [_envelope(account_id=number, email=f"g{number}@example.org") for number in range(3)]
+    bad = _envelope(email="not an email")
+    unhandled = {**_envelope(), "name": "account.password_reset_requested",
+                 "payload": {**_envelope()["payload"], "reset_url": "http://127.0.0.1:8001/r"}}
+
+    consumed = consume_batch(db, {("account.registered", 1): HANDLERS[("account.registered", 1)]},
+                             [good[0], bad, good[1], unhandled, good[2]], notifications_actors.on_event)
+
+    assert [event.id for event in consumed] == [envelope["id"] for envelope in good]
+    assert _count(db, ProcessedEvent) == 3 and _count(db, Delivery) == 3
+    # Each on its own on_event message, where it fails alone (refused, or dead-lettered) as before.
+    alone = _queued(broker, "notifications")
+    assert sorted((message["actor_name"], message["args"][0]["id"]) for message in alone) == sorted(
+        [("notifications.on_event", bad["id"]), ("notifications.on_event", unhandled["id"])])
+
+
+def test_a_batch_whose_unit_of_work_fails_sends_each_event_alone_and_the_bad_one_fails_alone(
+        notifications_app, broker, notifications_worker):
+    db = notifications_app.extensions["db"]
+    batch = [_envelope(account_id=number, email=f"h{number}@example.org") for number in range(4)]
+    poisoned = batch[2]["id"]
+    original = HANDLERS[("account.registered", 1)]
+
+    def fails_on_one(session, event):
+        if event.id == poisoned:
+            raise RuntimeError("a handler's bug, on one event")
+        original(session, event)
+
+    handlers = {**HANDLERS, ("account.registered", 1): fails_on_one}
+    assert consume_batch(db, handlers, batch, notifications_actors.on_event) == []
+    assert _count(db, ProcessedEvent) == 0  # nothing of the batch is kept
+
+    # The worker (the real handlers) applies each alone; here the "bad" one is fine, so all are applied.
+    wait_until(lambda: _count(db, ProcessedEvent) == 4, message="the four events, each alone")
+    assert _count(db, Delivery) == 4
+
+
+def test_a_worker_applies_a_relayed_batch_once(grants_app, notifications_app, broker, notifications_worker):
+    from shared.core.outbox import Relay, publish
+
+    grants = grants_app.extensions["db"]
+    with grants.unit_of_work() as session:
+        for number in range(7):
+            publish(session, "grants", "account.registered", 1, {
+                **_envelope()["payload"], "account_id": number, "email": f"r{number}@example.org"})
+    relay = Relay(grants, broker, events_per_message=3)
+    broker.declare_queue("notifications")
+    broker.client.delete(f"{broker.namespace}:notifications.msgs")  # nothing but what the relay sends
+
+    assert relay.relay_batch() == 7
+
+    db = notifications_app.extensions["db"]
+    wait_until(lambda: _count(db, ProcessedEvent) == 7, message="the seven events")
+    assert _count(db, Delivery) == 7

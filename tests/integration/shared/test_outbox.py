@@ -1,4 +1,5 @@
 """The outbox: events commit with the use case; the relay sends them, or keeps them when Redis is down."""
+import json
 import threading
 
 import pytest
@@ -139,3 +140,20 @@ def test_a_batch_goes_to_redis_in_one_pipeline_and_a_worker_applies_each_event_o
     wait_until(lambda: processed() == sorted(ids), message="the five events applied")
     with db.unit_of_work() as session:
         assert pending_count(session) == 0
+
+
+def test_relay_sends_a_services_events_several_to_a_message_one_alone_on_its_own(grants_app, broker):
+    db = grants_app.extensions["db"]
+    with db.unit_of_work() as session:
+        ids = [publish(session, "grants", "account.registered", 1, {**PAYLOAD, "account_id": number})
+               for number in range(5)]
+    broker.declare_queue("notifications")
+
+    assert Relay(db, broker, events_per_message=2).relay_batch() == 5
+
+    queued = [json.loads(raw) for raw in broker.client.hvals(f"{broker.namespace}:notifications.msgs")]
+    carried = sorted((message["actor_name"], tuple(envelope["id"] for envelope in message["args"][0])
+                      if message["actor_name"].endswith("on_events") else (message["args"][0]["id"],))
+                     for message in queued)
+    assert carried == sorted([("notifications.on_events", tuple(ids[0:2])), ("notifications.on_events", tuple(ids[2:4])),
+                              ("notifications.on_event", (ids[4],))])
