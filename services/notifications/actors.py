@@ -4,7 +4,8 @@
 in the same unit of work, takes the first INLINE_DELIVERIES of them (deliveries.take), which its
 thread then sends itself after the commit: the common event, one email, costs one queue message
 and two transactions instead of two and three. It asks `deliver` to send any others, so that the
-worker's threads share a long list. `deliver` sends a delivery when it is due; when it is not yet
+worker's threads share a long list. `on_events` does the same for several events the relay sent
+together, in one unit of work (shared.core.consumer.consume_batch). `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
 delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays.
 
