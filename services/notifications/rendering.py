@@ -301,18 +301,10 @@ def render(
     )
 
 
-def render_email(
-    kind: str,
-    language: str,
-    context: dict,
-    *,
-    sender: str,
-    recipient: str,
-    recipient_name: str,
-    unsubscribe_url: str | None,
-) -> EmailMessage:
-    return render(kind, language, context, sender=sender, recipient=recipient, recipient_name=recipient_name,
-                  unsubscribe_url=unsubscribe_url).message()
+def render_email(kind: str, language: str, context: dict, **addressing) -> EmailMessage:
+    """`render`'s email as an EmailMessage; the same keyword arguments (sender, recipient,
+    recipient_name, unsubscribe_url)."""
+    return render(kind, language, context, **addressing).message()
 
 
 def _address(role: str, name: str, address: str) -> Address:
