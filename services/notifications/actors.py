@@ -86,12 +86,12 @@ class _Taken:
         self.taken, self.others = deliveries.take(session, batch, INLINE_DELIVERIES)
 
     def send(self, request_ids: dict[str, str | None]) -> None:
-        untouched = 0  # self.taken[untouched:] have not been sent to the mail server
+        started = 0  # self.taken[started:] have not been handed to the mail server
         try:
             for delivery_id, event_id in self.others:
                 deliver.send(delivery_id, request_ids.get(event_id))
             for delivery_id, event_id, claim in self.taken:
-                untouched += 1
+                started += 1
                 request_id = request_ids.get(event_id)
                 with request_id_context(request_id):
                     attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
@@ -99,7 +99,7 @@ class _Taken:
         except BaseException:
             # Those not sent go back to the queue, for this message's retry. The one being sent,
             # if any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
-            deliveries.release(database(), [claim for _, _, claim in self.taken[untouched:]
+            deliveries.release(database(), [claim for _, _, claim in self.taken[started:]
                                             if not isinstance(claim, deliveries.Attempt)])
             raise
 

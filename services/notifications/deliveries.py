@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from babel.numbers import format_percent
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -542,8 +542,6 @@ def send_claimed(db: Database, claim: _Claim) -> Attempt:
         return Attempt("queued", retry_in=delay)
 
 
-
-
 def release(db: Database, claims: list[_Claim]) -> None:
     """Put back in the queue deliveries taken and not sent (the worker's message failed before
     it got to them), as they were, for the next `deliver` or the event's retry to take. Fenced by
@@ -553,13 +551,12 @@ def release(db: Database, claims: list[_Claim]) -> None:
         return
     try:
         with db.unit_of_work() as session:
-            for claim in claims:
-                session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
-                           Delivery.attempts == claim.attempts)
-                    .values(status="queued", lease_until=None, attempts=claim.attempts - 1)
-                )
+            session.execute(
+                update(Delivery)
+                .where(tuple_(Delivery.id, Delivery.attempts).in_([(claim.delivery_id, claim.attempts) for claim in claims]),
+                       Delivery.status == "sending")
+                .values(status="queued", lease_until=None, attempts=Delivery.attempts - 1)
+            )
     except Exception:
         log.exception("deliveries taken could not be put back: their lease will run out",
                       extra={"delivery_ids": [claim.delivery_id for claim in claims]})
