@@ -20,9 +20,14 @@ def _sign_up(client, start, count):
         assert response.status_code == 202
 
 
+SIGNED_UP = [f"u{n}@example.org" for n in range(10)]
+
+
 def _delivered(app):
+    """The deliveries of this test's sign-ups (a worker of an earlier test of the same pytest
+    process, still finishing, may write one of its own after the tables were emptied)."""
     with app.extensions["db"].unit_of_work() as session:
-        return session.scalars(select(Delivery.recipient_email)).all()
+        return session.scalars(select(Delivery.recipient_email).where(Delivery.recipient_email.in_(SIGNED_UP))).all()
 
 
 def _outbox(app):
@@ -63,5 +68,5 @@ def test_events_written_during_a_redis_outage_arrive_once(tmp_path, accounts_app
         server.stop()
 
     delivered = _delivered(notifications_app)
-    assert sorted(delivered) == sorted(f"u{n}@example.org" for n in range(10))
+    assert sorted(delivered) == sorted(SIGNED_UP)
     assert len(set(delivered)) == 10  # once each
