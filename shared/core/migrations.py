@@ -7,18 +7,26 @@ processes starting together migrate once.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command, context
-from alembic.config import Config
 from sqlalchemy import text
 
 from shared.core import consumer, outbox  # noqa: F401  (their tables are on CoreBase)
 from shared.core.db import CoreBase, make_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported by the functions that use it, not here: every web process imports this
+# module (for its `migrate` command), and alembic with mako and pygments weighs about 11 MB in
+# each of them, which only the migration command needs.
+
 _LOCK_ID = 724_001  # any constant: serialises concurrent `upgrade` calls on one database
 
 
-def alembic_config(migrations_dir: Path, url: str) -> Config:
+def alembic_config(migrations_dir: Path, url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -26,6 +34,8 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 
 
 def upgrade(migrations_dir: Path, url: str) -> None:
+    from alembic import command
+
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
@@ -40,6 +50,8 @@ def upgrade(migrations_dir: Path, url: str) -> None:
 
 def run_env(service_metadata) -> None:
     """Body of each service's migrations/env.py."""
+    from alembic import context
+
     target = [CoreBase.metadata, service_metadata]
     config = context.config
     connection = config.attributes.get("connection")
@@ -53,6 +65,8 @@ def run_env(service_metadata) -> None:
 
 
 def _run(connection, target) -> None:
+    from alembic import context
+
     context.configure(
         connection=connection,
         target_metadata=target,

@@ -98,3 +98,24 @@ def test_no_import_circles():
         if module not in state:
             visit(module)
     assert circles == []
+
+
+def test_a_web_process_does_not_load_what_only_commands_need():
+    """Each service's app, created as gunicorn's worker creates it, in a process of its own:
+    alembic (with mako and pygments, about 11 MB) is for the `migrate` command, numpy and scipy
+    for the survival estimate's child process (issue 15's memory bound)."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, json, sys\n"
+        "for service in ('grants', 'crowdfunding', 'notifications', 'accounts'):\n"
+        "    importlib.import_module(f'services.{service}.app').create_app({'TESTING': True})\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    loaded = set(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert "flask" in loaded and "sqlalchemy" in loaded  # the apps were made
+    assert loaded & {"alembic", "mako", "pygments", "numpy", "scipy"} == set()
