@@ -49,6 +49,37 @@ def test_the_producer_names_the_version_it_writes(grants_app, monkeypatch):
         assert [(row.version, row.payload.get("referrer")) for row in rows] == [(1, None), (2, "newsletter")]
 
 
+def test_a_row_reads_back_the_same_from_postgresql_and_from_sqlite(grants_app, tmp_path):
+    """PostgreSQL's rows are written by the statement compiled once and sent to psycopg as it is,
+    SQLite's (make run) by the Core statement: both read back as the event that was published."""
+    from services.grants.config import MIGRATIONS_DIR
+    from shared.core.db import Database
+    from shared.core.logs import request_id_context
+    from shared.core.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'grants.db'}"
+    upgrade(MIGRATIONS_DIR, url)
+    sqlite = Database(url)
+    payload = {**PAYLOAD, "name": "Zoé « Ça » 名", "roles": ["applicant", "juror"], "confirm_url": "https://x.test/c?a=1&b=2"}
+    read = {}
+    try:
+        for database in (grants_app.extensions["db"], sqlite):
+            before = events.utcnow()
+            with request_id_context("req-1"), database.unit_of_work() as session:
+                event_id = publish(session, "grants", "account.registered", 1, payload)
+            with database.unit_of_work() as session:
+                row = session.scalars(select(OutboxMessage)).one()
+            assert row.event_id == event_id
+            assert before <= row.occurred_at <= events.utcnow() and row.occurred_at.utcoffset().total_seconds() == 0
+            read[database.engine.dialect.name] = {
+                **row.envelope(), "id": None, "occurred_at": None, "sent_at": row.sent_at, "attempts": row.attempts}
+    finally:
+        sqlite.dispose()
+    assert read["postgresql"] == read["sqlite"] == {
+        "id": None, "name": "account.registered", "version": 1, "producer": "grants", "occurred_at": None,
+        "request_id": "req-1", "payload": payload, "sent_at": None, "attempts": 0}
+
+
 def test_event_rolls_back_with_the_use_case(grants_app):
     db = grants_app.extensions["db"]
     with pytest.raises(RuntimeError):
