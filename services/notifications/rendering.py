@@ -7,6 +7,7 @@ so that translators find everything a message says in one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 import secrets
@@ -287,10 +288,9 @@ def render(
     except jinja2.UndefinedError as error:
         raise ValueError(f"email kind {kind!r} could not be rendered: {error.message}") from error
 
-    sender_name, sender_address = parseaddr(sender)
     return RenderedEmail(
         subject=subject,
-        sender=_address("sender", sender_name or PLATFORM_NAME, sender_address),
+        sender=_sender(sender),
         recipient=_address("recipient", recipient_name, recipient),
         language=language,
         text=text.rstrip() + "\n",
@@ -305,6 +305,13 @@ def render_email(kind: str, language: str, context: dict, **addressing) -> Email
     """`render`'s email as an EmailMessage; the same keyword arguments (sender, recipient,
     recipient_name, unsubscribe_url)."""
     return render(kind, language, context, **addressing).message()
+
+
+@functools.lru_cache(maxsize=16)
+def _sender(sender: str) -> Address:
+    """The sender's address, read once (it is the same on every message: MAIL_FROM)."""
+    sender_name, sender_address = parseaddr(sender)
+    return _address("sender", sender_name or PLATFORM_NAME, sender_address)
 
 
 def _address(role: str, name: str, address: str) -> Address:

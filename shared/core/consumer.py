@@ -23,6 +23,7 @@ message, where it fails, is retried or is dead-lettered alone, as it would have 
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -170,12 +171,17 @@ def _record(session: Session, event: events.Event) -> bool:
     back), so the two meet on the primary key and the handler runs once.
     """
     row = {"event_id": event.id, "name": event.name, "processed_at": events.utcnow()}
-    statement = (
-        _INSERT_UNLESS_PRESENT[session.get_bind().dialect.name](ProcessedEvent).values(**row)
+    return session.execute(_recording(session.get_bind().dialect.name), row).scalar() is not None
+
+
+@functools.cache
+def _recording(dialect: str):
+    """`_record`'s statement on a database, built once, its values bound at each call."""
+    return (
+        _INSERT_UNLESS_PRESENT[dialect](ProcessedEvent.__table__)
         .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
         .returning(ProcessedEvent.event_id)
     )
-    return session.execute(statement).scalar() is not None
 
 
 # The two databases we run on (PostgreSQL, and SQLite under `make run`).
