@@ -7,7 +7,13 @@ Each message goes the whole way: an `account.password_reset_requested` event on 
 its own process as under `make run`, which writes it to disk. Creates its own PostgreSQL database (dropped at the end), a private Redis
 namespace and a temporary mail directory.
 
-    .venv/bin/python bench/notifications_delivery.py [--events 1000] [--threads 8]
+With `--fan-out N`, the events are instead `campaign.news_posted`, each to N backers (half in
+French, half in English): the path of a campaign's news, where an event's first
+DELIVERY_INLINE_PER_MESSAGE emails are sent by its own message and the others by `deliver`
+messages, and the words are rendered once per language (services/notifications/rendering.py).
+A plain smtplib loop over one open connection to the same server is the reference, run first.
+
+    .venv/bin/python bench/notifications_delivery.py [--events 1000] [--threads 8] [--fan-out 0]
 """
 from __future__ import annotations
 
@@ -38,10 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--fan-out", type=int, default=0, help="backers per campaign.news_posted event (0: one email per event)")
     arguments = parser.parse_args()
 
     with scratch_databases("notifications"), tempfile.TemporaryDirectory() as mail:
-        run(arguments.events, arguments.threads, Path(mail))
+        run(arguments.events, arguments.threads, Path(mail), arguments.fan_out)
 
 
 def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
@@ -60,7 +67,22 @@ def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
     raise RuntimeError("devsmtp did not start")
 
 
-def run(count: int, threads: int, mail: Path) -> None:
+def smtp_loop(count: int) -> float:
+    """The reference: the same number of messages by a plain smtplib loop over one connection."""
+    import smtplib
+    from email.message import EmailMessage
+
+    started = time.perf_counter()
+    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as connection:
+        for number in range(count):
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "tremplin@example.org", f"r{number}@example.org", "Test"
+            message.set_content("Bonjour,\n\nUn message de référence.\n")
+            connection.send_message(message)
+    return count / (time.perf_counter() - started)
+
+
+def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
     port = free_port()
     os.environ["SMTP_HOST"], os.environ["SMTP_PORT"] = "127.0.0.1", str(port)
     server = start_devsmtp(port, mail)
@@ -69,7 +91,25 @@ def run(count: int, threads: int, mail: Path) -> None:
     import services.notifications.actors as actors
     from services.notifications.models import Delivery
 
-    for number in range(count):
+    count = events * fan_out if fan_out else events
+    reference = smtp_loop(count)
+    for path in mail.glob("*.eml"):
+        path.unlink()
+    for number in range(events):
+        if fan_out:
+            actors.on_event.send({
+                "id": new_event_id(), "name": "campaign.news_posted", "version": 1,
+                "producer": "crowdfunding", "occurred_at": utcnow().isoformat(), "request_id": None,
+                "payload": {
+                    "news_id": number, "campaign_id": number, "campaign_title": f"Un disque n°{number}",
+                    "campaign_title_en": f"A record no. {number}", "campaign_url": f"http://127.0.0.1:8002/campaigns/{number}",
+                    "text": "Le mixage est fini : merci à toutes et à tous !\nLes disques partent la semaine prochaine.",
+                    "posted_at": utcnow().isoformat(),
+                    "recipients": [{"email": f"b{number}.{backer}@example.org", "name": f"B{backer}",
+                                    "language": "fr" if backer % 2 else "en"} for backer in range(fan_out)],
+                },
+            })
+            continue
         actors.on_event.send({
             "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
             "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
@@ -99,9 +139,12 @@ def run(count: int, threads: int, mail: Path) -> None:
         server.wait(timeout=10)
 
     stored = len(list(mail.glob("*.eml")))
-    print(f"events: {count} (PostgreSQL, Redis at {os.environ['REDIS_URL']}, devsmtp on 127.0.0.1:{port})")
+    shape = f"{events} campaign news to {fan_out} backers each" if fan_out else f"{events} events, an email each"
+    print(f"{shape} (PostgreSQL, Redis at {os.environ['REDIS_URL']}, devsmtp on 127.0.0.1:{port})")
     print(f"emails sent: {sent}, failed: {failed}, stored by devsmtp: {stored}")
-    print(f"event -> delivery row -> rendered email -> SMTP, {threads} worker threads: {sent / elapsed:8.0f} messages/s")
+    print(f"reference: a plain smtplib loop over one connection:        {reference:8.0f} messages/s")
+    print(f"event -> delivery rows -> rendered emails -> SMTP, {threads} worker threads: {sent / elapsed:8.0f} messages/s"
+          f"  ({sent / elapsed / reference:.1%} of the reference)")
 
 
 if __name__ == "__main__":

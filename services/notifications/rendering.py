@@ -8,6 +8,7 @@ so that translators find everything a message says in one place.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 import secrets
@@ -19,6 +20,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 PLATFORM_NAME = "Tremplin"
 LANGUAGES = ("fr", "en")
@@ -271,6 +273,23 @@ def render(
         raise ValueError(f"email kind {kind!r} is not transactional and needs an unsubscribe_url")
 
     language = message_language(language)
+    subject, text, html = _words(kind, language, context, recipient_name, unsubscribe_url)
+    return RenderedEmail(
+        subject=subject,
+        sender=_sender(sender),
+        recipient=_address("recipient", recipient_name, recipient),
+        language=language,
+        text=text.rstrip() + "\n",
+        html=html,
+        unsubscribe_url=unsubscribe_url,
+        message_id=make_msgid(domain="tremplin.local"),
+        date=format_datetime(datetime.now(timezone.utc)),
+    )
+
+
+def _rendered(kind: str, language: str, context: dict, recipient_name: str,
+              unsubscribe_url: str | None) -> tuple[str, str, str]:
+    """The templates of a kind in a language rendered: the subject, the text, the HTML."""
     values = {
         **context,
         "platform_name": PLATFORM_NAME,
@@ -287,18 +306,49 @@ def render(
         html = _templates.get_template(f"{language}/{kind}.html").render(values, subject=subject)
     except jinja2.UndefinedError as error:
         raise ValueError(f"email kind {kind!r} could not be rendered: {error.message}") from error
+    return subject, text, html
 
-    return RenderedEmail(
-        subject=subject,
-        sender=_sender(sender),
-        recipient=_address("recipient", recipient_name, recipient),
-        language=language,
-        text=text.rstrip() + "\n",
-        html=html,
-        unsubscribe_url=unsubscribe_url,
-        message_id=make_msgid(domain="tremplin.local"),
-        date=format_datetime(datetime.now(timezone.utc)),
-    )
+
+# Rendered once per kind, language and context, for every recipient of it (the backers of a
+# campaign's news, say): the words with a stand-in for what is each recipient's own, their name
+# and their unsubscribe link, put in afterwards, escaped in HTML as the template would have.
+_NAME = "\x00recipient_name\x00"
+_UNSUBSCRIBE = "\x00unsubscribe_url\x00"
+_MARK = "\x00"
+
+
+def _words(kind: str, language: str, context: dict, recipient_name: str,
+           unsubscribe_url: str | None) -> tuple[str, str, str]:
+    """`_rendered`'s subject, text and HTML, from the words rendered once for the context when
+    it can be (see `_shared_words`), else rendered for this recipient alone."""
+    try:
+        key = json.dumps(context, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        key = None  # a value JSON cannot hold: rendered for this recipient alone
+    shared = None
+    if key is not None and _MARK not in (recipient_name or "") + (unsubscribe_url or ""):
+        shared = _shared_words(kind, language, bool(recipient_name), bool(unsubscribe_url), key)
+    if shared is None:
+        return _rendered(kind, language, context, recipient_name, unsubscribe_url)
+    subject, text, html = shared
+    own = ((_NAME, recipient_name or ""), (_UNSUBSCRIBE, unsubscribe_url or ""))
+    for stand_in, value in own:
+        text = text.replace(stand_in, value)
+        html = html.replace(stand_in, str(markupsafe.escape(value)))
+    return subject, text, html
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_words(kind: str, language: str, named: bool, unsubscribable: bool,
+                  context_json: str) -> tuple[str, str, str] | None:
+    """The words of a kind, language and context (in JSON, the cache's key) with stand-ins for
+    the recipient's name and unsubscribe link; None when they cannot be shared: a stand-in in
+    the subject (which is folded) or changed by a template's filter, or a NUL in the words."""
+    subject, text, html = _rendered(kind, language, json.loads(context_json),
+                                    _NAME if named else "", _UNSUBSCRIBE if unsubscribable else None)
+    if _MARK in subject or any(_MARK in part.replace(_NAME, "").replace(_UNSUBSCRIBE, "") for part in (text, html)):
+        return None
+    return subject, text, html
 
 
 def render_email(kind: str, language: str, context: dict, **addressing) -> EmailMessage:

@@ -438,3 +438,56 @@ def test_every_recipient_name_reads_the_same_in_the_bytes_sent(name):
     assert sent["To"].addresses == email_.message()["To"].addresses
     assert sent["To"].addresses[0].display_name == name
     assert max(len(line) for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n")) <= 78
+
+
+# --- The words rendered once per kind, language and context (issue 15) -----------------------
+# Each recipient's name and unsubscribe link are put into words rendered once for everyone of a
+# context: what every recipient reads is what rendering the templates for them alone gives.
+
+NAMES = ["", "Ana", "Zoé <b>&amp; \"Cie\"</b> l'Été", "  Deux   espaces  "]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_the_words_shared_by_recipients_read_as_the_templates_rendered_for_each(kind, language):
+    from services.notifications import rendering
+
+    links = [None] if KINDS[kind].transactional else [UNSUBSCRIBE_URL, "https://tremplin.local/u/a?x=1&y=<2>"]
+    for name in NAMES:
+        for link in links:
+            email_ = rendered(kind, language, recipient_name=name, unsubscribe_url=link)
+            subject, text, html = rendering._rendered(kind, language, CONTEXTS[kind], name, link)
+            assert (email_.subject, email_.text, email_.html) == (subject, text.rstrip() + "\n", html)
+
+
+def test_a_campaigns_news_is_rendered_once_per_language_for_all_its_backers():
+    from services.notifications import rendering
+
+    context = {"campaign_title": "Un disque", "news_text": "Le mixage est fini.", "campaign_url": "https://t.local/c/1"}
+    before = rendering._shared_words.cache_info()
+    backers = [("Ana", "fr"), ("Bob", "en"), ("Chloé", "fr"), ("Dan", "en"), ("", "fr")]
+    emails = [render_parts("campaign_news", language, context, sender=SENDER, recipient=f"b{number}@example.org",
+                           recipient_name=name, unsubscribe_url=f"https://t.local/unsubscribe/{number}")
+              for number, (name, language) in enumerate(backers)]
+    after = rendering._shared_words.cache_info()
+    # Three renderings: French with a name, English with a name, French without one.
+    assert (after.misses - before.misses, after.hits - before.hits) == (3, 2)
+    for number, ((name, language), email_) in enumerate(zip(backers, emails)):
+        assert email_.language == language
+        assert f"https://t.local/unsubscribe/{number}" in email_.text
+        assert f'href="https://t.local/unsubscribe/{number}"' in email_.html
+        assert (f" {name}," if name else ("Bonjour," if language == "fr" else "Hello,")) in email_.text
+    assert emails[0].subject == emails[2].subject != emails[1].subject
+
+
+def test_a_context_json_cannot_hold_is_rendered_for_its_recipient_alone():
+    from decimal import Decimal
+
+    from services.notifications import rendering
+
+    context = {**CONTEXTS["campaign_news"], "news_text": Decimal("12.50")}
+    before = rendering._shared_words.cache_info()
+    email_ = render_parts("campaign_news", "fr", context, sender=SENDER, recipient="ana@example.org",
+                          recipient_name="Ana", unsubscribe_url=UNSUBSCRIBE_URL)
+    assert rendering._shared_words.cache_info() == before
+    assert "12.50" in email_.text and UNSUBSCRIBE_URL in email_.text
