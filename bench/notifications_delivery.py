@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratch import free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import free_port, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 use_scratch_databases("notifications")
 os.environ["LOG_JSON"] = "1"
@@ -65,21 +65,6 @@ def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
             time.sleep(0.05)
     server.kill()
     raise RuntimeError("devsmtp did not start")
-
-
-def smtp_loop(count: int) -> float:
-    """The reference: the same number of messages by a plain smtplib loop over one connection."""
-    import smtplib
-    from email.message import EmailMessage
-
-    started = time.perf_counter()
-    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as connection:
-        for number in range(count):
-            message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = "tremplin@example.org", f"r{number}@example.org", "Test"
-            message.set_content("Bonjour,\n\nUn message de référence.\n")
-            connection.send_message(message)
-    return count / (time.perf_counter() - started)
 
 
 def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:

@@ -41,7 +41,6 @@ import io
 import json
 import os
 import re
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -49,11 +48,10 @@ import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
 
-from scratch import ADMIN, RUN, free_port, scratch_databases, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import ADMIN, RUN, free_port, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 use_scratch_databases(*SERVICES)
@@ -650,18 +648,6 @@ def outbox_rows(count: int) -> tuple[float, float]:
     end_to_end = time.perf_counter() - started
     notifications.dispose()
     return count / written, count / end_to_end
-
-
-def smtp_loop(count: int) -> float:
-    """The same kind of message, sent by a plain smtplib loop over one open connection."""
-    started = time.perf_counter()
-    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as connection:
-        for number in range(count):
-            message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = "tremplin@example.org", f"r{number}@example.org", "Test"
-            message.set_content("Bonjour,\n\nUn message de référence.\n")
-            connection.send_message(message)
-    return count / (time.perf_counter() - started)
 
 
 def email_pipeline(count: int) -> float:

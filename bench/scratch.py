@@ -25,6 +25,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def smtp_loop(count: int) -> float:
+    """The emails' reference: as many messages of one kind, sent by a plain smtplib loop over one
+    open connection to the server at SMTP_HOST:SMTP_PORT; messages a second."""
+    import smtplib
+    import time
+    from email.message import EmailMessage
+
+    started = time.perf_counter()
+    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as connection:
+        for number in range(count):
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "tremplin@example.org", f"r{number}@example.org", "Test"
+            message.set_content("Bonjour,\n\nUn message de référence.\n")
+            connection.send_message(message)
+    return count / (time.perf_counter() - started)
+
+
 def database_name(service: str) -> str:
     return f"tremplin_bench_{service}_{RUN}"
 
