@@ -128,8 +128,12 @@ def list_calls(session: Session, status: str | None = None) -> list[Call]:
 def open_calls(session: Session, now: datetime) -> list[Call]:
     """Calls that are open and not yet past their closing time, soonest deadline first
     (including those opened by the fund manager whose opening time is still ahead)."""
-    query = select(Call).where(Call.status == "open").order_by(Call.closes_at, Call.id)
-    return [call for call in session.scalars(query) if now < call.closes_at]
+    return [call for call in session.scalars(_OPEN_CALLS) if now < call.closes_at]
+
+
+# Built once: building the statement and its cache key on every public read cost more than the
+# query (issue 15).
+_OPEN_CALLS = select(Call).where(Call.status == "open").order_by(Call.closes_at, Call.id)
 
 
 # --- Writing calls ---------------------------------------------------------------------------
