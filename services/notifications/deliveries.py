@@ -36,7 +36,6 @@ from shared.core.db import Database
 from shared.accounts import projection
 from shared.core.events import Event
 from shared.core.logs import current_request_id
-from shared.core.money import format_money
 from shared.core.outbox import publish
 from shared.core.refusal import Refusal
 

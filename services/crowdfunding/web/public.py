@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request, send_file, url_for
 
 from services.crowdfunding import campaigns, config, covers, news
 from shared.core.clock import format_paris, to_paris, utcnow
-from shared.core.money import format_money
+from shared.core.money import LOCALES, format_money
 from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS, SECTORS
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
@@ -16,7 +16,6 @@ from shared.web.service_app import db_session, read_session
 
 blp = Blueprint("public_pages", __name__)
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 STATUS_NAMES = {
     "draft": "Draft", "submitted": "Being moderated", "changes_requested": "Changes requested",
     "approved": "Approved", "rejected": "Rejected", "live": "Live", "ended": "Ended",

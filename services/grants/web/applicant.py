@@ -19,9 +19,9 @@ from services.grants.models import FUNDING_KINDS
 from shared.core.organisations import ORGANISATION_KINDS, SECTORS
 from services.grants.schemas.applications import ApplicationFormSchema, FundingSourceFormSchema
 from services.grants.schemas.profiles import ProfileFormSchema
-from services.grants.web.public import DATE_LOCALES, page_helpers
+from services.grants.web.public import page_helpers
 from shared.core.clock import utcnow
-from shared.core.money import euros_text
+from shared.core.money import LOCALES, euros_text
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
 from shared.accounts.sessions import page_account, page_requires
@@ -216,7 +216,7 @@ def _render_application(application, *, values=None, rows=None, errors=None, rul
 
 def _megabytes(size: int) -> str:
     """10 485 760 bytes as "10" (not "10.0"), 1.5 MiB as "1,5" in French."""
-    return format_decimal(Decimal(size) / (1024 * 1024), format="#,##0.#", locale=DATE_LOCALES[current_language()])
+    return format_decimal(Decimal(size) / (1024 * 1024), format="#,##0.#", locale=LOCALES[current_language()])
 
 
 def _own(application_id):

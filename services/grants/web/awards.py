@@ -33,10 +33,10 @@ from services.grants.schemas.awards import (
     plan_tranches,
 )
 from services.grants.tranches import DUE_CONDITIONS, MAX_TRANCHES
-from services.grants.web.public import DATE_LOCALES, page_helpers
+from services.grants.web.public import page_helpers
 from shared.accounts.sessions import page_account, page_requires
 from shared.core.clock import to_paris, utcnow
-from shared.core.money import euros_text
+from shared.core.money import LOCALES, euros_text
 from shared.core.refusal import INVALID, Refusal
 from shared.web.i18n import current_language, translate
 from shared.web.pages import load_form, refusal_errors
@@ -83,7 +83,7 @@ def _percent(share_bp: int) -> str:
     """7000 basis points as "70 %" in French, "70%" in English."""
     language = current_language()
     return format_percent(Decimal(share_bp) / 10_000, "#,##0.##\u00a0%" if language == "fr" else "#,##0.##%",
-                          locale=DATE_LOCALES[language])
+                          locale=LOCALES[language])
 
 
 def _me() -> int:

@@ -8,12 +8,11 @@ from services.grants import calls
 from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.core.clock import format_paris, utcnow
 from shared.web.i18n import current_language, translate
-from shared.core.money import format_money
+from shared.core.money import LOCALES, format_money
 from shared.web.service_app import db_session
 
 blp = Blueprint("public_pages", __name__)
 
-DATE_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 STATUS_NAMES = {
     "draft": "Draft", "open": "Open", "closed": "Closed", "in_review": "In review", "decided": "Decided",
     "submitted": "Submitted", "withdrawn": "Withdrawn",
@@ -29,7 +28,7 @@ def page_helpers() -> dict:
 
     return {
         # British English: day before month and a 24-hour clock, as people here read dates.
-        "paris": lambda moment: format_paris(moment, DATE_LOCALES[language]) if moment else "",
+        "paris": lambda moment: format_paris(moment, LOCALES[language]) if moment else "",
         "euros": lambda cents: format_money(cents, language) if cents is not None else "",
         "sector_label": lambda code: label(SECTOR_LABELS, code),
         "kind_label": lambda code: label(ORGANISATION_KIND_LABELS, code),
