@@ -87,6 +87,16 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+def process_alive(pid: int) -> bool:
+    """True while the process runs: False once it is gone or a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "State:\tZ" not in status.read()
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone before the open, or reaped between the open and the read (ESRCH).
+        return False
+
+
 @contextmanager
 def recorded_statements(engine):
     """The SQL statements sent on `engine` inside the block, in order (a list filled as they go)."""

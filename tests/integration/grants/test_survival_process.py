@@ -23,7 +23,7 @@ from services.grants.config import MIGRATIONS_DIR
 from services.grants.models import SupportedFirm
 from shared.core.db import Database
 from shared.core.migrations import upgrade
-from tests.conftest import wait_until
+from tests.conftest import process_alive, wait_until
 from tests.integration.grants.impact_setup import siren
 from tests.integration.grants.test_impact_api import NOW, _checked, seed_history
 from tests.people import person, sign_in
@@ -159,8 +159,7 @@ def test_a_killed_child_is_replaced_and_the_next_report_is_the_same(grants_app, 
     assert first.status_code == 200
     killed = indicators.ESTIMATES.pid
     os.kill(killed, signal.SIGKILL)
-    wait_until(lambda: not os.path.exists(f"/proc/{killed}") or "State:\tZ" in Path(f"/proc/{killed}/status").read_text(),
-               message="the child gone")
+    wait_until(lambda: not process_alive(killed), message="the child gone")
     again = client.get(REPORT, headers=manager)
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["survival"] == first.get_json()["survival"]

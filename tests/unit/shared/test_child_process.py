@@ -15,7 +15,7 @@ import pytest
 
 from shared.core.child_process import ChildProcess
 from shared.core.refusal import Refusal
-from tests.conftest import wait_until
+from tests.conftest import process_alive as alive, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 UNAVAILABLE = "The work is unavailable for a moment."
@@ -58,14 +58,6 @@ def child():
     process.settings = settings
     yield process
     process.stop()
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return "State:\tZ" not in status.read()
-    except FileNotFoundError:
-        return False
 
 
 def test_the_child_starts_at_the_first_call_and_answers_in_a_process_of_its_own(child):
