@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from babel.numbers import format_percent
 from sqlalchemy import and_, bindparam, func, or_, select, text, tuple_, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -422,9 +423,14 @@ def _shown(context: dict, language: str) -> dict:
 
 def compose(delivery: Delivery) -> RenderedEmail:
     """The message a delivery sends; ValueError if it cannot be written (a bad address, say)."""
+    return _render(delivery).with_message_id(_message_id(delivery))
+
+
+def _render(delivery: Delivery) -> RenderedEmail:
+    """`compose`'s message before its Message-ID, which needs the delivery's id."""
     settings = config.settings()
     category = category_of(delivery.kind)
-    message = render(
+    return render(
         delivery.kind,
         delivery.language,
         _shown(delivery.context, delivery.language),
@@ -437,9 +443,12 @@ def compose(delivery: Delivery) -> RenderedEmail:
             else None
         ),
     )
+
+
+def _message_id(delivery: Delivery) -> str:
     # The same for every attempt at this delivery, so that a receiving system can drop the
     # duplicate if a message accepted by the server was not recorded as sent.
-    return message.with_message_id(f"<delivery-{delivery.id}.{delivery.event_id}@tremplin.local>")
+    return f"<delivery-{delivery.id}.{delivery.event_id}@tremplin.local>"
 
 
 def _hand_over(server: smtp.MailServer, message: RenderedEmail) -> None:
@@ -483,21 +492,50 @@ def take(session: Session, batch: list[Event], limit: int) -> tuple[list[tuple[i
     or after finding them applied already: the first `limit` of the deliveries they call for
     (`queued_in`) taken as `attempt_delivery` takes them, a transaction fewer each
     (`send_claimed` sends them after the commit), and the others, left to `deliver` messages;
-    each with the id of its event. The events' own are read and locked in one statement.
+    each with the id of its event.
+
+    The deliveries the handlers have just added (noted as the session takes them in, written or
+    not) are taken in memory: rows of this unit of work, which no other transaction sees until it
+    commits, so there is nothing to lock, and one not yet written is inserted `sending` (no
+    SELECT, no UPDATE: the common event, one email, costs two statements fewer). Those of events
+    applied before (a repeated event) are read and locked in one statement, and taken as `_take`
+    takes them.
 
     A delivery that cannot be composed for a reason other than its own (a ValueError: it
     fails) is left to `deliver`, so that it does not stop the events from being recorded.
     """
-    events_ = {"event_ids": [event.id for event in batch], "limit": limit}
-    locked = session.scalars(_OWN_LOCKED, events_).all()
-    found = [(row.id, row.event_id) for row in locked]
-    if len(locked) == limit:
-        found += [tuple(row) for row in session.execute(_OWN_AFTER, events_)]
+    event_ids = {event.id for event in batch}
+    fresh = [row for row in session.info.pop(_NEW_DELIVERIES, ())
+             if row.event_id in event_ids and row.status == "queued"]
+    fresh_taken, fresh_left = [], fresh[limit:]
+    for delivery in fresh[:limit]:
+        try:
+            fresh_taken.append((delivery, _take_loaded(session, delivery)))
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("delivery not taken with its event: left to a deliver message", extra=_facts(delivery))
+            fresh_left.append(delivery)
+    if fresh:
+        session.flush()  # the new rows written, `sending` those taken: their ids
+    taken = [(delivery.id, delivery.event_id, outcome if isinstance(outcome, Attempt) else _claimed(delivery, outcome))
+             for delivery, outcome in fresh_taken]
+    left = [(delivery.id, delivery.event_id) for delivery in fresh_left]
+
+    room = limit - min(len(fresh), limit)
+    older = [event.id for event in batch if event.id not in {row.event_id for row in fresh}]
+    found, locked_ids = [], set()
+    if older:
+        parameters = {"event_ids": older, "limit": room}
+        locked = session.scalars(_OWN_LOCKED, parameters).all() if room else []
+        locked_ids = {row.id for row in locked}
+        found = [(row.id, row.event_id) for row in locked]
+        if len(locked) == room:
+            found += [tuple(row) for row in session.execute(_OWN_AFTER, parameters)]
     for event in batch:
         found += [(delivery_id, event.id) for delivery_id in _woken_by(session, event)]
-    locked_ids = {row.id for row in locked}
-    taken, left = [], list(found[limit:])
-    for delivery_id, event_id in found[:limit]:
+    left += found[room:]
+    for delivery_id, event_id in found[:room]:
         try:
             taken.append((delivery_id, event_id, _take(session, delivery_id, lock=delivery_id not in locked_ids)))
         except SQLAlchemyError:
@@ -506,6 +544,16 @@ def take(session: Session, batch: list[Event], limit: int) -> tuple[list[tuple[i
             log.exception("delivery not taken with its event: left to a deliver message", extra={"delivery_id": delivery_id})
             left.append((delivery_id, event_id))
     return taken, left
+
+
+# The deliveries added to a session, in the order added (`take` reads them in its unit of work).
+_NEW_DELIVERIES = "notifications.new_deliveries"
+
+
+@sqlalchemy_event.listens_for(Session, "transient_to_pending")
+def _note_new_delivery(session: Session, instance) -> None:
+    if isinstance(instance, Delivery):
+        session.info.setdefault(_NEW_DELIVERIES, []).append(instance)
 
 
 # `take`'s statements, built once: the events' queued deliveries, the first `limit` locked, the
@@ -587,6 +635,14 @@ def _take(session: Session, delivery_id: int, lock: bool = True) -> _Claim | Att
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
         return Attempt("missing")
+    outcome = _take_loaded(session, delivery)
+    return outcome if isinstance(outcome, Attempt) else _claimed(delivery, outcome)
+
+
+def _take_loaded(session: Session, delivery: Delivery) -> RenderedEmail | Attempt:
+    """`_take` for a delivery in the session (locked, or new in this unit of work): marked
+    `sending` with its lease and its message rendered (without its Message-ID, see `_claimed`),
+    or what keeps it from being sent now."""
     now = utcnow()
     if delivery.status == "sending" and delivery.lease_until is not None and delivery.lease_until > now:
         # Another worker is sending it: come back when its lease ends, in case it died.
@@ -611,15 +667,23 @@ def _take(session: Session, delivery_id: int, lock: bool = True) -> _Claim | Att
         log.info("delivery skipped", extra=_facts(delivery))
         return Attempt("skipped")
     try:
-        message = compose(delivery)
+        message = _render(delivery)
     except ValueError as error:
+        if delivery.id is None:
+            session.flush()  # a new row: written, for its id in the log
         _fail(delivery, str(error))
         return Attempt("failed")
     delivery.status = "sending"
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.lease_until = now + timedelta(seconds=config.recovery().lease)
-    return _Claim(delivery.id, delivery.attempts, now, message, _facts(delivery))
+    return message
+
+
+def _claimed(delivery: Delivery, message: RenderedEmail) -> _Claim:
+    """The claim of a delivery `_take_loaded` marked `sending`, once it has its id."""
+    return _Claim(delivery.id, delivery.attempts, delivery.last_attempt_at, message.with_message_id(_message_id(delivery)),
+                  _facts(delivery))
 
 
 def _settle(claim: _Claim, db: Database, **outcome) -> None:

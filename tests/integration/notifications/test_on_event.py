@@ -61,10 +61,10 @@ def test_an_event_with_one_email_sends_it_with_one_message_and_two_transactions(
     assert (row.status, row.attempts) == ("sent", 1)
     assert [str(message["To"]) for message in inbox.messages] == ["Ana <one@example.org>"]
     assert _queued_messages(broker) == []  # no `deliver` message
-    # The event's unit of work (its key, its delivery, reading and locking it, taking it), then
-    # the outcome's.
+    # The event's unit of work (its key, its delivery written already taken: a new row no other
+    # transaction sees, so neither read back nor locked), then the outcome's.
     assert len(transactions) == 2
-    assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "SELECT", "UPDATE", "UPDATE"]
+    assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "UPDATE"]
 
 
 def test_deliveries_beyond_the_limit_are_deliver_messages(db, inbox, broker, monkeypatch):
@@ -119,3 +119,48 @@ def test_release_is_fenced_by_the_attempt_number(db, inbox):
     deliveries.release(db, [stale])
     assert deliveries.attempt_delivery(db, row.id).status == "sent"
     assert [(row.status, row.attempts) for row in _rows(db)] == [("sent", 2)]
+
+
+def test_deliveries_a_handler_wrote_before_adding_more_are_taken_with_the_others(db, inbox):
+    """A handler whose query wrote its first delivery (autoflush) before it added the second: both
+    are new rows of the unit of work, taken without being read back or locked."""
+    from shared.core.consumer import consume
+
+    def handler(session, event):
+        first, second = event.payload["recipients"]
+        session.add(deliveries._delivery(event, "campaign_news", {
+            "campaign_title": "Un premier album", "news_text": "Merci !", "campaign_url": "http://t.local/c/2"}, recipient=first))
+        assert session.scalar(select(Delivery.id).limit(1)) is not None  # written by the query's autoflush
+        session.add(deliveries._delivery(event, "campaign_news", {
+            "campaign_title": "Un premier album", "news_text": "Merci !", "campaign_url": "http://t.local/c/2"}, recipient=second))
+
+    taken = []
+    with recorded_statements(db.engine) as statements:
+        consume(db, {("campaign.news_posted", 1): handler}, news(2),
+                then=lambda session, event: taken.extend(deliveries.take(session, [event], 10)[0]))
+    assert [type(claim) for _, _, claim in taken] == [deliveries._Claim, deliveries._Claim]
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sending", 1), ("sending", 1)]
+    assert not any("FOR UPDATE" in statement for statement in statements)  # nothing read back and locked
+    for _, _, claim in taken:
+        assert deliveries.send_claimed(db, claim).status == "sent"
+    assert sorted(str(message["To"]) for message in inbox.messages) == ["B0 <b0@example.org>", "B1 <b1@example.org>"]
+
+
+def test_a_batch_of_a_new_event_and_a_repeated_one_sends_each_delivery_once(db, inbox, monkeypatch):
+    """The new event's delivery is taken in memory, the repeated event's left in the queue are read
+    and locked: all sent, none twice."""
+    repeated = news(3)
+    port = os.environ["SMTP_PORT"]
+    monkeypatch.setenv("SMTP_PORT", "not a port")
+    with pytest.raises(ValueError):
+        actors.on_event.fn(repeated)
+    monkeypatch.setenv("SMTP_PORT", port)
+
+    actors.on_events.fn([repeated, envelopes.password_reset(email="new@example.org")])
+
+    rows = _rows(db)
+    assert [(row.kind, row.status, row.attempts) for row in rows] == [
+        ("campaign_news", "sending", 1), ("campaign_news", "sent", 1), ("campaign_news", "sent", 1),
+        ("password_reset", "sent", 1)]
+    assert sorted(str(message["To"]) for message in inbox.messages) == [
+        "Ana <new@example.org>", "B1 <b1@example.org>", "B2 <b2@example.org>"]
