@@ -87,6 +87,24 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+@contextmanager
+def sqlite_database(directory: Path, service: str):
+    """A service's SQLite database (`make run`'s kind) in `directory`, migrated: its Database,
+    disposed afterwards."""
+    import importlib
+
+    from shared.core.db import Database
+    from shared.core.migrations import upgrade
+
+    url = f"sqlite:///{directory / (service + '.db')}"
+    upgrade(importlib.import_module(f"services.{service}.config").MIGRATIONS_DIR, url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
 def process_alive(pid: int) -> bool:
     """True while the process runs: False once it is gone or a zombie waiting to be reaped."""
     try:

@@ -523,7 +523,8 @@ def take(session: Session, batch: list[Event], limit: int) -> tuple[list[tuple[i
     left = [(delivery.id, delivery.event_id) for delivery in fresh_left]
 
     room = limit - min(len(fresh), limit)
-    older = [event.id for event in batch if event.id not in {row.event_id for row in fresh}]
+    applied_now = {row.event_id for row in fresh}
+    older = [event.id for event in batch if event.id not in applied_now]
     found, locked_ids = [], set()
     if older:
         parameters = {"event_ids": older, "limit": room}

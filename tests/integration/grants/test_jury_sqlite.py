@@ -3,9 +3,7 @@ ranking read with its JSON paths, and a juror declaring and scoring."""
 from datetime import datetime, timezone
 
 from services.grants import demo, jury
-from services.grants.config import MIGRATIONS_DIR
-from shared.core.db import Database
-from shared.core.migrations import upgrade
+from tests.conftest import sqlite_database
 
 
 def _people() -> dict:
@@ -26,10 +24,7 @@ def _people() -> dict:
 
 def test_the_jury_works_on_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
-    url = f"sqlite:///{tmp_path / 'grants.db'}"
-    upgrade(MIGRATIONS_DIR, url)
-    database = Database(url)
-    try:
+    with sqlite_database(tmp_path, "grants") as database:
         with database.unit_of_work() as session:
             ids = demo.seed(session, people=_people())
         call_id = ids["review_call_id"]
@@ -52,5 +47,4 @@ def test_the_jury_works_on_sqlite(tmp_path, monkeypatch):
             assert row.fund >= 1
             assert jury.scored_application_ids(session, call_id) == sorted(
                 r.application_id for r in jury.call_ranking(session, call_id).ranking.rows)
-    finally:
-        database.dispose()
+

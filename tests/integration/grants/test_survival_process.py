@@ -19,11 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from services.grants import impact, indicators, survival
-from services.grants.config import MIGRATIONS_DIR
 from services.grants.models import SupportedFirm
-from shared.core.db import Database
-from shared.core.migrations import upgrade
-from tests.conftest import process_alive, wait_until
+from tests.conftest import process_alive, sqlite_database, wait_until
 from tests.integration.grants.impact_setup import siren
 from tests.integration.grants.test_impact_api import NOW, _checked, seed_history
 from tests.people import person, sign_in
@@ -100,17 +97,12 @@ def test_the_tables_from_the_child_are_scipys_in_process_on_postgresql(grants_ap
 
 def test_the_tables_from_the_child_are_scipys_in_process_on_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv("GRANTS_DOCUMENTS_DIR", str(tmp_path / "documents"))
-    url = f"sqlite:///{tmp_path / 'grants.db'}"
-    upgrade(MIGRATIONS_DIR, url)
-    database = Database(url)
-    try:
+    with sqlite_database(tmp_path, "grants") as database:
         seed(database)
         with database.unit_of_work() as session:
             computed = indicators.survival_tables(session, START, END)
             reference = in_process(session)
             whole = indicators.report(session, 2019, 2026)
-    finally:
-        database.dispose()
     assert_same_tables(computed, reference)
     assert whole.supported == reference["supported"]
 

@@ -9,14 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from services.notifications import preferences
-from services.notifications.config import MIGRATIONS_DIR
 from services.notifications.deliveries import HANDLERS, attempt_delivery, sweep
 from services.notifications.models import Delivery
 from shared.core.clock import utcnow
 from shared.core.consumer import consume
-from shared.core.db import Database
-from shared.core.migrations import upgrade
-from tests.conftest import wait_until
+from tests.conftest import sqlite_database, wait_until
 from tests.real_services import Inbox
 
 from . import envelopes
@@ -38,11 +35,8 @@ class SlowAnswer(Inbox):
 
 @pytest.fixture
 def sqlite_db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'notifications.db'}"
-    upgrade(MIGRATIONS_DIR, url)
-    database = Database(url)
-    yield database
-    database.dispose()
+    with sqlite_database(tmp_path, "notifications") as database:
+        yield database
 
 
 def _queued(db, envelope) -> int:

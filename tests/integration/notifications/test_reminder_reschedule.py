@@ -90,14 +90,9 @@ def test_a_redelivered_or_older_extension_changes_nothing_more(db):
 
 
 def test_reminders_are_found_by_call_on_sqlite_too(tmp_path):
-    from services.notifications.config import MIGRATIONS_DIR
-    from shared.core.db import Database
-    from shared.core.migrations import upgrade
+    from tests.conftest import sqlite_database
 
-    url = f"sqlite:///{tmp_path / 'notifications.db'}"
-    upgrade(MIGRATIONS_DIR, url)
-    db = Database(url)
-    try:
+    with sqlite_database(tmp_path, "notifications") as db:
         reminder = _reminder(db, 1)
         _reminder(db, 2, call_id=4)
         new_closes_at = datetime.fromisoformat(reminder.context["closes_at"]) + timedelta(days=1)
@@ -107,5 +102,4 @@ def test_reminders_are_found_by_call_on_sqlite_too(tmp_path):
 
         assert _row(db, reminder.id).due_at == new_closes_at - REMINDER_BEFORE_CLOSING
         assert queued_for_event(db, events.read_event(extended)) == [reminder.id]
-    finally:
-        db.dispose()
+

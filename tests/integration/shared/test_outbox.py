@@ -11,7 +11,7 @@ from shared.core import events
 from shared.core.broker import build_broker
 from shared.core.consumer import ProcessedEvent
 from shared.core.outbox import OutboxMessage, Relay, pending_count, publish
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, sqlite_database, wait_until
 
 PAYLOAD = {
     "account_id": 1, "service": "grants", "email": "a@example.org", "name": "A",
@@ -52,17 +52,11 @@ def test_the_producer_names_the_version_it_writes(grants_app, monkeypatch):
 def test_a_row_reads_back_the_same_from_postgresql_and_from_sqlite(grants_app, tmp_path):
     """PostgreSQL's rows are written by the statement compiled once and sent to psycopg as it is,
     SQLite's (make run) by the Core statement: both read back as the event that was published."""
-    from services.grants.config import MIGRATIONS_DIR
-    from shared.core.db import Database
     from shared.core.logs import request_id_context
-    from shared.core.migrations import upgrade
 
-    url = f"sqlite:///{tmp_path / 'grants.db'}"
-    upgrade(MIGRATIONS_DIR, url)
-    sqlite = Database(url)
     payload = {**PAYLOAD, "name": "Zoé « Ça » 名", "roles": ["applicant", "juror"], "confirm_url": "https://x.test/c?a=1&b=2"}
     read = {}
-    try:
+    with sqlite_database(tmp_path, "grants") as sqlite:
         for database in (grants_app.extensions["db"], sqlite):
             before = events.utcnow()
             with request_id_context("req-1"), database.unit_of_work() as session:
@@ -73,8 +67,6 @@ def test_a_row_reads_back_the_same_from_postgresql_and_from_sqlite(grants_app, t
             assert before <= row.occurred_at <= events.utcnow() and row.occurred_at.utcoffset().total_seconds() == 0
             read[database.engine.dialect.name] = {
                 **row.envelope(), "id": None, "occurred_at": None, "sent_at": row.sent_at, "attempts": row.attempts}
-    finally:
-        sqlite.dispose()
     assert read["postgresql"] == read["sqlite"] == {
         "id": None, "name": "account.registered", "version": 1, "producer": "grants", "occurred_at": None,
         "request_id": "req-1", "payload": payload, "sent_at": None, "attempts": 0}
