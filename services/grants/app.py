@@ -49,4 +49,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, award_pages.blp)
     register_pages(app, match_pages.blp)
     register_pages(app, impact_pages.blp)
+    # The open calls, the same for every visitor, replayed from memory until a call changes.
+    app.extensions["public_reads"].serve("/api/calls", tables=("calls",), database=app.extensions["db"])
     return app

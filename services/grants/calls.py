@@ -10,7 +10,7 @@ of work commits. A refusal raises `Refusal` before anything is written.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -129,6 +129,13 @@ def open_calls(session: Session, now: datetime) -> list[Call]:
     """Calls that are open and not yet past their closing time, soonest deadline first
     (including those opened by the fund manager whose opening time is still ahead)."""
     return [call for call in session.scalars(_OPEN_CALLS) if now < call.closes_at]
+
+
+def next_opening_or_closing(found: list[Call], now: datetime) -> datetime:
+    """The next time one of these calls opens or closes: until then, nothing that `open_calls`
+    shows of them changes with the clock alone."""
+    return min([call.closes_at for call in found] + [call.opens_at for call in found if call.opens_at > now],
+               default=now + timedelta(days=1))
 
 
 # Built once: building the statement and its cache key on every public read cost more than the

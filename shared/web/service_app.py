@@ -28,6 +28,7 @@ from shared.core.refusal import Refusal
 from shared.web import health
 from shared.web.converters import init_converters
 from shared.web.pages import init_pages, is_page_request, render_error, render_refusal
+from shared.web.public_reads import PublicReads
 from shared.web.request_checks import init_request_checks
 from shared.web.request_logs import init_request_logging
 from shared.web.security_headers import init_security_headers
@@ -86,6 +87,8 @@ def create_service_app(
     app.register_blueprint(health.blueprint)
     app.register_blueprint(_api_docs_blueprint(service))
     _register_commands(app, service)
+    # Inside the proxy's fix (below), so a replayed answer is kept per scheme and prefix as seen by Flask.
+    app.wsgi_app = app.extensions["public_reads"] = PublicReads(app)
     _trust_the_proxy(app, settings.trusted_proxy_count)
     return app, api
 

@@ -15,6 +15,7 @@ from services.grants.schemas.calls import (
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
 from shared.web.blueprint import Blueprint
+from shared.web.public_reads import keep_until
 from shared.web.service_app import db_session, read_session, unit_of_work
 
 blp = Blueprint("calls", __name__, url_prefix="/api", description="Calls for projects")
@@ -27,7 +28,10 @@ class Calls(MethodView):
     @blp.response(200, CallSchema(many=True))
     def get(self):
         """Open calls (no sign-in needed), the nearest closing time first."""
-        return calls.open_calls(read_session(), utcnow())
+        now = utcnow()
+        found = calls.open_calls(read_session(), now)
+        keep_until(calls.next_opening_or_closing(found, now))
+        return found
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(MANAGER)

@@ -1,7 +1,7 @@
 """What the applicant side relies on: when a call takes applications, and its rules."""
 from datetime import datetime, timedelta, timezone
 
-from services.grants.calls import _widens, accepts_applications, call_rules, effective_status
+from services.grants.calls import _widens, accepts_applications, call_rules, effective_status, next_opening_or_closing
 from services.grants.eligibility import ApplicationFacts, failing_rules
 from services.grants.models import Call
 from services.grants.review import digits_as_text, euros, neutralise
@@ -29,6 +29,18 @@ def test_a_call_takes_applications_from_its_opening_to_just_before_its_closing()
     assert effective_status(call, CLOSES) == "closed" and effective_status(call, OPENS) == "open"
     for status in ("draft", "closed", "in_review", "decided"):
         assert not accepts_applications(_call(status=status), OPENS)
+
+
+def test_the_open_calls_hold_until_the_next_opening_or_closing():
+    before = OPENS - timedelta(days=1)
+    later = _call(opens_at=OPENS + timedelta(days=3), closes_at=CLOSES - timedelta(days=1))
+    # Before both open, the first opening changes what is shown (accepting applications or not).
+    assert next_opening_or_closing([_call(), later], before) == OPENS
+    # Once the first is open, the second's opening comes before either closing.
+    assert next_opening_or_closing([_call(), later], OPENS) == OPENS + timedelta(days=3)
+    assert next_opening_or_closing([_call(), later], OPENS + timedelta(days=3)) == CLOSES - timedelta(days=1)
+    # With no call, until a day later (the replay's own limit is shorter anyway).
+    assert next_opening_or_closing([], before) == before + timedelta(days=1)
 
 
 def test_call_rules_feed_the_eligibility_check():

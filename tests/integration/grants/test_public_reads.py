@@ -1,0 +1,152 @@
+"""The open calls replayed from memory (shared.web.public_reads): the same answer as Flask gives,
+never one from before a change, whoever made it, nor past a call's closing time."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from services.grants.app import create_app
+from shared.web.public_reads import APPLICATION_NAME
+from tests.conftest import PG_ADMIN_URL, recorded_statements, sqlite_database, wait_until
+from tests.integration.grants.grants_manager_setup import fund, open_call
+
+
+def _listening(app) -> None:
+    wait_until(lambda: app.extensions["public_reads"].changes.listening, timeout=10, message="the listener")
+
+
+def _replayed(app, client, **options) -> tuple[bool, object]:
+    """One GET /api/calls: whether it reached the database, and the answer."""
+    with recorded_statements(app.extensions["db"].engine) as statements:
+        answer = client.get("/api/calls", **options)
+    return not statements, answer
+
+
+@pytest.fixture
+def elsewhere(databases):
+    """A connection of its own to the grants database, as another process or psql would write."""
+    engine = create_engine(databases["grants"], isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def test_the_open_calls_are_replayed_as_flask_answered_them_until_a_call_changes(grants_app, grants, manager, caplog):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    assert _replayed(grants_app, grants)[0] is False  # the first one starts the listener
+    _listening(grants_app)
+    read, first = _replayed(grants_app, grants, headers={"X-Request-ID": "first1"})
+    assert read is False and [c["id"] for c in first.get_json()] == [call["id"]]
+
+    with caplog.at_level(logging.INFO, logger="tremplin.services.grants.app.http"):
+        replayed, again = _replayed(grants_app, grants, headers={"X-Request-ID": "again2"})
+    assert replayed is True, "the second read went to the database"
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    # Every header as Flask sent it (security headers included), but each answer's own request id.
+    assert first.headers["X-Request-ID"] == "first1" and again.headers["X-Request-ID"] == "again2"
+    assert sorted((k, v) for k, v in again.headers if k != "X-Request-ID") == \
+        sorted((k, v) for k, v in first.headers if k != "X-Request-ID")
+    assert "Content-Security-Policy" in again.headers
+    [line] = [r for r in caplog.records if getattr(r, "replayed", False)]
+    assert (line.method, line.path, line.status) == ("GET", "/api/calls", 200)
+
+    # A change made by this process: the very next read has it.
+    changed = grants.patch(f"/api/calls/{call['id']}", json={"description_fr": "Nouvelle description."},
+                           headers=manager)
+    assert changed.status_code == 200, changed.get_json()
+    read, after = _replayed(grants_app, grants)
+    assert read is False and after.get_json()[0]["description_fr"] == "Nouvelle description."
+    # (The change's own notification, arriving after, costs one more read at most.)
+    assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="replays again")
+
+
+def test_a_change_written_elsewhere_reaches_every_process_by_its_notification(grants_app, grants, manager, elsewhere):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    grants.get("/api/calls")
+    _listening(grants_app)
+    grants.get("/api/calls")
+    assert _replayed(grants_app, grants)[0] is True
+
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE calls SET title_fr = 'Titre changé ailleurs' WHERE id = :id"), {"id": call["id"]})
+    wait_until(lambda: grants.get("/api/calls").get_json()[0]["title_fr"] == "Titre changé ailleurs",
+               timeout=5, message="the change written elsewhere")
+    # Closing it elsewhere removes it; then replays go on with the new answer.
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE calls SET status = 'closed' WHERE id = :id"), {"id": call["id"]})
+    wait_until(lambda: grants.get("/api/calls").get_json() == [], timeout=5, message="the call closed elsewhere")
+    assert _replayed(grants_app, grants)[0] is True and grants.get("/api/calls").get_json() == []
+
+
+def test_an_answer_is_not_replayed_past_the_closing_time_of_a_call_it_shows(grants_app, grants, manager, elsewhere):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    closes_at = datetime.now(timezone.utc) + timedelta(seconds=2)
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE calls SET closes_at = :at WHERE id = :id"), {"at": closes_at, "id": call["id"]})
+    grants.get("/api/calls")
+    _listening(grants_app)
+    wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
+    assert [c["id"] for c in grants.get("/api/calls").get_json()] == [call["id"]]
+
+    time.sleep(max(0.0, (closes_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    read, after = _replayed(grants_app, grants)
+    assert read is False and after.get_json() == []
+
+
+def test_a_signed_in_or_personal_request_is_never_replayed(grants_app, grants, manager):
+    open_call(grants, manager, fund(grants, manager)["id"])
+    grants.get("/api/calls")
+    _listening(grants_app)
+    assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
+    for options in ({"headers": manager}, {"query_string": {"lang": "en"}}):
+        assert _replayed(grants_app, grants, **options)[0] is False, options
+    # The language chosen above is now a cookie of this browser: its requests are its own.
+    assert grants.get_cookie("lang") is not None
+    assert _replayed(grants_app, grants)[0] is False
+    assert _replayed(grants_app, grants_app.test_client())[0] is True
+    # Other addresses are Flask's alone.
+    with recorded_statements(grants_app.extensions["db"].engine) as statements:
+        grants.get("/api/calls/1")
+        grants.get("/api/calls/1")
+    assert len(statements) >= 2
+
+
+def test_the_listener_lost_and_back_drops_what_was_kept(grants_app, grants, manager, elsewhere):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    grants.get("/api/calls")
+    _listening(grants_app)
+    assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    listeners = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name AND datname = :database")
+    names = {"name": APPLICATION_NAME, "database": elsewhere.url.database}
+    with admin.connect() as connection:
+        [old] = connection.execute(listeners, names).scalars().all()
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": old}).scalar_one()
+    # Written while the listener is gone: its notification is lost, the reconnection makes up for it.
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE calls SET title_fr = 'Pendant la coupure' WHERE id = :id"), {"id": call["id"]})
+    wait_until(lambda: grants.get("/api/calls").get_json()[0]["title_fr"] == "Pendant la coupure",
+               timeout=10, message="the change made while nobody listened")
+    with admin.connect() as connection:
+        pids = connection.execute(listeners, names).scalars().all()
+    admin.dispose()
+    assert old not in pids and pids
+    _listening(grants_app)
+    assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="replays again")
+
+
+def test_on_sqlite_nothing_is_kept(tmp_path, monkeypatch, documents_dir):
+    with sqlite_database(tmp_path, "grants") as database:
+        monkeypatch.setenv("GRANTS_DATABASE_URL", database.url)
+        app = create_app({"TESTING": True})
+        client = app.test_client()
+        assert app.extensions["public_reads"].changes is None
+        for _ in range(2):
+            with recorded_statements(app.extensions["db"].engine) as statements:
+                assert client.get("/api/calls").get_json() == []
+            assert statements
+        app.extensions["db"].dispose()
