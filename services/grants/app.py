@@ -1,4 +1,6 @@
 """The grants service's Flask application."""
+import os
+
 from flask import Flask
 
 from services.grants.api import applications as applications_api
@@ -50,5 +52,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, match_pages.blp)
     register_pages(app, impact_pages.blp)
     # The open calls, the same for every visitor, replayed from memory until a call changes.
-    app.extensions["public_reads"].serve("/api/calls", tables=("calls",), database=app.extensions["db"])
+    app.extensions["public_reads"].serve("/api/calls", tables=("calls",), database=app.extensions["db"],
+                                         listen_url=os.environ.get("GRANTS_LISTEN_DATABASE_URL"))
     return app

@@ -37,6 +37,7 @@ from datetime import datetime
 import psycopg
 from flask import Flask, request
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from shared.core.logs import new_request_id, reset_request_id, set_request_id
 
@@ -75,10 +76,10 @@ class Changes:
         self._start_lock = threading.Lock()
 
     @classmethod
-    def of(cls, engine) -> "Changes":
-        """The process's one `Changes` of this engine's database (a forked process gets its own:
-        the thread does not survive the fork)."""
-        connect_args, connect_kwargs = engine.dialect.create_connect_args(engine.url)
+    def of(cls, engine, listen_url: str | None = None) -> "Changes":
+        """The process's one `Changes` of this engine's database, listened to at `listen_url` if
+        given (a forked process gets its own: the thread does not survive the fork)."""
+        connect_args, connect_kwargs = engine.dialect.create_connect_args(make_url(listen_url or engine.url))
         # The engine's own adapters (`context`) are not needed to listen, and differ per engine.
         connect_kwargs = {name: value for name, value in connect_kwargs.items() if name != "context"}
         key = (os.getpid(), tuple(connect_args), tuple(sorted((k, str(v)) for k, v in connect_kwargs.items())))
@@ -179,11 +180,13 @@ class PublicReads:
         self.kept: dict[tuple, _Kept] = {}
         self.log = logging.getLogger(f"tremplin.{app.name}.http")
 
-    def serve(self, *paths: str, tables: tuple[str, ...], database) -> None:
-        """Replay the answers of `paths` (views that call `keep_until`), which read `tables`."""
-        if not database.is_postgresql:
+    def serve(self, *paths: str, tables: tuple[str, ...], database, listen_url: str | None = None) -> None:
+        """Replay the answers of `paths` (views that call `keep_until`), which read `tables`.
+        `listen_url`: where to listen, when the database's URL goes through a pooler that cannot
+        (PgBouncer's transaction pooling drops LISTEN); "off" replays nothing."""
+        if not database.is_postgresql or listen_url == "off":
             return
-        self.changes = Changes.of(database.engine)
+        self.changes = Changes.of(database.engine, listen_url)
         watch_local_writes(database.engine, frozenset(tables), self.changes)
         self.paths = self.paths | frozenset(paths)
 

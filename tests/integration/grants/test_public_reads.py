@@ -150,3 +150,19 @@ def test_on_sqlite_nothing_is_kept(tmp_path, monkeypatch, documents_dir):
                 assert client.get("/api/calls").get_json() == []
             assert statements
         app.extensions["db"].dispose()
+
+
+def test_replays_can_be_turned_off_or_listen_elsewhere(monkeypatch, documents_dir, databases):
+    monkeypatch.setenv("GRANTS_LISTEN_DATABASE_URL", "off")
+    app = create_app({"TESTING": True})
+    assert app.extensions["public_reads"].changes is None
+    app.extensions["db"].dispose()
+
+    # A direct connection for the listener (the service's own URL going through a pooler): here the same database.
+    monkeypatch.setenv("GRANTS_LISTEN_DATABASE_URL", databases["grants"])
+    app = create_app({"TESTING": True})
+    client = app.test_client()
+    client.get("/api/calls")
+    _listening(app)
+    assert wait_until(lambda: _replayed(app, client)[0], timeout=5, message="a replay")
+    app.extensions["db"].dispose()
