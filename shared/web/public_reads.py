@@ -39,7 +39,8 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from shared.core.logs import new_request_id, reset_request_id, set_request_id
+from shared.core.logs import reset_request_id, set_request_id
+from shared.web.request_logs import request_id_from
 
 CHANNEL = "tremplin_public_reads"
 # How the listening connection shows in pg_stat_activity.
@@ -211,9 +212,7 @@ class PublicReads:
 
     def _replay(self, kept: _Kept, environ, start_response):
         started = time.perf_counter()
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        # As shared.web.request_logs does: a caller's id only when it is a plain token.
-        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         start_response(kept.status, [*kept.headers, ("X-Request-ID", request_id)])
         token = set_request_id(request_id)
         try:

@@ -13,15 +13,18 @@ from flask import Flask, g, request
 from shared.core.logs import current_request_id, new_request_id, reset_request_id, set_request_id
 
 
+def request_id_from(incoming: str) -> str:
+    """The request's id: the caller's `X-Request-ID` only when it is a plain token, so that logs
+    cannot be forged, else a new one."""
+    return incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
+
+
 def init_request_logging(app: Flask) -> None:
     log = logging.getLogger(f"tremplin.{app.name}.http")
 
     @app.before_request
     def _start():
-        incoming = request.headers.get("X-Request-ID", "")
-        # Accept a caller's id only when it is a plain token, so logs cannot be forged.
-        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
-        g._request_id_token = set_request_id(request_id)
+        g._request_id_token = set_request_id(request_id_from(request.headers.get("X-Request-ID", "")))
         g._started = time.perf_counter()
 
     @app.after_request
