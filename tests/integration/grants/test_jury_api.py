@@ -309,7 +309,9 @@ def test_two_first_saves_of_the_same_draft_at_once_both_keep_their_answers(grant
         jury.save_review(session, scorer.id, first, {"criteria": [{"criterion": "quality", "level": 3}]}, now)
         other = threading.Thread(target=second_save)
         other.start()
-        with db.engine.connect() as watcher:  # the second save waits on the new row's unique key
+        # The second save waits on the new row's unique key. Each look at pg_stat_activity in a
+        # transaction of its own: within one, PostgreSQL shows the snapshot of its first look.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
             wait_until(lambda: outcome or watcher.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )).scalar(), message="the second save waiting")
