@@ -154,7 +154,10 @@ def test_requests_are_paced_at_the_registrys_rate(api):
     # Seven at once, the eighth and ninth when the first are a second old.
     assert time.monotonic() - began >= 0.95
     assert len(sent) == 9
-    assert sent[7] - sent[0] >= 0.95
+    # The eighth's slot is a second after the first's; each request is noted a little after its
+    # slot, the first up to 75 ms late in a full run on two cores (seen once): 150 ms of leeway, as
+    # tests/integration/shared/test_pacing.py allows.
+    assert sent[7] - sent[0] >= 1 - 0.15
 
 
 def test_no_slot_in_the_pace_in_time_is_busy_without_a_request(api):
