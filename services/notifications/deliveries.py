@@ -428,8 +428,11 @@ def compose(delivery: Delivery) -> RenderedEmail:
 
 def _render(delivery: Delivery) -> RenderedEmail:
     """`compose`'s message before its Message-ID, which needs the delivery's id."""
-    settings = config.settings()
     category = category_of(delivery.kind)
+    link = None
+    if category:  # the settings read only when a link needs them: an account's email has none
+        settings = config.settings()
+        link = unsubscribe_url(settings.secret_key, settings.public_url, delivery.recipient_email, category)
     return render(
         delivery.kind,
         delivery.language,
@@ -437,11 +440,7 @@ def _render(delivery: Delivery) -> RenderedEmail:
         sender=config.mail_from(),
         recipient=delivery.recipient_email,
         recipient_name=delivery.recipient_name,
-        unsubscribe_url=(
-            unsubscribe_url(settings.secret_key, settings.public_url, delivery.recipient_email, category)
-            if category
-            else None
-        ),
+        unsubscribe_url=link,
     )
 
 
