@@ -224,8 +224,11 @@ class _NotWrittenDirectly(Exception):
     """A name too long for one encoded word: the message is written by EmailMessage instead."""
 
 
+@functools.lru_cache(maxsize=256)
 def _folded(name: str, value: str) -> str:
-    """A header's value folded under 78 characters a line, in encoded words when not ASCII."""
+    """A header's value folded under 78 characters a line, in encoded words when not ASCII.
+    Kept per value: a kind's subject in a language is the same for all its recipients, and its
+    encoding was 60 us of an email's 2.3 ms of CPU."""
     return Header(value, None if value.isascii() else "utf-8", header_name=name).encode(linesep=CRLF)
 
 
