@@ -34,7 +34,6 @@ import threading
 import time
 from datetime import datetime
 
-import psycopg
 from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -104,6 +103,8 @@ class Changes:
                 self._thread.start()
 
     def _listen(self) -> None:
+        import psycopg  # here: a process on SQLite (make run) never loads it
+
         delay, failing = 0.1, False
         while True:
             try:
