@@ -93,13 +93,19 @@ def test_a_change_written_elsewhere_reaches_every_process_by_its_notification(gr
 
 def test_an_answer_is_not_replayed_past_the_closing_time_of_a_call_it_shows(grants_app, grants, manager, elsewhere):
     call = open_call(grants, manager, fund(grants, manager)["id"])
-    closes_at = datetime.now(timezone.utc) + timedelta(seconds=2)
+    grants.get("/api/calls")
+    _listening(grants_app)  # first, so that the seconds below are all left for the replay
+    closes_at = datetime.now(timezone.utc) + timedelta(seconds=3)
     with elsewhere.connect() as connection:
         connection.execute(text("UPDATE calls SET closes_at = :at WHERE id = :id"), {"at": closes_at, "id": call["id"]})
-    grants.get("/api/calls")
-    _listening(grants_app)
-    wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
-    assert [c["id"] for c in grants.get("/api/calls").get_json()] == [call["id"]]
+
+    def replayed_with_the_new_closing_time():
+        replayed, answer = _replayed(grants_app, grants)
+        shown = answer.get_json()
+        return replayed and shown and datetime.fromisoformat(shown[0]["closes_at"]) == closes_at
+
+    wait_until(replayed_with_the_new_closing_time, timeout=5, message="a replay of the new closing time")
+    assert datetime.now(timezone.utc) < closes_at, "the machine took the whole three seconds: nothing was shown"
 
     time.sleep(max(0.0, (closes_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
     read, after = _replayed(grants_app, grants)
