@@ -32,6 +32,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, request
@@ -39,7 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from shared.core.logs import reset_request_id, set_request_id
-from shared.web.request_logs import request_id_from
+from shared.web.request_logs import log_answer, request_id_from, request_log
 
 CHANNEL = "tremplin_public_reads"
 # How the listening connection shows in pg_stat_activity.
@@ -163,11 +164,13 @@ def watch_local_writes(engine, tables: frozenset[str], changes: Changes) -> None
             changes.changed()
 
 
+@dataclass(frozen=True, slots=True)
 class _Kept:
-    __slots__ = ("generation", "expires", "status", "headers", "body")
-
-    def __init__(self, generation, expires, status, headers, body):
-        self.generation, self.expires, self.status, self.headers, self.body = generation, expires, status, headers, body
+    generation: int
+    expires: float
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
 class PublicReads:
@@ -175,12 +178,11 @@ class PublicReads:
     replays nothing until the service names its public reads with `serve`."""
 
     def __init__(self, app: Flask):
-        self.app = app
         self.wsgi_app = app.wsgi_app
         self.paths: frozenset[str] = frozenset()
         self.changes: Changes | None = None
         self.kept: dict[tuple, _Kept] = {}
-        self.log = logging.getLogger(f"tremplin.{app.name}.http")
+        self.log = request_log(app)
 
     def serve(self, *paths: str, tables: tuple[str, ...], database, listen_url: str | None = None) -> None:
         """Replay the answers of `paths` (views that call `keep_until`), which read `tables`.
@@ -217,9 +219,7 @@ class PublicReads:
         start_response(kept.status, [*kept.headers, ("X-Request-ID", request_id)])
         token = set_request_id(request_id)
         try:
-            self.log.info("request", extra={
-                "method": "GET", "path": environ["PATH_INFO"], "status": int(kept.status[:3]),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2), "replayed": True})
+            log_answer(self.log, "GET", environ["PATH_INFO"], int(kept.status[:3]), started, replayed=True)
         finally:
             reset_request_id(token)
         return [kept.body]

@@ -19,8 +19,19 @@ def request_id_from(incoming: str) -> str:
     return incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
 
 
+def request_log(app: Flask) -> logging.Logger:
+    """Where a service's answers are logged, a line each (`log_answer`)."""
+    return logging.getLogger(f"tremplin.{app.name}.http")
+
+
+def log_answer(log: logging.Logger, method: str, path: str, status: int, started: float, **more) -> None:
+    """An answer's line: method, path, status and the time since `started` (perf_counter)."""
+    log.info("request", extra={"method": method, "path": path, "status": status,
+                               "duration_ms": round((time.perf_counter() - started) * 1000, 2), **more})
+
+
 def init_request_logging(app: Flask) -> None:
-    log = logging.getLogger(f"tremplin.{app.name}.http")
+    log = request_log(app)
 
     @app.before_request
     def _start():
@@ -30,15 +41,7 @@ def init_request_logging(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-ID"] = current_request_id() or ""
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("_started", time.perf_counter())) * 1000, 2),
-            },
-        )
+        log_answer(log, request.method, request.path, response.status_code, g.get("_started", time.perf_counter()))
         return response
 
     @app.teardown_request
