@@ -11,9 +11,12 @@ With `--fan-out N`, the events are instead `campaign.news_posted`, each to N bac
 French, half in English): the path of a campaign's news, where an event's first
 DELIVERY_INLINE_PER_MESSAGE emails are sent by its own message and the others by `deliver`
 messages, and the words are rendered once per language (services/notifications/rendering.py).
-A plain smtplib loop over one open connection to the same server is the reference, run first.
+With `--per-message N`, the events are packed as the relay packs a backlog: up to N a message to
+`notifications.on_events` (shared.core.outbox.event_messages), where each message sends at least
+an email per event itself. A plain smtplib loop over one open connection to the same server is
+the reference, run first.
 
-    .venv/bin/python bench/notifications_delivery.py [--events 1000] [--threads 8] [--fan-out 0]
+    .venv/bin/python bench/notifications_delivery.py [--events 1000] [--threads 8] [--fan-out 0] [--per-message 1]
 """
 from __future__ import annotations
 
@@ -36,19 +39,22 @@ import logging  # noqa: E402
 import dramatiq  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from shared.core.broker import broker  # noqa: E402
+from shared.core.broker import broker, enqueue_all  # noqa: E402
 from shared.core.events import new_event_id, utcnow  # noqa: E402
+from shared.core.outbox import event_messages  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--per-message", type=int, default=1,
+                        help="events a message, packed as the relay packs a backlog (1: each on its own on_event message)")
     parser.add_argument("--fan-out", type=int, default=0, help="backers per campaign.news_posted event (0: one email per event)")
     arguments = parser.parse_args()
 
     with scratch_databases("notifications"), tempfile.TemporaryDirectory() as mail:
-        run(arguments.events, arguments.threads, Path(mail), arguments.fan_out)
+        run(arguments.events, arguments.threads, Path(mail), arguments.fan_out, arguments.per_message)
 
 
 def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
@@ -67,7 +73,7 @@ def start_devsmtp(port: int, mail: Path) -> subprocess.Popen:
     raise RuntimeError("devsmtp did not start")
 
 
-def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
+def run(events: int, threads: int, mail: Path, fan_out: int = 0, per_message: int = 1) -> None:
     port = free_port()
     os.environ["SMTP_HOST"], os.environ["SMTP_PORT"] = "127.0.0.1", str(port)
     server = start_devsmtp(port, mail)
@@ -80,9 +86,10 @@ def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
     reference = smtp_loop(count)
     for path in mail.glob("*.eml"):
         path.unlink()
+    envelopes = []
     for number in range(events):
         if fan_out:
-            actors.on_event.send({
+            envelopes.append({
                 "id": new_event_id(), "name": "campaign.news_posted", "version": 1,
                 "producer": "crowdfunding", "occurred_at": utcnow().isoformat(), "request_id": None,
                 "payload": {
@@ -95,7 +102,7 @@ def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
                 },
             })
             continue
-        actors.on_event.send({
+        envelopes.append({
             "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
             "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
             "payload": {
@@ -104,6 +111,7 @@ def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
                 "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}",
             },
         })
+    enqueue_all(broker, event_messages("notifications", envelopes, per_message))
 
     db = actors.database()
     worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=threads)
@@ -125,6 +133,7 @@ def run(events: int, threads: int, mail: Path, fan_out: int = 0) -> None:
 
     stored = len(list(mail.glob("*.eml")))
     shape = f"{events} campaign news to {fan_out} backers each" if fan_out else f"{events} events, an email each"
+    shape += f", {per_message} events a message (as the relay packs a backlog)" if per_message > 1 else ", an event a message"
     print(f"{shape} (PostgreSQL, Redis at {os.environ['REDIS_URL']}, devsmtp on 127.0.0.1:{port})")
     print(f"emails sent: {sent}, failed: {failed}, stored by devsmtp: {stored}")
     print(f"reference: a plain smtplib loop over one connection:        {reference:8.0f} messages/s")

@@ -5,7 +5,8 @@ in the same unit of work, takes the first INLINE_DELIVERIES of them (deliveries.
 thread then sends itself after the commit: the common event, one email, costs one queue message
 and two transactions instead of two and three. It asks `deliver` to send any others, so that the
 worker's threads share a long list. `on_events` does the same for several events the relay sent
-together, in one unit of work (shared.core.consumer.consume_batch). `deliver` sends a delivery when it is due; when it is not yet
+together, in one unit of work (shared.core.consumer.consume_batch), taking at least one delivery
+per event it carries. `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
 delay, in hops of at most six days because Redis-backed dramatiq refuses longer delays.
 
@@ -66,8 +67,12 @@ def on_event(envelope: dict) -> None:
 @dramatiq.actor(actor_name=batch_actor_name(SERVICE), queue_name=SERVICE, time_limit=ON_EVENT_TIME_LIMIT_MS)
 def on_events(envelopes: list[dict]) -> None:
     """Several events in one unit of work (shared.core.consumer.consume_batch), then their
-    deliveries, INLINE_DELIVERIES of them sent by this thread, as on_event does."""
-    taken = _Taken()
+    deliveries, sent by this thread as on_event does: INLINE_DELIVERIES of them, or one per event
+    when the batch has more events. The relay's batches already spread a backlog over the
+    worker's threads (at most RELAY_EVENTS_PER_MESSAGE events a message): a `deliver` message for
+    each email beyond the tenth, a message and a transaction more each, made a backlog of
+    one-email events a third slower (issue 15). A long list (a campaign's news) is still spread."""
+    taken = _Taken(max(INLINE_DELIVERIES, len(envelopes)))
     if consume_batch(database(), HANDLERS, envelopes, on_event, then=taken.take):
         taken.send({envelope.get("id"): envelope.get("request_id") for envelope in envelopes})
 
@@ -76,14 +81,15 @@ class _Taken:
     """The deliveries an event message takes in its unit of work (deliveries.take), up to
     INLINE_DELIVERIES, and those it leaves to `deliver` messages; sent after the commit."""
 
-    def __init__(self):
+    def __init__(self, limit: int | None = None):
+        self.limit = INLINE_DELIVERIES if limit is None else limit
         self.taken: list[tuple[int, str, object]] = []  # (delivery id, event id, claim or attempt)
         self.others: list[tuple[int, str]] = []
 
     def take(self, session, batch) -> None:
         # In the events' own unit of work, and also after a repeated event: if sending or
         # enqueueing failed the first time, the retry does it. Run again if the unit of work is.
-        self.taken, self.others = deliveries.take(session, batch, INLINE_DELIVERIES)
+        self.taken, self.others = deliveries.take(session, batch, self.limit)
 
     def send(self, request_ids: dict[str, str | None]) -> None:
         started = 0  # self.taken[started:] have not been handed to the mail server

@@ -1,7 +1,7 @@
 """The worker's event message sends its event's emails itself (actors.on_event): the delivery is
 taken in the unit of work that records the event and sent after the commit, so an email costs
-one queue message and two transactions; deliveries beyond INLINE_DELIVERIES are `deliver`
-messages; a message that fails puts back the deliveries it had taken and not sent.
+one queue message and two transactions; deliveries beyond INLINE_DELIVERIES (or, in a relay's
+batch, beyond one per event) are `deliver` messages; a message that fails puts back the deliveries it had taken and not sent.
 
 The actor's function runs in this thread (`.fn`), against the test's PostgreSQL, Redis and a
 real aiosmtpd server."""
@@ -79,6 +79,43 @@ def test_deliveries_beyond_the_limit_are_deliver_messages(db, inbox, broker, mon
         actors.deliver.fn(row.id)
     assert [row.status for row in _rows(db)] == ["sent"] * 5
     assert sorted(str(message["To"]) for message in inbox.messages) == [f"B{n} <b{n}@example.org>" for n in range(5)]
+
+
+def test_a_batch_sends_an_email_per_event_itself_beyond_the_limit(db, inbox, broker, monkeypatch):
+    """The relay's batch is already a share of a backlog: its one-email events are sent by the
+    message that carries them, none by a `deliver` message, each once."""
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 2)
+    batch = [envelopes.password_reset(email=f"r{number}@example.org") for number in range(5)]
+
+    with counted_transactions(db.engine) as transactions:
+        actors.on_events.fn(batch)
+
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sent", 1)] * 5
+    assert _queued_messages(broker) == []
+    assert len(transactions) == 1 + 5  # the batch's unit of work, then each outcome
+    assert sorted(str(message["To"]) for message in inbox.messages) == sorted(
+        f"Ana <r{number}@example.org>" for number in range(5))
+
+    actors.on_events.fn(batch)  # the message again (a redelivery): nothing sent twice
+    assert len(inbox.messages) == 5
+    assert _queued_messages(broker) == []
+
+
+def test_a_batch_still_spreads_a_long_list(db, inbox, broker, monkeypatch):
+    """A campaign's news in a batch of two events: two emails sent by the message (one per event it
+    carries, as the limit), the others left to `deliver` messages for the worker's other threads."""
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 2)
+
+    actors.on_events.fn([news(5), envelopes.password_reset(email="new@example.org")])
+
+    rows = _rows(db)
+    assert sorted(row.status for row in rows) == ["queued"] * 4 + ["sent"] * 2
+    assert _queued_messages(broker) == ["notifications.deliver"] * 4
+    for row in rows:
+        if row.status == "queued":
+            actors.deliver.fn(row.id)
+    assert [row.status for row in _rows(db)] == ["sent"] * 6
+    assert len(inbox.messages) == 6
 
 
 def test_a_message_that_fails_puts_back_what_it_had_not_sent_and_its_retry_sends_it_once(db, inbox, monkeypatch):
