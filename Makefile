@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/platform_load.py
 	$(BIN)/python bench/outbox_relay.py
 	$(BIN)/python bench/notifications_delivery.py
+	$(BIN)/python bench/notifications_delivery.py --per-message 20
 	$(BIN)/python bench/notifications_delivery.py --events 10 --fan-out 100
 	$(BIN)/python bench/jury_ranking.py
 	$(BIN)/python bench/crowdfunding_pledges.py
