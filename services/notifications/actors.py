@@ -3,8 +3,8 @@
 `on_event` records the deliveries an event calls for (idempotently, see shared.core.consumer) and,
 in the same unit of work, takes the first INLINE_DELIVERIES of them (deliveries.take), which its
 thread then sends itself after the commit: the common event, one email, costs one queue message
-and two transactions instead of two and three. It asks `deliver` to send any others, so that the
-worker's threads share a long list. `on_events` does the same for several events the relay sent
+and two transactions instead of two and three. It asks `deliver_several` to send any others,
+DELIVERIES_PER_MESSAGE a message, so that the worker's threads share a long list. `on_events` does the same for several events the relay sent
 together, in one unit of work (shared.core.consumer.consume_batch), taking at least one delivery
 per event it carries. `deliver` sends a delivery when it is due; when it is not yet
 due (a reminder, or a retry after a temporary failure) it puts itself back on the queue with a
@@ -78,8 +78,9 @@ def on_events(envelopes: list[dict]) -> None:
 
 
 class _Taken:
-    """The deliveries an event message takes in its unit of work (deliveries.take), up to
-    INLINE_DELIVERIES, and those it leaves to `deliver` messages; sent after the commit."""
+    """The deliveries a message takes in one unit of work (an event's: deliveries.take, up to
+    INLINE_DELIVERIES, and those it leaves to other messages; `deliver_several`'s), sent after
+    the commit."""
 
     def __init__(self, limit: int | None = None):
         self.limit = INLINE_DELIVERIES if limit is None else limit
@@ -94,8 +95,7 @@ class _Taken:
     def send(self, request_ids: dict[str, str | None]) -> None:
         started = 0  # self.taken[started:] have not been handed to the mail server
         try:
-            for delivery_id, event_id in self.others:
-                deliver.send(delivery_id, request_ids.get(event_id))
+            hand_over(self.others, request_ids)
             for delivery_id, event_id, claim in self.taken:
                 started += 1
                 request_id = request_ids.get(event_id)
@@ -116,6 +116,42 @@ def deliver(delivery_id: int, request_id: str | None = None) -> None:
     with request_id_context(request_id):
         attempt = deliveries.attempt_delivery(database(), delivery_id)
     _come_back(delivery_id, request_id, attempt)
+
+
+# Deliveries a `deliver_several` message carries: one queue message, not one each, for the
+# emails of an event beyond those its own message sends (a campaign's news to every backer).
+DELIVERIES_PER_MESSAGE = int(os.environ.get("DELIVERIES_PER_MESSAGE", 10))
+
+
+def hand_over(others: list[tuple[int, str]], request_ids: dict[str, str | None]) -> None:
+    """The deliveries an event message leaves to other messages: `deliver_several` messages of
+    up to DELIVERIES_PER_MESSAGE deliveries of one event, queued in one round trip to Redis."""
+    from shared.core.broker import enqueue_all
+
+    by_event: dict[str, list[int]] = {}
+    for delivery_id, event_id in others:
+        by_event.setdefault(event_id, []).append(delivery_id)
+    messages = []
+    for event_id, ids in by_event.items():
+        for start in range(0, len(ids), DELIVERIES_PER_MESSAGE):
+            chunk = ids[start:start + DELIVERIES_PER_MESSAGE]
+            messages.append(deliver.message(chunk[0], request_ids.get(event_id)) if len(chunk) == 1
+                            else deliver_several.message(chunk, request_ids.get(event_id)))
+    if messages:
+        enqueue_all(deliver.broker, messages)
+
+
+@dramatiq.actor(actor_name=f"{SERVICE}.deliver_several", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)
+def deliver_several(delivery_ids: list[int], request_id: str | None = None) -> None:
+    """`deliver` for several deliveries: taken together in one transaction (deliveries.claim_several),
+    then sent in turn, each recorded as `deliver` records it; those not due, or held by another
+    worker, come back as `deliver` does. Idempotent: a redelivered message sends nothing twice.
+    As with `on_event`, every exchange ends before the lease taken with them does, so one time
+    limit, `deliver`'s, covers them all; if the message fails midway, what it had not sent goes back."""
+    taken = _Taken()
+    with request_id_context(request_id):
+        taken.taken = [(delivery_id, None, claim) for delivery_id, claim in deliveries.claim_several(database(), delivery_ids)]
+    taken.send({None: request_id})  # one request id for all: they are one event's
 
 
 def _come_back(delivery_id: int, request_id: str | None, attempt: deliveries.Attempt) -> None:

@@ -623,6 +623,25 @@ def _claim(db: Database, delivery_id: int) -> _Claim | Attempt:
         return _take(session, delivery_id)
 
 
+def claim_several(db: Database, delivery_ids: list[int]) -> list[tuple[int, _Claim | Attempt]]:
+    """`_claim` for several deliveries in one transaction (a `deliver_several` message's): their
+    rows read and locked in one statement, in the order of their ids, so that two messages
+    sharing deliveries wait on each other rather than deadlock; each then taken as `_take` takes
+    it. `send_claimed` sends each after the commit, its exchange ending before its lease does."""
+    with db.unit_of_work() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            # SQLite (make run): the database's write lock, as `_take` takes it.
+            session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids)).values(attempts=Delivery.attempts))
+        session.scalars(_SEVERAL_LOCKED, {"ids": list(delivery_ids)}).all()
+        return [(delivery_id, _take(session, delivery_id, lock=False)) for delivery_id in delivery_ids]
+
+
+_SEVERAL_LOCKED = (
+    select(Delivery).where(Delivery.id.in_(bindparam("ids", expanding=True))).order_by(Delivery.id)
+    .with_for_update().execution_options(populate_existing=True)
+)
+
+
 def _take(session: Session, delivery_id: int, lock: bool = True) -> _Claim | Attempt:
     """`_claim`, in the caller's unit of work; without `lock` for a row it has locked already."""
     if not lock:

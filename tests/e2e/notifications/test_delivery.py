@@ -256,3 +256,20 @@ def test_a_later_closing_time_sends_the_reminder_once_at_the_new_time(notificati
     assert reminder.sent_at >= new_closes_at - REMINDER_BEFORE_CLOSING
     assert datetime.fromisoformat(reminder.context["closes_at"]) == new_closes_at
     assert len(inbox.messages) == 1
+
+
+def test_a_news_to_more_backers_than_its_message_sends_reaches_each_once(notifications_app, notifications_worker, inbox):
+    """The event's message sends the first 10 emails itself and hands the others to
+    `deliver_several` messages, which the real worker's threads send: each backer once."""
+    recipients = [envelopes.person(f"b{number}@example.org", f"B{number}") for number in range(25)]
+    on_event.send(envelopes.envelope("campaign.news_posted", 1, {
+        "news_id": 1, "campaign_id": 2, "campaign_title": "Un premier album",
+        "campaign_url": "http://127.0.0.1:8002/campaigns/2", "text": "Merci à toutes et à tous !",
+        "posted_at": datetime.now(timezone.utc).isoformat(), "recipients": recipients,
+    }))
+
+    rows = wait_until(lambda: _settled(notifications_app, 25), message="the 25 emails")
+    assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
+    notifications_worker.join()  # every message has been handled: nothing more comes
+    assert sorted(str(message["To"]) for message in inbox.messages) == sorted(
+        f"B{number} <b{number}@example.org>" for number in range(25))

@@ -1,14 +1,14 @@
 """The worker's event message sends its event's emails itself (actors.on_event): the delivery is
 taken in the unit of work that records the event and sent after the commit, so an email costs
 one queue message and two transactions; deliveries beyond INLINE_DELIVERIES (or, in a relay's
-batch, beyond one per event) are `deliver` messages; a message that fails puts back the deliveries it had taken and not sent.
+batch, beyond one per event) are `deliver_several` messages of DELIVERIES_PER_MESSAGE; a message that fails puts back the deliveries it had taken and not sent.
 
 The actor's function runs in this thread (`.fn`), against the test's PostgreSQL, Redis and a
 real aiosmtpd server."""
 import json
 import os
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, select
@@ -67,18 +67,73 @@ def test_an_event_with_one_email_sends_it_with_one_message_and_two_transactions(
     assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "UPDATE"]
 
 
-def test_deliveries_beyond_the_limit_are_deliver_messages(db, inbox, broker, monkeypatch):
-    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 2)
+def _queued_arguments(broker) -> list[tuple[str, list]]:
+    return sorted((message["actor_name"], message["args"]) for message in
+                  map(json.loads, broker.client.hvals(f"{broker.namespace}:notifications.msgs")))
 
-    actors.on_event.fn(news(5))
+
+def test_deliveries_beyond_the_limit_are_deliver_several_messages(db, inbox, broker, monkeypatch):
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 2)
+    monkeypatch.setattr(actors, "DELIVERIES_PER_MESSAGE", 2)
+    envelope = news(5)
+
+    actors.on_event.fn(envelope)
 
     rows = _rows(db)
     assert [row.status for row in rows] == ["sent", "sent", "queued", "queued", "queued"]
-    assert _queued_messages(broker) == ["notifications.deliver"] * 3
-    for row in rows[2:]:
-        actors.deliver.fn(row.id)
+    # The three others: two in one message, the last alone, with the event's request id.
+    request_id = envelope["request_id"]
+    assert _queued_arguments(broker) == [
+        ("notifications.deliver", [rows[4].id, request_id]),
+        ("notifications.deliver_several", [[rows[2].id, rows[3].id], request_id]),
+    ]
+    actors.deliver_several.fn([rows[2].id, rows[3].id], request_id)
+    actors.deliver.fn(rows[4].id, request_id)
     assert [row.status for row in _rows(db)] == ["sent"] * 5
     assert sorted(str(message["To"]) for message in inbox.messages) == [f"B{n} <b{n}@example.org>" for n in range(5)]
+
+    actors.deliver_several.fn([rows[2].id, rows[3].id], request_id)  # the message again: nothing sent twice
+    assert len(inbox.messages) == 5
+
+
+def test_deliver_several_takes_its_deliveries_in_one_transaction(db, inbox, broker, monkeypatch):
+    """One transaction takes them all (one statement locks the rows), then one records each
+    outcome; a delivery settled already or not yet due is left as `deliver` leaves it."""
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 0)
+    actors.on_event.fn(news(4))
+    broker.client.delete(f"{broker.namespace}:notifications.msgs", f"{broker.namespace}:notifications")
+    ids = [row.id for row in _rows(db)]
+    actors.deliver.fn(ids[0])  # settled before the message comes
+    with db.unit_of_work() as session:  # a retry due in an hour
+        session.get(Delivery, ids[3]).due_at = datetime.now(timezone.utc) + timedelta(hours=1)
+
+    with counted_transactions(db.engine) as transactions, recorded_statements(db.engine) as statements:
+        actors.deliver_several.fn(ids, "req-1")
+
+    assert [row.status for row in _rows(db)] == ["sent", "sent", "sent", "queued"]
+    assert len(transactions) == 1 + 2
+    assert sum("FOR UPDATE" in statement for statement in statements) == 1
+    assert len(inbox.messages) == 3
+    # The one not due comes back when it is, as `deliver` does it.
+    [delayed] = map(json.loads, broker.client.hvals(f"{broker.namespace}:notifications.DQ.msgs"))
+    assert (delayed["actor_name"], delayed["args"]) == ("notifications.deliver", [ids[3], "req-1"])
+
+
+def test_deliver_several_that_fails_puts_back_what_it_had_not_sent(db, inbox, broker, monkeypatch):
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 0)
+    actors.on_event.fn(news(3))
+    ids = [row.id for row in _rows(db)]
+    port = os.environ["SMTP_PORT"]
+    monkeypatch.setenv("SMTP_PORT", "not a port")  # a configuration error: not a delivery's own failure
+
+    with pytest.raises(ValueError):
+        actors.deliver_several.fn(ids, "req-1")
+
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sending", 1), ("queued", 0), ("queued", 0)]
+    monkeypatch.setenv("SMTP_PORT", port)
+    actors.deliver_several.fn(ids, "req-1")  # dramatiq's retry: the first waits for its lease (sweep)
+    assert [(row.status, row.attempts) for row in _rows(db)] == [("sending", 1), ("sent", 1), ("sent", 1)]
+    assert len(inbox.messages) == 2
 
 
 def test_a_batch_sends_an_email_per_event_itself_beyond_the_limit(db, inbox, broker, monkeypatch):
@@ -110,7 +165,8 @@ def test_a_batch_still_spreads_a_long_list(db, inbox, broker, monkeypatch):
 
     rows = _rows(db)
     assert sorted(row.status for row in rows) == ["queued"] * 4 + ["sent"] * 2
-    assert _queued_messages(broker) == ["notifications.deliver"] * 4
+    # The news' three others in one message, the reset's one alone.
+    assert sorted(_queued_messages(broker)) == ["notifications.deliver", "notifications.deliver_several"]
     for row in rows:
         if row.status == "queued":
             actors.deliver.fn(row.id)
