@@ -707,9 +707,9 @@ def _claimed(delivery: Delivery, message: RenderedEmail) -> _Claim:
 
 def _settle(claim: _Claim, db: Database, **outcome) -> None:
     """Record an attempt's outcome, unless the delivery was taken over meanwhile."""
-    with db.unit_of_work() as session:
-        result = session.execute(_settling(tuple(outcome)), {
-            "settled_id": claim.delivery_id, "settled_attempts": claim.attempts, **outcome})
+    # One statement, fenced by the status and the attempt number: alone, without BEGIN and COMMIT.
+    result = db.one_statement(_settling(tuple(outcome)), {
+        "settled_id": claim.delivery_id, "settled_attempts": claim.attempts, **outcome})
     if result.rowcount != 1:
         log.warning("delivery taken over by another worker: outcome not recorded", extra={**claim.facts, **{
             key: value for key, value in outcome.items() if key in ("status", "last_error")}})

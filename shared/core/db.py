@@ -145,11 +145,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
-        # Sessions that only read, each statement on its own (shared.web.service_app.read_session);
-        # on the same pool, whose connections go back to transactions when returned.
-        self.ReadSession = (
-            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT")) if self.is_postgresql else None
-        )
+        # Statements each on its own, committed as it runs (PostgreSQL), on the same pool, whose
+        # connections go back to transactions when returned: for reads (below), and for a write
+        # of one statement, which is as atomic alone as in a transaction of its own and saves the
+        # BEGIN and COMMIT round trips (`one_statement`).
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgresql else None
+        # Sessions that only read, each statement on its own (shared.web.service_app.read_session).
+        self.ReadSession = sessionmaker(self.autocommit_engine) if self.is_postgresql else None
 
     @property
     def is_postgresql(self) -> bool:
@@ -164,6 +166,15 @@ class Database:
                 yield session
         finally:
             session.close()
+
+    def one_statement(self, statement, parameters: dict):
+        """Run one writing statement as a unit of work of its own, and return its result: on
+        PostgreSQL without BEGIN and COMMIT (autocommit), elsewhere in a transaction."""
+        if self.autocommit_engine is None:
+            with self.unit_of_work() as session:
+                return session.execute(statement, parameters)
+        with self.autocommit_engine.connect() as connection:
+            return connection.execute(statement, parameters)
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

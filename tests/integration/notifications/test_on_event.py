@@ -54,17 +54,26 @@ def counted_transactions(engine):
 
 
 def test_an_event_with_one_email_sends_it_with_one_message_and_two_transactions(db, inbox, broker):
+    autocommit = []
+
+    def record(connection, *_args):
+        autocommit.append(connection.connection.dbapi_connection.autocommit)
+
+    event.listen(db.engine, "before_cursor_execute", record)
     with counted_transactions(db.engine) as transactions, recorded_statements(db.engine) as statements:
         actors.on_event.fn(envelopes.password_reset(email="one@example.org"))
+    event.remove(db.engine, "before_cursor_execute", record)
 
     [row] = _rows(db)
     assert (row.status, row.attempts) == ("sent", 1)
     assert [str(message["To"]) for message in inbox.messages] == ["Ana <one@example.org>"]
     assert _queued_messages(broker) == []  # no `deliver` message
     # The event's unit of work (its key, its delivery written already taken: a new row no other
-    # transaction sees, so neither read back nor locked), then the outcome's.
+    # transaction sees, so neither read back nor locked), then the outcome.
     assert len(transactions) == 2
     assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "UPDATE"]
+    # The outcome is one statement, fenced by the attempt number: alone, without BEGIN and COMMIT.
+    assert autocommit == [False, False, True]
 
 
 def _queued_arguments(broker) -> list[tuple[str, list]]:

@@ -44,3 +44,36 @@ def test_a_worker_process_keeps_a_connection_per_thread_and_one_for_its_sweeper(
         db.dispose()
     finally:
         worker.stop()
+
+
+def test_one_statement_runs_alone_without_a_transaction_and_its_write_is_committed(notifications_app):
+    """Database.one_statement: on PostgreSQL the statement goes on an autocommit connection (no
+    BEGIN or COMMIT round trip), its write is seen by another connection at once, and the
+    connection goes back to the pool as it came: the next unit of work is a transaction."""
+    from sqlalchemy import event
+
+    db = Database(notifications_app.extensions["db"].url, pool_size=1)
+    other = Database(notifications_app.extensions["db"].url)
+    autocommit = []
+
+    def record(connection, *_args):
+        autocommit.append(connection.connection.dbapi_connection.autocommit)
+
+    try:
+        with db.unit_of_work() as session:
+            session.execute(text("CREATE TABLE IF NOT EXISTS one_statement_probe (n int)"))
+            session.execute(text("DELETE FROM one_statement_probe"))
+        event.listen(db.engine, "before_cursor_execute", record)
+        result = db.one_statement(text("INSERT INTO one_statement_probe VALUES (1), (2)"), {})
+        event.remove(db.engine, "before_cursor_execute", record)
+
+        assert autocommit == [True]
+        assert result.rowcount == 2
+        with other.unit_of_work() as session:
+            assert session.scalar(text("SELECT count(*) FROM one_statement_probe")) == 2
+        with db.unit_of_work() as session:
+            assert session.connection().connection.dbapi_connection.autocommit is False
+            session.execute(text("DROP TABLE one_statement_probe"))
+    finally:
+        db.dispose()
+        other.dispose()
