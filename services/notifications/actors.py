@@ -141,13 +141,15 @@ def hand_over(others: list[tuple[int, str]], request_ids: dict[str, str | None])
         enqueue_all(deliver.broker, messages)
 
 
-@dramatiq.actor(actor_name=f"{SERVICE}.deliver_several", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)
+@dramatiq.actor(actor_name=f"{SERVICE}.deliver_several", queue_name=SERVICE, time_limit=ON_EVENT_TIME_LIMIT_MS)
 def deliver_several(delivery_ids: list[int], request_id: str | None = None) -> None:
     """`deliver` for several deliveries: taken together in one transaction (deliveries.claim_several),
     then sent in turn, each recorded as `deliver` records it; those not due, or held by another
     worker, come back as `deliver` does. Idempotent: a redelivered message sends nothing twice.
-    As with `on_event`, every exchange ends before the lease taken with them does, so one time
-    limit, `deliver`'s, covers them all; if the message fails midway, what it had not sent goes back."""
+    As with `on_event`, every exchange ends before the lease taken with them does, so its time
+    limit is `on_event`'s: the broker's for the transaction that takes them (which may wait on a
+    row another worker holds), then `deliver`'s for all the exchanges. If the message fails
+    midway, what it had not sent goes back."""
     taken = _Taken()
     with request_id_context(request_id):
         taken.taken = [(delivery_id, None, claim) for delivery_id, claim in deliveries.claim_several(database(), delivery_ids)]
