@@ -93,21 +93,33 @@ class _Taken:
         self.taken, self.others = deliveries.take(session, batch, self.limit)
 
     def send(self, request_ids: dict[str, str | None]) -> None:
-        started = 0  # self.taken[started:] have not been handed to the mail server
         try:
             hand_over(self.others, request_ids)
-            for delivery_id, event_id, claim in self.taken:
-                started += 1
-                request_id = request_ids.get(event_id)
-                with request_id_context(request_id):
-                    attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
-                _come_back(delivery_id, request_id, attempt)
         except BaseException:
-            # Those not sent go back to the queue, for this message's retry. The one being sent,
-            # if any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
-            deliveries.release(database(), [claim for _, _, claim in self.taken[started:]
-                                            if not isinstance(claim, deliveries.Attempt)])
+            _release(self.taken)
             raise
+        _send_taken([(delivery_id, request_ids.get(event_id), claim) for delivery_id, event_id, claim in self.taken])
+
+
+def _send_taken(taken: list[tuple[int, str | None, object]]) -> None:
+    """Send deliveries taken and committed (delivery id, request id, claim or attempt), each
+    recorded as `deliver` records it; those not due, or held by another worker, come back."""
+    started = 0  # taken[started:] have not been handed to the mail server
+    try:
+        for delivery_id, request_id, claim in taken:
+            started += 1
+            with request_id_context(request_id):
+                attempt = claim if isinstance(claim, deliveries.Attempt) else deliveries.send_claimed(database(), claim)
+            _come_back(delivery_id, request_id, attempt)
+    except BaseException:
+        # Those not sent go back to the queue, for this message's retry. The one being sent,
+        # if any, stays `sending`, as with `deliver`: the server may have it; its lease runs out.
+        _release(taken[started:])
+        raise
+
+
+def _release(taken: list[tuple]) -> None:
+    deliveries.release(database(), [claim for _, _, claim in taken if not isinstance(claim, deliveries.Attempt)])
 
 
 @dramatiq.actor(actor_name=f"{SERVICE}.deliver", queue_name=SERVICE, time_limit=DELIVER_TIME_LIMIT_MS)
@@ -150,10 +162,9 @@ def deliver_several(delivery_ids: list[int], request_id: str | None = None) -> N
     limit is `on_event`'s: the broker's for the transaction that takes them (which may wait on a
     row another worker holds), then `deliver`'s for all the exchanges. If the message fails
     midway, what it had not sent goes back."""
-    taken = _Taken()
     with request_id_context(request_id):
-        taken.taken = [(delivery_id, None, claim) for delivery_id, claim in deliveries.claim_several(database(), delivery_ids)]
-    taken.send({None: request_id})  # one request id for all: they are one event's
+        claims = deliveries.claim_several(database(), delivery_ids)
+    _send_taken([(delivery_id, request_id, claim) for delivery_id, claim in claims])  # one event's: one request id
 
 
 def _come_back(delivery_id: int, request_id: str | None, attempt: deliveries.Attempt) -> None:

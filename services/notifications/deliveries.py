@@ -629,10 +629,10 @@ def claim_several(db: Database, delivery_ids: list[int]) -> list[tuple[int, _Cla
     sharing deliveries wait on each other rather than deadlock; each then taken as `_take` takes
     it. `send_claimed` sends each after the commit, its exchange ending before its lease does."""
     with db.unit_of_work() as session:
-        if session.get_bind().dialect.name != "postgresql":
+        if not db.is_postgresql:
             # SQLite (make run): the database's write lock, as `_take` takes it.
             session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids)).values(attempts=Delivery.attempts))
-        session.scalars(_SEVERAL_LOCKED, {"ids": list(delivery_ids)}).all()
+        session.scalars(_SEVERAL_LOCKED, {"ids": list(delivery_ids)}).all()  # in the session: `_take` finds them there
         return [(delivery_id, _take(session, delivery_id, lock=False)) for delivery_id in delivery_ids]
 
 
