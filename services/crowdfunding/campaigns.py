@@ -27,6 +27,7 @@ from services.crowdfunding import covers, funding, matchfunding
 from services.crowdfunding.config import SERVICE
 from services.crowdfunding.models import Account, Campaign, Pledge, RewardTier
 from services.crowdfunding.owners import NO_ORGANISATION, find_owner
+from shared.core.clock import next_paris_midnight
 from shared.core.config import service_public_url
 from shared.core.outbox import publish
 from shared.core.refusal import Refusal
@@ -212,6 +213,26 @@ def places_left(session: Session, campaign: Campaign, now: datetime) -> dict[int
     """Each tier's places left (None: unlimited), by tier id."""
     taken = places_taken(session, [tier.id for tier in campaign.tiers], now)
     return {tier.id: funding.places_left(tier.quantity, taken[tier.id]) for tier in campaign.tiers}
+
+
+def page_kept_until(session: Session, campaign: Campaign, now: datetime) -> datetime:
+    """Until when a campaign's public page, read at `now`, reads the same by the clock alone (it may
+    be replayed until then unless a row it shows changes, shared.web.public_reads): its end, the
+    next midnight in Paris (its days left), and the first hold to run out on a limited tier (a card
+    pledge whose backer is still entering the card gives back its place then)."""
+    moments = [next_paris_midnight(now)]
+    if campaign.ends_at > now:
+        moments.append(campaign.ends_at)
+    limited = [tier.id for tier in campaign.tiers if tier.quantity is not None]
+    if limited:
+        released = session.scalar(_NEXT_RELEASE, {"tier_ids": limited, "now": now})
+        if released is not None:
+            moments.append(released)
+    return min(moments)
+
+
+_NEXT_RELEASE = select(func.min(Pledge.hold_until)).where(
+    Pledge.tier_id.in_(bindparam("tier_ids", expanding=True)), Pledge.status == "pending", Pledge.hold_until > _NOW)
 
 
 def public_backers(session: Session, campaign_id: int) -> tuple[list[str], int]:

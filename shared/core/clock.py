@@ -4,7 +4,7 @@ Deadlines are entered and shown in Europe/Paris and stored in UTC.
 """
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
@@ -45,6 +45,15 @@ def paris_to_utc(naive_local: datetime) -> datetime:
 def to_paris(aware: datetime) -> datetime:
     _refuse_naive(aware)
     return aware.astimezone(PARIS)
+
+
+def next_paris_midnight(aware: datetime) -> datetime:
+    """The first instant after `aware` at which the date changes in Paris, in UTC: what is counted
+    in Paris days ("3 days left") changes then. Midnight exists every day in Paris (clocks change
+    at 2 and 3 o'clock)."""
+    local = to_paris(aware)
+    tomorrow = local.date() + timedelta(days=1)
+    return paris_to_utc(datetime(tomorrow.year, tomorrow.month, tomorrow.day))
 
 
 def format_paris(aware: datetime, locale: str) -> str:

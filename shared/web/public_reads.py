@@ -24,12 +24,16 @@ generation on, so an answer read while a write committed is either not kept or n
 
 Only requests that every visitor sends alike are replayed: GET, no query string, no
 Authorization header, no cookie. On SQLite (`make run`), which has no NOTIFY, nothing is kept.
+
+A service names the paths it serves this way, exactly or with `<int>` for a number (a campaign's
+page, `/campaigns/<int>`, kept per campaign).
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -49,8 +53,11 @@ MAX_AGE_SECONDS = 30.0
 PING_SECONDS = 5.0
 # Where a view's consent to be kept travels from the view to the middleware: the request's WSGI environ.
 UNTIL = "tremplin.public_reads.until"
-# Bounds the answers kept per process: one per path and per address it was asked at (scheme, host, prefix).
-MAX_ENTRIES = 64
+# Bounds the answers kept per process: one per path (a campaign's page is a path of its own) and
+# per address it was asked at (scheme, host, prefix). When full, all are dropped: read again.
+MAX_ENTRIES = 256
+# `<int>` in a served path: a number, as Flask's int converter reads it.
+_NUMBER = r"\d{1,18}"
 
 log = logging.getLogger("tremplin.public_reads")
 
@@ -180,25 +187,35 @@ class PublicReads:
     def __init__(self, app: Flask):
         self.wsgi_app = app.wsgi_app
         self.paths: frozenset[str] = frozenset()
+        self.patterns: re.Pattern | None = None  # the paths with `<int>`, as one expression
         self.changes: Changes | None = None
         self.kept: dict[tuple, _Kept] = {}
         self.log = request_log(app)
 
     def serve(self, *paths: str, tables: tuple[str, ...], database, listen_url: str | None = None) -> None:
-        """Replay the answers of `paths` (views that call `keep_until`), which read `tables`.
-        `listen_url`: where to listen, when the database's URL goes through a pooler that cannot
-        (PgBouncer's transaction pooling drops LISTEN); "off" replays nothing."""
+        """Replay the answers of `paths` (views that call `keep_until`), which read `tables`; a
+        path may hold `<int>` segments (`/campaigns/<int>`). `listen_url`: where to listen, when the
+        database's URL goes through a pooler that cannot (PgBouncer's transaction pooling drops
+        LISTEN); "off" replays nothing."""
         if not database.is_postgresql or listen_url == "off":
             return
         self.changes = Changes.of(database.engine, listen_url)
         watch_local_writes(database.engine, frozenset(tables), self.changes)
-        self.paths = self.paths | frozenset(paths)
+        self.paths = self.paths | frozenset(path for path in paths if "<int>" not in path)
+        patterns = [re.escape(path).replace(re.escape("<int>"), _NUMBER) for path in paths if "<int>" in path]
+        if self.patterns is not None:
+            patterns.insert(0, self.patterns.pattern)
+        if patterns:
+            self.patterns = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+    def _served(self, path: str) -> bool:
+        return path in self.paths or (self.patterns is not None and self.patterns.fullmatch(path) is not None)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if (
-            path not in self.paths
-            or environ["REQUEST_METHOD"] != "GET"
+            environ["REQUEST_METHOD"] != "GET"
+            or not self._served(path)
             or environ.get("QUERY_STRING")
             or "HTTP_AUTHORIZATION" in environ
             or "HTTP_COOKIE" in environ

@@ -12,6 +12,7 @@ from shared.core.money import LOCALES, format_money
 from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS, SECTORS
 from shared.core.refusal import Refusal
 from shared.web.i18n import current_language, translate
+from shared.web.public_reads import keep_until
 from shared.web.service_app import db_session, read_session
 
 blp = Blueprint("public_pages", __name__)
@@ -114,8 +115,15 @@ def render_campaign(campaign, *, preview: bool = False, status: int = 200, sessi
 
 @blp.get("/campaigns/<int:campaign_id>")
 def campaign_page(campaign_id):
+    """A campaign's public page. The same for every visitor who is not signed in and has chosen no
+    language: replayed from memory until a row it shows changes or the clock changes it
+    (shared.web.public_reads, named in services/crowdfunding/app.py)."""
     session = read_session()  # the page only reads
-    return render_campaign(campaigns.get_public_campaign(session, campaign_id, utcnow()), session=session)
+    now = utcnow()
+    campaign = campaigns.get_public_campaign(session, campaign_id, now)
+    page = render_campaign(campaign, session=session)
+    keep_until(campaigns.page_kept_until(session, campaign, now))
+    return page
 
 
 @blp.get("/covers/<name>")

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.core.clock import PARIS, format_paris, parse_paris_input, paris_to_utc, to_paris, utcnow
+from shared.core.clock import PARIS, format_paris, next_paris_midnight, parse_paris_input, paris_to_utc, to_paris, utcnow
 
 
 def utc(*parts):
@@ -83,3 +83,19 @@ def test_parse_paris_input_refuses_anything_else(text):
 def test_parse_paris_input_refuses_a_time_skipped_by_spring_forward():
     with pytest.raises(ValueError, match="does not exist"):
         parse_paris_input("2027-03-28T02:30")
+
+
+@pytest.mark.parametrize("moment, midnight", [
+    # Winter (UTC+1): 23:30 UTC is already the next day in Paris.
+    (datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 12, 7, 22, 59, 59, tzinfo=timezone.utc), datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc), datetime(2026, 12, 8, 23, 0, tzinfo=timezone.utc)),
+    # Summer (UTC+2), and the nights the clocks change (the day is 23 or 25 hours long).
+    (datetime(2026, 7, 14, 12, 0, tzinfo=timezone.utc), datetime(2026, 7, 14, 22, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc), datetime(2026, 3, 29, 22, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 10, 24, 22, 30, tzinfo=timezone.utc), datetime(2026, 10, 25, 23, 0, tzinfo=timezone.utc)),
+])
+def test_next_paris_midnight_is_when_the_date_changes_in_paris(moment, midnight):
+    assert next_paris_midnight(moment) == midnight
+    assert to_paris(midnight).time() == datetime.min.time()
+    assert to_paris(midnight - timedelta(microseconds=1)).date() == to_paris(moment).date()
