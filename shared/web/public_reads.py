@@ -21,6 +21,9 @@ What makes a kept answer stale, and how each process learns of it:
 
 Every kept answer carries the generation of changes it was read in; any change moves the
 generation on, so an answer read while a write committed is either not kept or not replayed.
+When an answer has to be read again, one thread of the process reads it; the others asking for it
+meanwhile wait for that answer (at most WAIT_SECONDS), then replay it if it may be, rather than
+each read it at once.
 
 Only requests that every visitor sends alike are replayed: GET, no query string, no
 Authorization header, no cookie. On SQLite (`make run`), which has no NOTIFY, nothing is kept.
@@ -56,6 +59,8 @@ UNTIL = "tremplin.public_reads.until"
 # Bounds the answers kept per process: one per path (a campaign's page is a path of its own) and
 # per address it was asked at (scheme, host, prefix). When full, all are dropped: read again.
 MAX_ENTRIES = 256
+# How long a request waits for the answer another thread is reading for it before reading it too.
+WAIT_SECONDS = 1.0
 # `<int>` in a served path: a number, as Flask's int converter reads it.
 _NUMBER = r"\d{1,18}"
 
@@ -190,6 +195,8 @@ class PublicReads:
         self.patterns: re.Pattern | None = None  # the paths with `<int>`, as one expression
         self.changes: Changes | None = None
         self.kept: dict[tuple, _Kept] = {}
+        self._reading: dict[tuple, threading.Event] = {}  # the answers a thread is reading again, by key
+        self._reading_lock = threading.Lock()
         self.log = request_log(app)
 
     def serve(self, *paths: str, tables: tuple[str, ...], database, listen_url: str | None = None) -> None:
@@ -224,11 +231,40 @@ class PublicReads:
         changes = self.changes
         changes.start()
         key = (path, environ.get("SCRIPT_NAME", ""), environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""))
-        kept = self.kept.get(key)
+        kept = self._replayable(key)
+        if kept is not None:
+            return self._replay(kept, environ, start_response)
+        if not changes.listening:
+            return self.wsgi_app(environ, start_response)  # nothing could be kept
+        # One thread reads the answer again; the others asking for it meanwhile wait for it rather
+        # than all read it at once (after each change, a popular page had every thread read it).
+        with self._reading_lock:
+            reading = self._reading.get(key)
+            if reading is None:
+                reading = self._reading[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            reading.wait(WAIT_SECONDS)
+            kept = self._replayable(key)
+            if kept is not None:
+                return self._replay(kept, environ, start_response)
+            return self._answer_and_keep(key, environ, start_response)  # not kept (a change meanwhile, not a 200)
+        try:
+            return self._answer_and_keep(key, environ, start_response)
+        finally:
+            with self._reading_lock:
+                del self._reading[key]
+            reading.set()
+
+    def _replayable(self, key: tuple) -> _Kept | None:
+        """The answer kept for `key`, if it may be replayed now."""
+        kept, changes = self.kept.get(key), self.changes
         if (kept is not None and changes.listening and kept.generation == changes.generation
                 and time.time() < kept.expires):
-            return self._replay(kept, environ, start_response)
-        return self._answer_and_keep(key, environ, start_response)
+            return kept
+        return None
 
     def _replay(self, kept: _Kept, environ, start_response):
         started = time.perf_counter()

@@ -185,3 +185,45 @@ def test_replays_can_be_turned_off_or_listen_elsewhere(monkeypatch, documents_di
     _listening(app)
     assert wait_until(lambda: _replayed(app, client)[0], timeout=5, message="a replay")
     app.extensions["db"].dispose()
+
+
+def test_requests_arriving_while_the_answer_is_read_again_wait_for_it(grants_app, grants, manager):
+    """After a change, one thread reads the answer again; the others asking meanwhile get that answer
+    (a database slowed to 0.3 s a statement gives them the time to arrive), not one read each."""
+    import threading
+
+    from sqlalchemy import event
+
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    grants.get("/api/calls")
+    _listening(grants_app)
+    assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
+    assert grants.patch(f"/api/calls/{call['id']}", json={"description_fr": "Relue une fois."},
+                        headers=manager).status_code == 200
+    engine = grants_app.extensions["db"].engine
+
+    def slow(*_args):
+        time.sleep(0.3)
+
+    answers, start = [], threading.Barrier(8)
+
+    def visit():
+        client = grants_app.test_client()
+        start.wait()
+        answers.append(client.get("/api/calls"))
+
+    event.listen(engine, "before_cursor_execute", slow)
+    try:
+        with recorded_statements(engine) as statements:
+            visitors = [threading.Thread(target=visit) for _ in range(8)]
+            for visitor in visitors:
+                visitor.start()
+            for visitor in visitors:
+                visitor.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", slow)
+    assert len(statements) == 1, statements  # the open calls read once, for all eight
+    assert {answer.status_code for answer in answers} == {200}
+    assert {answer.get_data() for answer in answers} == {answers[0].get_data()}
+    assert answers[0].get_json()[0]["description_fr"] == "Relue une fois."
+    assert len({answer.headers["X-Request-ID"] for answer in answers}) == 8
