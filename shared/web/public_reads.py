@@ -107,7 +107,8 @@ class Changes:
         self.generation = next(self._counter)
 
     def start(self) -> None:
-        """Starts listening, once (called by the first request that could be replayed)."""
+        """Starts listening, once: when a gunicorn web process starts (shared/web/server.py), else
+        at the first request that could be replayed."""
         if self._thread is not None:
             return
         with self._start_lock:

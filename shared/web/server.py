@@ -75,3 +75,12 @@ class ThreadWorker(gthread.ThreadWorker):
         if not isinstance(conn.sock, ClientSocket):
             conn.sock = ClientSocket.adopt(conn.sock)
         super().enqueue_req(conn)
+
+
+def post_worker_init(worker) -> None:
+    """A web process listens for changes to its public reads from its start
+    (shared.web.public_reads), not from its first such request: that request, and every one
+    behind it until the listening connection is up, would otherwise be answered by Flask."""
+    reads = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("public_reads")
+    if reads is not None and reads.changes is not None:
+        reads.changes.start()
