@@ -51,7 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_pages(app, award_pages.blp)
     register_pages(app, match_pages.blp)
     register_pages(app, impact_pages.blp)
-    # The open calls, the same for every visitor, replayed from memory until a call changes.
-    app.extensions["public_reads"].serve("/api/calls", tables=("calls",), database=app.extensions["db"],
+    # The open calls, and the pages that show them (the platform's home, the open calls, a call's
+    # page), the same for every visitor who is not signed in, replayed from memory until a call or
+    # a fund changes (migrations 0009 and 0010) or the clock changes them (web/public.py).
+    app.extensions["public_reads"].serve("/api/calls", "/home", "/", "/calls/<int>", tables=("calls", "funds"),
+                                         database=app.extensions["db"],
                                          listen_url=os.environ.get("GRANTS_LISTEN_DATABASE_URL"))
     return app

@@ -133,8 +133,8 @@ def open_calls(session: Session, now: datetime) -> list[Call]:
 
 def next_opening_or_closing(found: list[Call], now: datetime) -> datetime:
     """The next time one of these calls opens or closes: until then, nothing that `open_calls`
-    shows of them changes with the clock alone."""
-    return min([call.closes_at for call in found] + [call.opens_at for call in found if call.opens_at > now],
+    or a call's page shows of them changes with the clock alone."""
+    return min([moment for call in found for moment in (call.opens_at, call.closes_at) if moment > now],
                default=now + timedelta(days=1))
 
 

@@ -9,7 +9,8 @@ from shared.core.organisations import ORGANISATION_KIND_LABELS, SECTOR_LABELS
 from shared.core.clock import format_paris, utcnow
 from shared.web.i18n import current_language, translate
 from shared.core.money import LOCALES, format_money
-from shared.web.service_app import db_session
+from shared.web.public_reads import keep_until
+from shared.web.service_app import read_session
 
 blp = Blueprint("public_pages", __name__)
 
@@ -43,29 +44,39 @@ def _helpers():
     return page_helpers()
 
 
+# These three pages are the same for every visitor who is not signed in and has chosen no language:
+# replayed from memory until a call or a fund changes, or until the next opening or closing time of
+# a call they show (shared.web.public_reads, named in services/grants/app.py).
+
+
 @blp.get("/home")
 def home():
     """The platform's one home page (the proxy serves it at "/"): both halves, the open calls
     and the crowdfunding campaigns."""
     now = utcnow()
-    return render_template("public/home.html", calls=calls.open_calls(db_session(), now), now=now,
+    found = calls.open_calls(read_session(), now)
+    keep_until(calls.next_opening_or_closing(found, now))
+    return render_template("public/home.html", calls=found, now=now,
                            accepts=lambda call: calls.accepts_applications(call, now))
 
 
 @blp.get("/")
 def open_calls():
     now = utcnow()
-    found = calls.open_calls(db_session(), now)
+    found = calls.open_calls(read_session(), now)
+    keep_until(calls.next_opening_or_closing(found, now))
     return render_template("public/open_calls.html", calls=found, now=now,
                            accepts=lambda call: calls.accepts_applications(call, now))
 
 
 @blp.get("/calls/<int:call_id>")
 def call_page(call_id):
-    call = calls.get_public_call(db_session(), call_id)
+    call = calls.get_public_call(read_session(), call_id)
     now = utcnow()
-    return render_template(
+    page = render_template(
         "public/call.html", call=call, accepting=calls.accepts_applications(call, now),
         status=calls.effective_status(call, now), not_yet_open=now < call.opens_at,
         sectors=call.sectors or [], kinds=call.organisation_kinds or [],
     )
+    keep_until(calls.next_opening_or_closing([call], now))
+    return page

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from services.grants.app import create_app
 from shared.web.public_reads import APPLICATION_NAME
 from tests.conftest import PG_ADMIN_URL, recorded_statements, sqlite_database, wait_until
-from tests.integration.grants.grants_manager_setup import fund, open_call
+from tests.integration.grants.grants_manager_setup import call_payload, fund, open_call
 
 
 def _listening(app) -> None:
@@ -227,3 +227,58 @@ def test_requests_arriving_while_the_answer_is_read_again_wait_for_it(grants_app
     assert {answer.get_data() for answer in answers} == {answers[0].get_data()}
     assert answers[0].get_json()[0]["description_fr"] == "Relue une fois."
     assert len({answer.headers["X-Request-ID"] for answer in answers}) == 8
+
+
+def _page_replayed(app, client, path: str) -> tuple[bool, object]:
+    with recorded_statements(app.extensions["db"].engine) as statements:
+        answer = client.get(path)
+    return not statements, answer
+
+
+def test_the_pages_that_show_the_calls_are_replayed_until_a_call_or_its_fund_changes(grants_app, grants, manager,
+                                                                                      elsewhere):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    visitor = grants_app.test_client()
+    pages = ("/home", "/", f"/calls/{call['id']}")
+    for path in pages:
+        assert visitor.get(path).status_code == 200
+    _listening(grants_app)
+    for path in pages:
+        assert wait_until(lambda: _page_replayed(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
+        assert call["title_fr"] in visitor.get(path).get_data(as_text=True)
+
+    # The fund renamed by another connection: the call's page shows the new name once notified.
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE funds SET name = 'Fonds renommé ailleurs' WHERE id = :id"), {"id": call["fund_id"]})
+    wait_until(lambda: "Fonds renommé ailleurs" in visitor.get(f"/calls/{call['id']}").get_data(as_text=True),
+               timeout=5, message="the fund's new name")
+    # The call's title changed in this process: every page's very next read is Flask's, and shows it.
+    assert grants.patch(f"/api/calls/{call['id']}", json={"title_fr": "Titre tout neuf"}, headers=manager).status_code == 200
+    for path in pages:
+        read, answer = _page_replayed(grants_app, visitor, path)
+        assert read is False and "Titre tout neuf" in answer.get_data(as_text=True), path
+    # A draft call's page is nobody's: answered 404 by Flask each time, never kept.
+    draft = grants.post("/api/calls", json=call_payload(call["fund_id"]), headers=manager).get_json()
+    for _ in range(2):
+        read, answer = _page_replayed(grants_app, visitor, f"/calls/{draft['id']}")
+        assert read is False and answer.status_code == 404
+
+
+def test_a_call_s_page_is_not_replayed_past_its_closing_time(grants_app, grants, manager, elsewhere):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    visitor, path = grants_app.test_client(), f"/calls/{call['id']}"
+    visitor.get(path)
+    _listening(grants_app)
+    closes_at = datetime.now(timezone.utc) + timedelta(seconds=3)
+    with elsewhere.connect() as connection:
+        connection.execute(text("UPDATE calls SET closes_at = :at WHERE id = :id"), {"at": closes_at, "id": call["id"]})
+
+    def replayed_open() -> bool:
+        replayed, answer = _page_replayed(grants_app, visitor, path)
+        return replayed and "Cet appel est clos" not in answer.get_data(as_text=True)
+
+    wait_until(replayed_open, timeout=5, message="a replay of the open call")
+    assert datetime.now(timezone.utc) < closes_at, "the machine took the whole three seconds: nothing was shown"
+    time.sleep(max(0.0, (closes_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    read, after = _page_replayed(grants_app, visitor, path)
+    assert read is False and "Cet appel est clos : les candidatures ne sont plus acceptées." in after.get_data(as_text=True)
