@@ -35,14 +35,15 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp, closing_pages.blp):
         register_pages(app, blueprint)
-    # A campaign's page, the same for every visitor who is not signed in, replayed from memory until
-    # a row it shows changes (the tables below) or the clock changes it (web/public.py).
+    # The live campaigns and a campaign's page, the same for every visitor who is not signed in,
+    # replayed from memory until a row they show changes (the tables below) or the clock changes
+    # them (web/public.py).
     app.extensions["public_reads"].serve(
-        "/campaigns/<int>", tables=CAMPAIGN_PAGE_TABLES, database=app.extensions["db"],
+        "/", "/campaigns/<int>", tables=CAMPAIGN_PAGE_TABLES, database=app.extensions["db"],
         listen_url=os.environ.get("CROWDFUNDING_LISTEN_DATABASE_URL"))
     return app
 
 
-# What a campaign's page reads; each has the trigger that tells the web processes of a change
+# What the live campaigns and a campaign's page read; each has the trigger that tells the web processes of a change
 # (migration 0007).
 CAMPAIGN_PAGE_TABLES = ("campaigns", "owners", "reward_tiers", "pledges", "pledge_matches", "news_posts", "accounts")

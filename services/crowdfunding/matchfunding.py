@@ -108,5 +108,17 @@ _MATCHED = (select(func.coalesce(func.sum(PledgeMatch.reserved_cents - PledgeMat
             .where(PledgeMatch.campaign_id == bindparam("campaign_id"), PledgeMatch.status == "reserved"))
 
 
+def matched_cents_of(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """`matched_cents` of several campaigns, by id (those with nothing matched are left out)."""
+    return {campaign_id: int(cents) for campaign_id, cents in session.execute(_MATCHED_OF_MANY, {"campaign_ids": campaign_ids})}
+
+
+_MATCHED_OF_MANY = (
+    select(PledgeMatch.campaign_id, func.sum(PledgeMatch.reserved_cents - PledgeMatch.released_cents))
+    .where(PledgeMatch.campaign_id.in_(bindparam("campaign_ids", expanding=True)), PledgeMatch.status == "reserved")
+    .group_by(PledgeMatch.campaign_id)
+)
+
+
 def match_of(session: Session, pledge_id: int) -> PledgeMatch | None:
     return session.get(PledgeMatch, pledge_id)

@@ -93,12 +93,14 @@ def campaigns_page():
     sector = request.args.get("sector") or None
     if sector not in SECTORS:
         sector = None
-    session = db_session()
+    session = read_session()  # the page only reads
     found = campaigns.live_campaigns(session, now, sector)
-    return render_template(
-        "public/campaigns.html", campaigns=found, sector=sector, now=now,
-        progress={campaign.id: campaigns.campaign_progress(session, campaign, now) for campaign in found},
-    )
+    page = render_template("public/campaigns.html", campaigns=found, sector=sector, now=now,
+                           progress=campaigns.progress_of(session, found, now))
+    # Replayed from memory for visitors who are not signed in (without a filter: a query string
+    # is never replayed), until a campaign, pledge or match changes or the clock changes the list.
+    keep_until(campaigns.list_kept_until(session, found, now))
+    return page
 
 
 def render_campaign(campaign, *, preview: bool = False, status: int = 200, session=None):
