@@ -26,7 +26,9 @@ meanwhile wait for that answer (at most WAIT_SECONDS), then replay it if it may 
 each read it at once.
 
 Only requests that every visitor sends alike are replayed: GET, no query string, no
-Authorization header, no cookie. On SQLite (`make run`), which has no NOTIFY, nothing is kept.
+Authorization header, and no cookie but the language chosen (`lang`, one of the platform's
+languages: the answer is kept per language). A visitor signed in, or with any other cookie, is
+answered by Flask. On SQLite (`make run`), which has no NOTIFY, nothing is kept.
 
 A service names the paths it serves this way, exactly or with `<int>` for a number (a campaign's
 page, `/campaigns/<int>`, kept per campaign).
@@ -42,11 +44,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import functools
+
 from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from werkzeug.http import parse_cookie
 
 from shared.core.logs import reset_request_id, set_request_id
+from shared.web.i18n import COOKIE as LANGUAGE_COOKIE, LANGUAGES
 from shared.web.request_logs import log_answer, request_id_from, request_log
 
 CHANNEL = "tremplin_public_reads"
@@ -56,8 +62,8 @@ MAX_AGE_SECONDS = 30.0
 PING_SECONDS = 5.0
 # Where a view's consent to be kept travels from the view to the middleware: the request's WSGI environ.
 UNTIL = "tremplin.public_reads.until"
-# Bounds the answers kept per process: one per path (a campaign's page is a path of its own) and
-# per address it was asked at (scheme, host, prefix). When full, all are dropped: read again.
+# Bounds the answers kept per process: one per path (a campaign's page is a path of its own), per
+# language chosen (none, or its cookie) and per address it was asked at (scheme, host, prefix). When full, all are dropped: read again.
 MAX_ENTRIES = 256
 # How long a request waits for the answer another thread is reading for it before reading it too.
 WAIT_SECONDS = 1.0
@@ -65,6 +71,17 @@ WAIT_SECONDS = 1.0
 _NUMBER = r"\d{1,18}"
 
 log = logging.getLogger("tremplin.public_reads")
+
+
+@functools.lru_cache(maxsize=64)
+def _language_chosen(cookie_header: str) -> str | None:
+    """The language of a Cookie header that holds the language chosen and nothing else; None for
+    any other header (a session, another cookie, a language the platform does not have)."""
+    cookies = parse_cookie(cookie_header)
+    if set(cookies) != {LANGUAGE_COOKIE}:
+        return None
+    chosen = cookies.getlist(LANGUAGE_COOKIE)
+    return chosen[0] if len(chosen) == 1 and chosen[0] in LANGUAGES else None
 
 
 def keep_until(when: datetime) -> None:
@@ -226,12 +243,16 @@ class PublicReads:
             or not self._served(path)
             or environ.get("QUERY_STRING")
             or "HTTP_AUTHORIZATION" in environ
-            or "HTTP_COOKIE" in environ
         ):
             return self.wsgi_app(environ, start_response)
+        language = ""
+        if "HTTP_COOKIE" in environ:
+            language = _language_chosen(environ["HTTP_COOKIE"])
+            if language is None:
+                return self.wsgi_app(environ, start_response)
         changes = self.changes
         changes.start()
-        key = (path, environ.get("SCRIPT_NAME", ""), environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""))
+        key = (path, language, environ.get("SCRIPT_NAME", ""), environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""))
         kept = self._replayable(key)
         if kept is not None:
             return self._replay(kept, environ, start_response)

@@ -117,8 +117,8 @@ def render_campaign(campaign, *, preview: bool = False, status: int = 200, sessi
 
 @blp.get("/campaigns/<int:campaign_id>")
 def campaign_page(campaign_id):
-    """A campaign's public page. The same for every visitor who is not signed in and has chosen no
-    language: replayed from memory until a row it shows changes or the clock changes it
+    """A campaign's public page. The same for every visitor who is not signed in, in each language:
+    replayed from memory until a row it shows changes or the clock changes it
     (shared.web.public_reads, named in services/crowdfunding/app.py)."""
     session = read_session()  # the page only reads
     now = utcnow()

@@ -44,8 +44,8 @@ def _helpers():
     return page_helpers()
 
 
-# These three pages are the same for every visitor who is not signed in and has chosen no language:
-# replayed from memory until a call or a fund changes, or until the next opening or closing time of
+# These three pages are the same for every visitor who is not signed in, in each language: replayed
+# from memory until a call or a fund changes, or until the next opening or closing time of
 # a call they show (shared.web.public_reads, named in services/grants/app.py).
 
 

@@ -119,9 +119,10 @@ def test_a_signed_in_or_personal_request_is_never_replayed(grants_app, grants, m
     assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
     for options in ({"headers": manager}, {"query_string": {"lang": "en"}}):
         assert _replayed(grants_app, grants, **options)[0] is False, options
-    # The language chosen above is now a cookie of this browser: its requests are its own.
-    assert grants.get_cookie("lang") is not None
-    assert _replayed(grants_app, grants)[0] is False
+    # Any cookie but the language chosen (a session, say) makes a request its own.
+    for cookie in ("tremplin_session=abc", "lang=en; tremplin_session=abc", "lang=de", "other=1"):
+        # (A client without a cookie jar, which would replace the header with its own.)
+        assert _replayed(grants_app, grants_app.test_client(use_cookies=False), headers={"Cookie": cookie})[0] is False, cookie
     fresh = grants_app.test_client()
     assert wait_until(lambda: _replayed(grants_app, fresh)[0], timeout=5, message="a replay")
     # Other addresses are Flask's alone.
@@ -227,6 +228,22 @@ def test_requests_arriving_while_the_answer_is_read_again_wait_for_it(grants_app
     assert {answer.get_data() for answer in answers} == {answers[0].get_data()}
     assert answers[0].get_json()[0]["description_fr"] == "Relue une fois."
     assert len({answer.headers["X-Request-ID"] for answer in answers}) == 8
+
+
+def test_a_visitor_who_chose_a_language_is_answered_from_memory_in_that_language(grants_app, grants, manager):
+    call = open_call(grants, manager, fund(grants, manager)["id"])
+    visitor = grants_app.test_client()
+    assert visitor.get("/home", query_string={"lang": "en"}).status_code == 200  # the choice, kept in a cookie
+    assert visitor.get_cookie("lang").value == "en"
+    _listening(grants_app)
+    french = grants_app.test_client()
+    for path, english_words in (("/home", "Calls for projects open now"), (f"/calls/{call['id']}", call["title_en"])):
+        assert wait_until(lambda: _page_replayed(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
+        assert english_words in visitor.get(path).get_data(as_text=True)
+        # Kept apart from the French answer to visitors who chose nothing.
+        assert wait_until(lambda: _page_replayed(grants_app, french, path)[0], timeout=5, message=f"a French {path}")
+        assert english_words not in french.get(path).get_data(as_text=True)
+        assert english_words in visitor.get(path).get_data(as_text=True)
 
 
 def _page_replayed(app, client, path: str) -> tuple[bool, object]:
