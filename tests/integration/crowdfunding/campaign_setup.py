@@ -86,3 +86,17 @@ def live(app, tiers=(TIER,), owner_email: str = "olga@example.org", manager_lang
                            headers=manager_headers)
     assert approved.status_code == 200, approved.get_json()
     return {**approved.get_json(), "tier_ids": tier_ids, "owner_headers": headers, "manager_headers": manager_headers}
+
+
+def received_transfer(app, campaign: dict, email: str, amount_cents: int, **extra) -> dict:
+    """A backer's pledge by bank transfer to a `live` campaign, which the fund manager marks
+    received (it then counts): the pledge's JSON."""
+    client = app.test_client()
+    _someone, headers = backer(app, email)
+    created = client.post(f"/api/campaigns/{campaign['id']}/pledges", headers=headers,
+                          json={"amount_cents": amount_cents, "method": "transfer", **extra})
+    assert created.status_code == 201, created.get_json()
+    received = client.post(f"/api/manage/pledges/{created.get_json()['id']}/transfer-received",
+                           headers=campaign["manager_headers"])
+    assert received.status_code == 200, received.get_json()
+    return received.get_json()

@@ -4,7 +4,6 @@ clock alone changes it (a place held by a card being entered, given back)."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,32 +11,9 @@ from sqlalchemy import create_engine, text
 
 from services.crowdfunding.app import CAMPAIGN_PAGE_TABLES
 from tests.conftest import recorded_statements, wait_until
-from tests.integration.crowdfunding.campaign_setup import TIER, backer, draft, live, owner
-
-
-def _listening(app) -> None:
-    wait_until(lambda: app.extensions["public_reads"].changes.listening, timeout=10, message="the listener")
-
-
-def _read(app, client, path: str, **options) -> tuple[bool, object]:
-    """One GET of a page: whether it was replayed (no statement reached the database), and the answer."""
-    with recorded_statements(app.extensions["db"].engine) as statements:
-        answer = client.get(path, **options)
-    return not statements, answer
-
-
-def _replayed_soon(app, client, path: str) -> object:
-    """Reads the page until an answer is replayed (the notification of an earlier change may cost a
-    read more); that answer."""
-    answers = []
-
-    def replayed() -> bool:
-        was_replayed, answer = _read(app, client, path)
-        answers.append(answer)
-        return was_replayed
-
-    wait_until(replayed, timeout=5, message="a replay")
-    return answers[-1]
+from tests.public_reads import (listening as _listening, moved_elsewhere, read as _read, replayed_soon as _replayed_soon,
+                                 until_the_clock_reaches)
+from tests.integration.crowdfunding.campaign_setup import TIER, backer, draft, live, owner, received_transfer
 
 
 def _words(html: str) -> str:
@@ -76,12 +52,7 @@ def test_the_page_is_replayed_as_flask_answered_it_until_a_pledge_counts(crowdfu
 
     # A backer's transfer, marked received by the fund manager in this process: the very next
     # visitor's read is Flask's, and counts it.
-    client = crowdfunding_app.test_client()
-    _bea, headers = backer(crowdfunding_app, "bea@example.org")
-    pledge = client.post(f"/api/campaigns/{campaign['id']}/pledges", headers=headers,
-                         json={"amount_cents": 5_000, "method": "transfer", "public_name": True}).get_json()
-    assert client.post(f"/api/manage/pledges/{pledge['id']}/transfer-received",
-                       headers=campaign["manager_headers"]).status_code == 200
+    received_transfer(crowdfunding_app, campaign, "bea@example.org", 5_000, public_name=True)
     read, after = _read(crowdfunding_app, visitor, path)
     assert read is False
     assert "50,00 € collectés sur un objectif de 5 000,00 € (1 %), 1 contributeur" in _words(after.get_data(as_text=True))
@@ -131,18 +102,13 @@ def test_a_place_held_by_a_card_being_entered_shows_again_when_its_hold_runs_out
     assert pledge["status"] == "pending"
     visitor.get(path)
     _listening(crowdfunding_app)  # first, so that the seconds below are all left for the replay
-    hold_until = datetime.now(timezone.utc) + timedelta(seconds=3)
-    with elsewhere.connect() as connection:
-        connection.execute(text("UPDATE pledges SET hold_until = :at WHERE id = :id"), {"at": hold_until, "id": pledge["id"]})
+    hold_until = moved_elsewhere(elsewhere, "pledges", "hold_until", pledge["id"])
 
     def replayed_sold_out() -> bool:
         replayed, answer = _read(crowdfunding_app, visitor, path)
         return replayed and "épuisée" in _tier(answer, tier_id)
 
-    wait_until(replayed_sold_out, timeout=5, message="a replay of the tier sold out")
-    assert datetime.now(timezone.utc) < hold_until, "the machine took the whole three seconds: nothing was shown"
-
-    time.sleep(max(0.0, (hold_until - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    until_the_clock_reaches(hold_until, replayed_sold_out, "the tier sold out")
     read, after = _read(crowdfunding_app, visitor, path)
     assert read is False
     assert "1 place restante sur 1" in _tier(after, tier_id)
@@ -180,18 +146,13 @@ def test_the_page_is_not_replayed_past_the_campaign_s_end(crowdfunding_app, else
     path, visitor = f"/campaigns/{campaign['id']}", crowdfunding_app.test_client()
     visitor.get(path)
     _listening(crowdfunding_app)
-    ends_at = datetime.now(timezone.utc) + timedelta(seconds=3)
-    with elsewhere.connect() as connection:
-        connection.execute(text("UPDATE campaigns SET ends_at = :at WHERE id = :id"), {"at": ends_at, "id": campaign["id"]})
+    ends_at = moved_elsewhere(elsewhere, "campaigns", "ends_at", campaign["id"])
 
     def replayed_live() -> bool:
         replayed, answer = _read(crowdfunding_app, visitor, path)
         return replayed and "Soutenir cette campagne" in _words(answer.get_data(as_text=True))
 
-    wait_until(replayed_live, timeout=5, message="a replay of the campaign taking pledges")
-    assert datetime.now(timezone.utc) < ends_at, "the machine took the whole three seconds: nothing was shown"
-
-    time.sleep(max(0.0, (ends_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    until_the_clock_reaches(ends_at, replayed_live, "the campaign taking pledges")
     read, after = _read(crowdfunding_app, visitor, path)
     assert read is False
     shown = _words(after.get_data(as_text=True))
@@ -238,28 +199,18 @@ def test_the_live_campaigns_are_replayed_until_a_pledge_counts_or_a_campaign_sta
     _listening(crowdfunding_app)
     assert "0,00 € collectés" in _words(_replayed_soon(crowdfunding_app, visitor, "/").get_data(as_text=True))
 
-    client = crowdfunding_app.test_client()
-    _bea, headers = backer(crowdfunding_app, "bea@example.org")
-    pledge = client.post(f"/api/campaigns/{campaign['id']}/pledges", headers=headers,
-                         json={"amount_cents": 5_000, "method": "transfer"}).get_json()
-    assert client.post(f"/api/manage/pledges/{pledge['id']}/transfer-received",
-                       headers=campaign["manager_headers"]).status_code == 200
+    received_transfer(crowdfunding_app, campaign, "bea@example.org", 5_000)
     read, after = _read(crowdfunding_app, visitor, "/")
     assert read is False and "50,00 € collectés" in _words(after.get_data(as_text=True))
 
     # A campaign approved to start in three seconds: not listed before, listed from then, with no write.
     later = live(crowdfunding_app, owner_email="otto@example.org", title_fr="La campagne suivante")
-    starts_at = datetime.now(timezone.utc) + timedelta(seconds=3)
-    with elsewhere.connect() as connection:
-        connection.execute(text("UPDATE campaigns SET starts_at = :at, status = 'approved' WHERE id = :id"),
-                           {"at": starts_at, "id": later["id"]})
+    starts_at = moved_elsewhere(elsewhere, "campaigns", "starts_at", later["id"], status="approved")
 
     def replayed_without_it() -> bool:
         replayed, answer = _read(crowdfunding_app, visitor, "/")
         return replayed and "La campagne suivante" not in answer.get_data(as_text=True)
 
-    wait_until(replayed_without_it, timeout=5, message="a replay before the start")
-    assert datetime.now(timezone.utc) < starts_at, "the machine took the whole three seconds: nothing was shown"
-    time.sleep(max(0.0, (starts_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    until_the_clock_reaches(starts_at, replayed_without_it, "the list before the start")
     read, after = _read(crowdfunding_app, visitor, "/")
     assert read is False and "La campagne suivante" in after.get_data(as_text=True)

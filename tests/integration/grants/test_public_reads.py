@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,18 +12,13 @@ from sqlalchemy import create_engine, text
 from services.grants.app import create_app
 from shared.web.public_reads import APPLICATION_NAME
 from tests.conftest import PG_ADMIN_URL, recorded_statements, sqlite_database, wait_until
+from tests.public_reads import listening as _listening, moved_elsewhere, read as _read, until_the_clock_reaches
 from tests.integration.grants.grants_manager_setup import call_payload, fund, open_call
 
 
-def _listening(app) -> None:
-    wait_until(lambda: app.extensions["public_reads"].changes.listening, timeout=10, message="the listener")
-
-
 def _replayed(app, client, **options) -> tuple[bool, object]:
-    """One GET /api/calls: whether it reached the database, and the answer."""
-    with recorded_statements(app.extensions["db"].engine) as statements:
-        answer = client.get("/api/calls", **options)
-    return not statements, answer
+    """One GET /api/calls: whether it was replayed, and the answer."""
+    return _read(app, client, "/api/calls", **options)
 
 
 @pytest.fixture
@@ -95,19 +90,14 @@ def test_an_answer_is_not_replayed_past_the_closing_time_of_a_call_it_shows(gran
     call = open_call(grants, manager, fund(grants, manager)["id"])
     grants.get("/api/calls")
     _listening(grants_app)  # first, so that the seconds below are all left for the replay
-    closes_at = datetime.now(timezone.utc) + timedelta(seconds=3)
-    with elsewhere.connect() as connection:
-        connection.execute(text("UPDATE calls SET closes_at = :at WHERE id = :id"), {"at": closes_at, "id": call["id"]})
+    closes_at = moved_elsewhere(elsewhere, "calls", "closes_at", call["id"])
 
     def replayed_with_the_new_closing_time():
         replayed, answer = _replayed(grants_app, grants)
         shown = answer.get_json()
         return replayed and shown and datetime.fromisoformat(shown[0]["closes_at"]) == closes_at
 
-    wait_until(replayed_with_the_new_closing_time, timeout=5, message="a replay of the new closing time")
-    assert datetime.now(timezone.utc) < closes_at, "the machine took the whole three seconds: nothing was shown"
-
-    time.sleep(max(0.0, (closes_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    until_the_clock_reaches(closes_at, replayed_with_the_new_closing_time, "the new closing time")
     read, after = _replayed(grants_app, grants)
     assert read is False and after.get_json() == []
 
@@ -238,18 +228,12 @@ def test_a_visitor_who_chose_a_language_is_answered_from_memory_in_that_language
     _listening(grants_app)
     french = grants_app.test_client()
     for path, english_words in (("/home", "Calls for projects open now"), (f"/calls/{call['id']}", call["title_en"])):
-        assert wait_until(lambda: _page_replayed(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
+        assert wait_until(lambda: _read(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
         assert english_words in visitor.get(path).get_data(as_text=True)
         # Kept apart from the French answer to visitors who chose nothing.
-        assert wait_until(lambda: _page_replayed(grants_app, french, path)[0], timeout=5, message=f"a French {path}")
+        assert wait_until(lambda: _read(grants_app, french, path)[0], timeout=5, message=f"a French {path}")
         assert english_words not in french.get(path).get_data(as_text=True)
         assert english_words in visitor.get(path).get_data(as_text=True)
-
-
-def _page_replayed(app, client, path: str) -> tuple[bool, object]:
-    with recorded_statements(app.extensions["db"].engine) as statements:
-        answer = client.get(path)
-    return not statements, answer
 
 
 def test_the_pages_that_show_the_calls_are_replayed_until_a_call_or_its_fund_changes(grants_app, grants, manager,
@@ -261,7 +245,7 @@ def test_the_pages_that_show_the_calls_are_replayed_until_a_call_or_its_fund_cha
         assert visitor.get(path).status_code == 200
     _listening(grants_app)
     for path in pages:
-        assert wait_until(lambda: _page_replayed(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
+        assert wait_until(lambda: _read(grants_app, visitor, path)[0], timeout=5, message=f"a replay of {path}")
         assert call["title_fr"] in visitor.get(path).get_data(as_text=True)
 
     # The fund renamed by another connection: the call's page shows the new name once notified.
@@ -272,12 +256,12 @@ def test_the_pages_that_show_the_calls_are_replayed_until_a_call_or_its_fund_cha
     # The call's title changed in this process: every page's very next read is Flask's, and shows it.
     assert grants.patch(f"/api/calls/{call['id']}", json={"title_fr": "Titre tout neuf"}, headers=manager).status_code == 200
     for path in pages:
-        read, answer = _page_replayed(grants_app, visitor, path)
+        read, answer = _read(grants_app, visitor, path)
         assert read is False and "Titre tout neuf" in answer.get_data(as_text=True), path
     # A draft call's page is nobody's: answered 404 by Flask each time, never kept.
     draft = grants.post("/api/calls", json=call_payload(call["fund_id"]), headers=manager).get_json()
     for _ in range(2):
-        read, answer = _page_replayed(grants_app, visitor, f"/calls/{draft['id']}")
+        read, answer = _read(grants_app, visitor, f"/calls/{draft['id']}")
         assert read is False and answer.status_code == 404
 
 
@@ -286,16 +270,12 @@ def test_a_call_s_page_is_not_replayed_past_its_closing_time(grants_app, grants,
     visitor, path = grants_app.test_client(), f"/calls/{call['id']}"
     visitor.get(path)
     _listening(grants_app)
-    closes_at = datetime.now(timezone.utc) + timedelta(seconds=3)
-    with elsewhere.connect() as connection:
-        connection.execute(text("UPDATE calls SET closes_at = :at WHERE id = :id"), {"at": closes_at, "id": call["id"]})
+    closes_at = moved_elsewhere(elsewhere, "calls", "closes_at", call["id"])
 
     def replayed_open() -> bool:
-        replayed, answer = _page_replayed(grants_app, visitor, path)
+        replayed, answer = _read(grants_app, visitor, path)
         return replayed and "Cet appel est clos" not in answer.get_data(as_text=True)
 
-    wait_until(replayed_open, timeout=5, message="a replay of the open call")
-    assert datetime.now(timezone.utc) < closes_at, "the machine took the whole three seconds: nothing was shown"
-    time.sleep(max(0.0, (closes_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
-    read, after = _page_replayed(grants_app, visitor, path)
+    until_the_clock_reaches(closes_at, replayed_open, "the open call")
+    read, after = _read(grants_app, visitor, path)
     assert read is False and "Cet appel est clos : les candidatures ne sont plus acceptées." in after.get_data(as_text=True)
