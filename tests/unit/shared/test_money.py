@@ -1,7 +1,7 @@
 import pytest
 from marshmallow import Schema, ValidationError
 
-from shared.core.money import Cents, Money, format_money
+from shared.core.money import MAX_CENTS, Cents, Money, format_money
 
 
 def test_french_and_english_formats():
@@ -67,3 +67,15 @@ def test_euros_written_by_a_person_are_read_without_a_float():
     for wrong in ("douze", "1,234,5", "0,001", "Infinity", "-3", "20000000,01"):
         with pytest.raises(ValidationError):
             Form().load({"amount": wrong})
+
+
+def test_an_amount_kept_once_written_reads_as_babel_writes_it():
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    for cents in (0, 1, 99, 304_950, 123_456_789, MAX_CENTS):
+        for language, locale in (("fr", "fr_FR"), ("en", "en_GB")):
+            expected = format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+            assert format_money(cents, language) == format_money(cents, language) == expected
+    assert format_money(304_950, "de") == format_money(304_950, "fr")  # an unknown language reads as French
