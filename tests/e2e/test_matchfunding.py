@@ -7,6 +7,7 @@ written here through crowdfunding's own outbox, as its close will) commits the m
 payout in the fund's dashboard. A redelivered answer changes nothing twice."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timezone
 
@@ -134,7 +135,19 @@ def test_pledges_are_matched_released_and_paid_across_the_two_services(
     # Théo cancels: his match goes back to the pot, and the page shows it.
     _theo, theo_headers = backer(crowdfunding_app, "theo@example.org")
     assert crowdfunding_app.test_client().post(f"/api/pledges/{theo}/cancel", headers=theo_headers).status_code == 200
+    # A visitor who is not signed in reads the page now (then from memory): the release, written by
+    # the worker on its own connection, reaches it by its notification.
+    visitor = crowdfunding_app.test_client()
+
+    def matched_on_the_page() -> str:
+        page = visitor.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
+        return " ".join(re.search(r'id="matched-campaign">(.*?)</span>', page, re.S).group(1).split())
+
+    before = matched_on_the_page()  # the release may already be there on a fast machine
+    assert "140,00" in before or "40,00" in before
     wait_until(lambda: _progress(crowdfunding_app, campaign["id"])["matched_cents"] == 4_000, message="the release")
+    wait_until(lambda: "40,00" in matched_on_the_page() and "140,00" not in matched_on_the_page(),
+               timeout=5, message="the release on the page replayed to visitors")
     assert _grants(grants_app, Match, theo).status == "released"
 
     # A redelivered answer (a relay that crashed before marking it sent) changes nothing twice.
