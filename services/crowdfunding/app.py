@@ -35,11 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     for blueprint in (public_pages.blp, backer_pages.blp, owner_pages.blp, manager_pages.blp, closing_pages.blp):
         register_pages(app, blueprint)
-    # The live campaigns and a campaign's page, the same for every visitor who is not signed in,
-    # replayed from memory until a row they show changes (the tables below) or the clock changes
-    # them (web/public.py).
+    # The live campaigns and a campaign's page (HTML and JSON), the same for every visitor who is
+    # not signed in, replayed from memory until a row they show changes (the tables below) or the
+    # clock changes them (web/public.py, api/campaigns.py).
     app.extensions["public_reads"].serve(
-        "/", "/campaigns/<int>", tables=CAMPAIGN_PAGE_TABLES, database=app.extensions["db"],
+        "/", "/campaigns/<int>", "/api/campaigns", "/api/campaigns/<int>", tables=CAMPAIGN_PAGE_TABLES, database=app.extensions["db"],
         listen_url=os.environ.get("CROWDFUNDING_LISTEN_DATABASE_URL"))
     return app
 

@@ -21,7 +21,8 @@ from services.crowdfunding.schemas.campaigns import (
 from shared.accounts.auth import current_principal, require_roles
 from shared.core.clock import utcnow
 from shared.web.blueprint import Blueprint
-from shared.web.service_app import db_session, unit_of_work
+from shared.web.public_reads import keep_until
+from shared.web.service_app import db_session, read_session, unit_of_work
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api", description="Campaigns and their reward tiers")
 
@@ -43,7 +44,10 @@ class Campaigns(MethodView):
     def get(self, filters):
         """Live campaigns (no sign-in needed), the nearest end first, optionally of one sector."""
         now = utcnow()
-        return campaigns.summaries(campaigns.live_campaigns(db_session(), now, filters["sector"]), now)
+        session = read_session()
+        found = campaigns.live_campaigns(session, now, filters["sector"])
+        keep_until(campaigns.list_kept_until(session, found, now))  # replayed as the page of the list is
+        return campaigns.summaries(found, now)
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(OWNER)
@@ -62,9 +66,15 @@ class CampaignById(MethodView):
     def get(self, campaign_id):
         """A live or ended campaign for anyone; its owner and the fund managers read it at any status."""
         principal = current_principal()
+        if principal is None:
+            # Anyone's: replayed from memory as the campaign's page is (shared.web.public_reads).
+            session, now = read_session(), utcnow()
+            campaign = campaigns.get_public_campaign(session, campaign_id, now)
+            view = campaigns.campaign_view(session, campaign, now)
+            keep_until(campaigns.page_kept_until(session, campaign, now))
+            return view
         campaign = campaigns.get_readable_campaign(
-            db_session(), principal.account_id if principal else None, principal.roles if principal else (),
-            campaign_id, utcnow())
+            db_session(), principal.account_id, principal.roles, campaign_id, utcnow())
         return _view(campaign)
 
     @blp.doc(security=[{"bearerAuth": []}])

@@ -214,3 +214,29 @@ def test_the_live_campaigns_are_replayed_until_a_pledge_counts_or_a_campaign_sta
     until_the_clock_reaches(starts_at, replayed_without_it, "the list before the start")
     read, after = _read(crowdfunding_app, visitor, "/")
     assert read is False and "La campagne suivante" in after.get_data(as_text=True)
+
+
+def test_the_campaigns_in_json_are_replayed_to_anyone_until_a_pledge_counts(crowdfunding_app):
+    campaign = live(crowdfunding_app)
+    path, visitor = f"/api/campaigns/{campaign['id']}", crowdfunding_app.test_client()
+    visitor.get(path)
+    visitor.get("/api/campaigns")
+    _listening(crowdfunding_app)
+    shown = _replayed_soon(crowdfunding_app, visitor, path).get_json()
+    assert shown["id"] == campaign["id"] and shown["progress"]["pledged_cents"] == 0
+    assert [item["id"] for item in _replayed_soon(crowdfunding_app, visitor, "/api/campaigns").get_json()] == [campaign["id"]]
+    # A filter, a token: Flask's.
+    assert _read(crowdfunding_app, visitor, "/api/campaigns", query_string={"sector": "music"})[0] is False
+    assert _read(crowdfunding_app, visitor, path, headers=campaign["owner_headers"])[0] is False
+
+    received_transfer(crowdfunding_app, campaign, "bea@example.org", 5_000)
+    read, after = _read(crowdfunding_app, visitor, path)
+    assert read is False and after.get_json()["progress"]["pledged_cents"] == 5_000
+    assert _replayed_soon(crowdfunding_app, visitor, path).get_json() == after.get_json()
+    # The owner still reads the draft of another campaign of theirs; anyone else is told it does not exist.
+    client = crowdfunding_app.test_client()
+    unpublished = draft(client, campaign["owner_headers"], title_fr="Le brouillon")
+    assert client.get(f"/api/campaigns/{unpublished}", headers=campaign["owner_headers"]).status_code == 200
+    for _ in range(2):
+        read, answer = _read(crowdfunding_app, visitor, f"/api/campaigns/{unpublished}")
+        assert read is False and answer.status_code == 404
