@@ -35,6 +35,7 @@ page, `/campaigns/<int>`, kept per campaign).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -43,8 +44,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-
-import functools
 
 from flask import Flask, request
 from sqlalchemy import event
@@ -63,7 +62,8 @@ PING_SECONDS = 5.0
 # Where a view's consent to be kept travels from the view to the middleware: the request's WSGI environ.
 UNTIL = "tremplin.public_reads.until"
 # Bounds the answers kept per process: one per path (a campaign's page is a path of its own), per
-# language chosen (none, or its cookie) and per address it was asked at (scheme, host, prefix). When full, all are dropped: read again.
+# language chosen (none, or its cookie) and per address it was asked at (scheme, host, prefix).
+# When full, all are dropped, then read again.
 MAX_ENTRIES = 256
 # How long a request waits for the answer another thread is reading for it before reading it too.
 WAIT_SECONDS = 1.0
