@@ -166,6 +166,34 @@ def helper(pid: int) -> str | None:
 PHASED = ["grants", "grants/estimate"]  # followed through the load's parts
 
 
+def report_in_every_worker(url: str, manager: str, tries: int = 40) -> None:
+    """Asks for the indicators report, two at a time, until every grants web process has started
+    its estimate's child (a process's first report starts it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    master = PROCESSES["grants"].pid
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {manager}", "Accept": "application/json"})
+
+    def all_have_one() -> bool:
+        workers = [pid for pid in family(master) if _parent(pid) == master]
+        return bool(workers) and all(any(helper(child) == "estimate" for child in family(worker)) for worker in workers)
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(tries):
+            if all_have_one():
+                return
+            list(pool.map(lambda _: urllib.request.urlopen(request, timeout=60).close(), range(2)))
+    raise RuntimeError("a grants web process never drew a report")
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Memory:
     """The largest RSS of any one process of each of the platform's process kinds, sampled: a
     kind is a process started here and its descendants ("grants"), its helpers apart
@@ -820,11 +848,11 @@ def run(people: People, arguments) -> None:
         urllib.request.urlopen(urllib.request.Request(report_url, headers={
             "Authorization": f"Bearer {manager}", "Accept": "application/json"}), timeout=60).close()
         memory.mark("one report (the estimate's child started)", PHASED)
-        # Many connections for a few seconds, so that both web processes draw some (two connections for
-        # a second could both reach one process; the other's first report, which starts its child, about
-        # 1.5 s, was then the slowest of the measured ones).
         for url in (ranking_url, report_url):
-            wrk(url, 3, 16, as_manager)
+            wrk(url, 1, 2, as_manager)
+        # Two connections for a second could both reach one web process: the other's first report,
+        # which starts its child (about 1.5 s), was then the slowest of the measured ones.
+        report_in_every_worker(report_url, manager)
         ranking_http = wrk(ranking_url, seconds, 1, as_manager)
         memory.mark("the rankings, one at a time", PHASED)
         report_http = wrk(report_url, seconds, 1, as_manager)
