@@ -840,8 +840,9 @@ def run(people: People, arguments) -> None:
             (f"pledge POST /api/campaigns/<id>/pledges, {len(pledges)} backers", "hello world", hello, pledge, None),
             (f"score PUT /api/jury/applications/<id>/review, {len(reviews)} seats", "hello world", hello, score, None),
         ]
-        # The reports one request at a time: their goals are a time for one, not a rate. Each
-        # worker draws each once first: the first report starts the estimate's child, which imports scipy.
+        # The reports one request at a time: their goals are a time for one, not a rate. Each web
+        # process draws a report first (report_in_every_worker): its first starts the estimate's child,
+        # which imports scipy.
         as_manager = f'wrk.headers["Authorization"] = "Bearer {manager}"\nwrk.headers["Accept"] = "application/json"\n'
         ranking_url, report_url = f"{grants}/api/manage/calls/{ranked_call}/ranking", f"{grants}/api/manage/impact/report"
         # The estimate's child starts at a web process's first report: its memory just after it.
