@@ -106,9 +106,10 @@ def get_public_campaign(session: Session, campaign_id: int, now: datetime) -> Ca
 
 def get_readable_campaign(session: Session, account_id: int | None, roles, campaign_id: int, now: datetime) -> Campaign:
     """The public campaign; its owner and the fund managers read it at any status."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is not None and (campaign.account_id == account_id or "fund_manager" in (roles or ())):
-        return campaign
+    if account_id is not None:  # anyone else reads the public campaign alone
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is not None and (campaign.account_id == account_id or "fund_manager" in (roles or ())):
+            return campaign
     return get_public_campaign(session, campaign_id, now)
 
 
@@ -167,34 +168,27 @@ def moderation_queue(session: Session) -> list[Campaign]:
 # The campaign page's reads (and a pledge's check of its tier's places) are built once, with their
 # values bound at each call: building a statement cost more than running it.
 _CAMPAIGN_ID, _NOW = bindparam("campaign_id"), bindparam("now")
-_COUNTED = select(Pledge.account_id, Pledge.amount_cents).where(Pledge.campaign_id == _CAMPAIGN_ID,
-                                                                Pledge.status == "confirmed")
-
-
-def counted_pledges(session: Session, campaign_id: int) -> list[funding.CountedPledge]:
-    rows = session.execute(_COUNTED, {"campaign_id": campaign_id})
-    return [funding.CountedPledge(backer_id=account_id, amount_cents=amount) for account_id, amount in rows]
 
 
 def campaign_progress(session: Session, campaign: Campaign, now: datetime) -> funding.Progress:
-    return funding.progress(campaign.goal_cents, counted_pledges(session, campaign.id), campaign.ends_at, now,
-                            matchfunding.matched_cents(session, campaign.id))
+    return progress_of(session, [campaign], now)[campaign.id]
 
 
 def progress_of(session: Session, found: list[Campaign], now: datetime) -> dict[int, funding.Progress]:
-    """`campaign_progress` of several campaigns, by id, in two statements whatever their number."""
+    """Each campaign's progress, by id: its confirmed pledges and the fund's match, in two statements
+    whatever the number of campaigns."""
     if not found:
         return {}
     ids = [campaign.id for campaign in found]
     counted: dict[int, list[funding.CountedPledge]] = {campaign_id: [] for campaign_id in ids}
-    for campaign_id, account_id, amount in session.execute(_COUNTED_OF_MANY, {"campaign_ids": ids}):
+    for campaign_id, account_id, amount in session.execute(_COUNTED, {"campaign_ids": ids}):
         counted[campaign_id].append(funding.CountedPledge(backer_id=account_id, amount_cents=amount))
     matched = matchfunding.matched_cents_of(session, ids)
     return {campaign.id: funding.progress(campaign.goal_cents, counted[campaign.id], campaign.ends_at, now,
                                           matched.get(campaign.id, 0)) for campaign in found}
 
 
-_COUNTED_OF_MANY = select(Pledge.campaign_id, Pledge.account_id, Pledge.amount_cents).where(
+_COUNTED = select(Pledge.campaign_id, Pledge.account_id, Pledge.amount_cents).where(
     Pledge.campaign_id.in_(bindparam("campaign_ids", expanding=True)), Pledge.status == "confirmed")
 
 

@@ -66,16 +66,13 @@ class CampaignById(MethodView):
     def get(self, campaign_id):
         """A live or ended campaign for anyone; its owner and the fund managers read it at any status."""
         principal = current_principal()
-        if principal is None:
-            # Anyone's: replayed from memory as the campaign's page is (shared.web.public_reads).
-            session, now = read_session(), utcnow()
-            campaign = campaigns.get_public_campaign(session, campaign_id, now)
-            view = campaigns.campaign_view(session, campaign, now)
-            keep_until(campaigns.page_kept_until(session, campaign, now))
-            return view
+        session, now = read_session(), utcnow()
         campaign = campaigns.get_readable_campaign(
-            db_session(), principal.account_id, principal.roles, campaign_id, utcnow())
-        return _view(campaign)
+            session, principal.account_id if principal else None, principal.roles if principal else (), campaign_id, now)
+        view = campaigns.campaign_view(session, campaign, now)
+        if principal is None:  # the public campaign: replayed from memory as its page is (shared.web.public_reads)
+            keep_until(campaigns.page_kept_until(session, campaign, now))
+        return view
 
     @blp.doc(security=[{"bearerAuth": []}])
     @require_roles(OWNER)
