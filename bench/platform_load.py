@@ -120,18 +120,25 @@ def stop_all() -> None:
             process.kill()
 
 
+def children(pid: int) -> list[int]:
+    """A process's children (gunicorn's and dramatiq's workers are its children)."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(child) for child in handle.read().split())
+    except OSError:
+        pass
+    return found
+
+
 def family(pid: int) -> list[int]:
-    """A process and all its descendants (gunicorn's and dramatiq's workers are its children)."""
+    """A process and all its descendants."""
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
         found.append(current)
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as handle:
-                    queue.extend(int(child) for child in handle.read().split())
-        except OSError:
-            pass
+        queue.extend(children(current))
     return found
 
 
@@ -175,8 +182,8 @@ def report_in_every_worker(url: str, manager: str, tries: int = 40) -> None:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {manager}", "Accept": "application/json"})
 
     def all_have_one() -> bool:
-        workers = [pid for pid in family(master) if _parent(pid) == master]
-        return bool(workers) and all(any(helper(child) == "estimate" for child in family(worker)) for worker in workers)
+        workers = children(master)
+        return bool(workers) and all(any(helper(child) == "estimate" for child in children(worker)) for worker in workers)
 
     with ThreadPoolExecutor(2) as pool:
         for _ in range(tries):
@@ -184,14 +191,6 @@ def report_in_every_worker(url: str, manager: str, tries: int = 40) -> None:
                 return
             list(pool.map(lambda _: urllib.request.urlopen(request, timeout=60).close(), range(2)))
     raise RuntimeError("a grants web process never drew a report")
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class Memory:
