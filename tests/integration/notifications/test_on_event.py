@@ -266,3 +266,37 @@ def test_a_batch_of_a_new_event_and_a_repeated_one_sends_each_delivery_once(db, 
         ("password_reset", "sent", 1)]
     assert sorted(str(message["To"]) for message in inbox.messages) == [
         "Ana <new@example.org>", "B1 <b1@example.org>", "B2 <b2@example.org>"]
+
+
+def test_the_new_deliveries_of_an_event_are_written_as_each_attempt_left_them(db, inbox, broker, monkeypatch):
+    """`take` writes an event's new deliveries itself (one Core INSERT, after the preference
+    reads, which must not write them first): one sent, one skipped (unsubscribed), one failed
+    while it was being taken (a name that would inject a header: the session writes that one),
+    and one beyond the limit, left queued; each written once, with the outcome of its attempt."""
+    from services.notifications.preferences import set_preference
+
+    monkeypatch.setattr(actors, "INLINE_DELIVERIES", 3)
+    with db.unit_of_work() as session:
+        set_preference(session, "b1@example.org", "campaign_news", False)
+    envelope = news(4)
+    envelope["payload"]["recipients"][2]["name"] = "B2\r\nBcc: eve@example.org"
+
+    actors.on_event.fn(envelope)
+
+    rows = _rows(db)
+    assert [(row.recipient_email, row.status, row.attempts) for row in rows] == [
+        ("b0@example.org", "sent", 1),
+        ("b1@example.org", "skipped", 0),
+        ("b2@example.org", "failed", 0),
+        ("b3@example.org", "queued", 0),
+    ]
+    assert rows[1].last_error == "unsubscribed from campaign_news"
+    assert rows[2].last_error == "recipient 'b2@example.org' is not a usable email address"
+    assert len({row.id for row in rows}) == 4
+    assert [str(message["To"]) for message in inbox.messages] == ["B0 <b0@example.org>"]
+    assert _queued_messages(broker) == ["notifications.deliver"]
+
+    actors.on_event.fn(envelope)  # the message again: nothing written twice, the one left queued sent by it
+    assert [(row.id, row.status) for row in _rows(db)] == [
+        (rows[0].id, "sent"), (rows[1].id, "skipped"), (rows[2].id, "failed"), (rows[3].id, "sent")]
+    assert [str(message["To"]) for message in inbox.messages] == ["B0 <b0@example.org>", "B3 <b3@example.org>"]
