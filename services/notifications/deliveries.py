@@ -551,9 +551,9 @@ def _insert_new(session: Session, deliveries: list[Delivery]) -> None:
     """Write the deliveries of this unit of work not written yet, as they are now, and give each
     its id: by a Core INSERT of their values (one statement per set of columns given, usually one
     for them all), after which they leave the session as plain objects. The ORM's flush of one
-    new row cost about as much CPU as the statement itself (about 0.5 ms an email, measured with
-    bench/notifications_delivery.py); a row the session wrote already (a failed one, see
-    `_take_loaded`) is left to it."""
+    new row cost about as much CPU as the statement itself: writing them so took a fifth of the
+    worker's CPU an email away (docs/architecture.md, "Scaling out"). A row the session wrote
+    already (a failed one, see `_take_loaded`) is left to it."""
     shapes: dict[frozenset, list[tuple[Delivery, dict]]] = {}
     for delivery in deliveries:
         state = sqlalchemy_inspect(delivery)
