@@ -2,7 +2,7 @@
 
 Starts, side by side on PostgreSQL databases and a Redis namespace of its own (dropped at the end):
 - the references: Flask's hello world in JSON under the services' gunicorn settings
-  (bench/hello_app.py), pgbench's simple update, a dramatiq worker process running an actor that
+  (bench/hello_app.py, which also serves the leanest save, below), pgbench's simple update, a dramatiq worker process running an actor that
   does nothing (bench/noop_actor.py), a plain smtplib loop over one open connection;
 - the platform's processes as the Procfile starts them: grants and crowdfunding under gunicorn
   (`--config python:shared.web.server`), the grants relay, the notifications worker, the local
@@ -21,7 +21,9 @@ every web, relay and worker process is read from /proc: idle before the load, th
 while the load ran, and idle after it; the survival estimate's child of grants' web processes
 (started at their first report) on a line of its own, with its memory just after that report.
 
-The hot paths beside hello world: a draft saved, the public calls (replayed from memory, and
+The hot paths beside hello world: a draft saved (and, beside it, the same drafts' summary saved at
+its leanest by the reference app: one UPDATE by psycopg in a bare Flask route, the floor of a save
+on this stack), the public calls (replayed from memory, and
 read through Flask for a visitor with a cookie other than the language), the platform's home page, a campaign's page (the same two ways), a pledge by
 transfer (backers' tokens in turn, on a campaign with a tier of limited places) and a juror's score
 saved (a call in review seeded through the API: jurors invited, assigned, declared free of
@@ -811,8 +813,11 @@ def run(people: People, arguments) -> None:
     with memory:
         hello = wrk(f"http://127.0.0.1:{ports['hello']}/hello", seconds, connections)
         grants = f"http://127.0.0.1:{ports['grants']}"
-        draft = wrk(grants, seconds, connections,
-                    rotating_requests("PATCH", drafts, json.dumps({"summary": "Une tournée de douze dates."})))
+        draft_body = json.dumps({"summary": "Une tournée de douze dates."})
+        draft = wrk(grants, seconds, connections, rotating_requests("PATCH", drafts, draft_body))
+        # The same drafts saved at their leanest, by the reference app (bench/hello_app.py): one UPDATE and nothing else.
+        lean = wrk(f"http://127.0.0.1:{ports['hello']}", seconds, connections, rotating_requests(
+            "PATCH", [(path.replace("/api/", "/lean/"), token) for path, token in drafts], draft_body))
         calls = wrk(f"{grants}/api/calls", seconds, connections)
         # The same read by a visitor with a cookie other than the language chosen (as a signed-in
         # visitor's session): Flask, the query and the schema answer it, where the row above is
@@ -825,6 +830,7 @@ def run(people: People, arguments) -> None:
         page_read = wrk(page_url, seconds, connections, 'wrk.headers["Accept"] = "text/html"\n' + flask_cookie)
         rows += [
             (f"draft save PATCH /api/applications/<id>, {connections} connections", "hello world", hello, draft, 0.40),
+            ("  the same, leanest: one psycopg UPDATE, nothing else", "hello world", hello, lean, None),
             ("public read GET /api/calls", "hello world", hello, calls, 0.60),
             ("  the same with another cookie, answered by Flask", "hello world", hello, calls_read, None),
             ("the platform's home page GET /home (HTML, replayed)", "hello world", hello, home, None),
