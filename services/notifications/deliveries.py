@@ -549,26 +549,29 @@ def take(session: Session, batch: list[Event], limit: int) -> tuple[list[tuple[i
 
 def _insert_new(session: Session, deliveries: list[Delivery]) -> None:
     """Write the deliveries of this unit of work not written yet, as they are now, and give each
-    its id: by a Core INSERT of their values (one statement per set of columns given, usually one
-    for them all), after which they leave the session as plain objects. The ORM's flush of one
-    new row cost about as much CPU as the statement itself: writing them so took a fifth of the
-    worker's CPU an email away (docs/architecture.md, "Scaling out"). A row the session wrote
-    already (a failed one, see `_take_loaded`) is left to it."""
-    shapes: dict[frozenset, list[tuple[Delivery, dict]]] = {}
-    for delivery in deliveries:
-        state = sqlalchemy_inspect(delivery)
-        if not state.pending:
-            continue
-        row = {key: value for key, value in state.dict.items() if key in _DELIVERY_COLUMNS}
-        shapes.setdefault(frozenset(row), []).append((delivery, row))
-        session.expunge(delivery)  # before any statement, which would flush it (autoflush)
-    for group in shapes.values():
-        ids = session.execute(_INSERT_RETURNING_ID, [row for _delivery, row in group]).scalars().all()
-        for (delivery, _row), delivery_id in zip(group, ids, strict=True):
-            delivery.id = delivery_id
+    its id: by one Core INSERT of them all, after which they leave the session as plain objects.
+    The ORM's flush of one new row cost about as much CPU as the statement itself: writing them
+    so took a fifth of the worker's CPU an email away (docs/architecture.md, "Scaling out"). A
+    row the session wrote already (a failed one, see `_take_loaded`) is left to it."""
+    new = [delivery for delivery in deliveries if sqlalchemy_inspect(delivery).pending]
+    if not new:
+        return
+    rows = []
+    for delivery in new:
+        given = sqlalchemy_inspect(delivery).dict
+        rows.append({column: given.get(column, default) for column, default in _WRITTEN.items()})
+        session.expunge(delivery)  # before the statement, which would flush it (autoflush)
+    ids = session.execute(_INSERT_RETURNING_ID, rows).scalars().all()
+    for delivery, delivery_id in zip(new, ids, strict=True):
+        delivery.id = delivery_id
 
 
-_DELIVERY_COLUMNS = frozenset(column.key for column in Delivery.__table__.columns)
+# The columns `_insert_new` writes, each with the value it takes when the object was not given one
+# (its column's default, as the ORM's flush would write it); the database sets the others.
+_WRITTEN = {
+    column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
+    for column in Delivery.__table__.columns if not column.primary_key and column.server_default is None
+}
 # Several rows in one statement, their ids read back in the order of the rows.
 _INSERT_RETURNING_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id, sort_by_parameter_order=True)
 
