@@ -10,6 +10,12 @@ worker reads each request in a thread of its own, so:
 - a client that stops sending its request, or stops reading the answer, for
   `WEB_CLIENT_TIMEOUT_SECONDS` is dropped and its thread freed at once. A client still
   sending, however slowly, is not cut off: the timeout is per read and per write.
+
+A connection kept open between requests (HTTP keep-alive) outlives the proxy's use of it: the
+proxy in front (deploy/Caddyfile) stops reusing an idle connection to a service before the service
+would close it (`WEB_KEEPALIVE_SECONDS`). The other way round, a request the proxy sends on a
+connection gunicorn is closing at that moment is lost: Go's HTTP client, in Caddy, sends a GET
+again on a new one, but answers a POST (a sign-in, a pledge) with an empty 502.
 """
 import errno
 import os
@@ -23,6 +29,11 @@ worker_class = "shared.web.server.ThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 threads = int(os.environ.get("WEB_THREADS", 8))
 CLIENT_TIMEOUT_SECONDS = float(os.environ.get("WEB_CLIENT_TIMEOUT_SECONDS", 10))
+# How long an idle connection stays open for a next request (gunicorn's default is 2 s): longer
+# than the proxy keeps an idle connection to a service (`keepalive 2s` in deploy/Caddyfile; a load
+# balancer's idle timeout, behind one). It is also how long a new connection may wait for its
+# first byte, holding no thread meanwhile.
+keepalive = int(os.environ.get("WEB_KEEPALIVE_SECONDS", 5))
 # Files are sent with ordinary writes, which the client timeout bounds.
 sendfile = False
 # `gunicornc` is not used; its socket would be one more file shared by every service.

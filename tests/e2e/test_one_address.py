@@ -6,6 +6,7 @@ Each path reaches its service; redirects, links, `next=`, the OpenAPI `servers` 
 written in emails carry the service's path; `/` is the platform's home page; one account and one
 session serve the whole platform, and signing out ends it everywhere.
 """
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import html
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 
+import psutil
 import pytest
 import requests
 from sqlalchemy import create_engine, select
@@ -40,8 +42,9 @@ def _status(url: str) -> int | None:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory, databases):
-    """The web processes and the proxy, with the Procfile's commands; the proxy on a free port."""
+def proxied(tmp_path_factory, databases):
+    """The web processes and the proxy, with the Procfile's commands; the proxy on a free port.
+    `base` is the platform's address, `ports` each service's own, `proxy_port` the proxy's."""
     tmp_path = tmp_path_factory.mktemp("one_address")
     ports = {service: free_port() for service in SERVICES}
     proxy_port = free_port()
@@ -67,7 +70,7 @@ def platform(tmp_path_factory, databases):
         for service in SERVICES:
             wait_until(lambda: _status(f"{base}{PATHS[service]}/healthz") == 200, timeout=120,
                        message=f"{service} through the proxy")
-        yield base
+        yield SimpleNamespace(base=base, ports=ports, proxy_port=proxy_port)
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
@@ -77,6 +80,11 @@ def platform(tmp_path_factory, databases):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def platform(proxied):
+    return proxied.base
 
 
 def _browser() -> requests.Session:
@@ -184,3 +192,41 @@ def test_one_account_one_session_for_the_whole_platform_ended_everywhere_at_once
     for page in ("/comptes/account", "/subventions/applications", "/messages/mes-messages"):
         wait_until(lambda: copy.get(f"{platform}{page}", timeout=10, allow_redirects=False).status_code == 302,
                    timeout=30, message=f"the old cookie refused at {page}")
+
+
+def _pair_states(service_port: int, proxy_ports: set[int]) -> dict[str, set[str]]:
+    """The TCP states of the connections between the proxy (its ports `proxy_ports`) and a service,
+    on each side: the kernel keeps a side in TIME_WAIT for a minute once it closed first."""
+    states = {"proxy": set(), "service": set()}
+    for connection in psutil.net_connections(kind="tcp4"):
+        if not connection.raddr:
+            continue
+        if connection.raddr.port == service_port and connection.laddr.port in proxy_ports:
+            states["proxy"].add(connection.status)
+        elif connection.laddr.port == service_port and connection.raddr.port in proxy_ports:
+            states["service"].add(connection.status)
+    return states
+
+
+def test_the_proxy_closes_an_idle_connection_to_a_service_before_the_service_does(proxied):
+    # A request Caddy sends on a connection the service is closing at that moment is lost, and a
+    # POST (Go's HTTP client resends only idempotent requests) is answered with an empty 502: a
+    # browser journey's sign-in failed so once in CI. Caddy lets an idle connection go after 2 s,
+    # gunicorn after 5 s (WEB_KEEPALIVE_SECONDS): Caddy always closes first, which TCP shows,
+    # since the side that closes first is the one left in TIME_WAIT.
+    service_port = proxied.ports["accounts"]
+    [caddy] = {connection.pid for connection in psutil.net_connections(kind="tcp4")
+               if connection.status == psutil.CONN_LISTEN and connection.laddr.port == proxied.proxy_port}
+    assert requests.get(f"{proxied.base}{PATHS['accounts']}/healthz", timeout=5).status_code == 200
+    proxy_ports = {connection.laddr.port for connection in psutil.Process(caddy).net_connections(kind="tcp4")
+                   if connection.raddr and connection.raddr.port == service_port}
+    assert proxy_ports, "Caddy keeps its connection to the service open for the next request"
+    assert "ESTABLISHED" in _pair_states(service_port, proxy_ports)["service"]
+
+    def closed_on_both_sides() -> bool:
+        states = _pair_states(service_port, proxy_ports)
+        return states["proxy"] | states["service"] <= {"TIME_WAIT"}
+
+    wait_until(closed_on_both_sides, timeout=20, interval=0.2, message="Caddy's idle connections to the service closed")
+    states = _pair_states(service_port, proxy_ports)
+    assert states == {"proxy": {"TIME_WAIT"}, "service": set()}, states

@@ -72,13 +72,14 @@ def test_web_processes_run_the_same_gunicorn_settings_everywhere(monkeypatch):
     for name in ("grants", "crowdfunding", "notifications"):
         assert "gunicorn --config python:shared.web.server " in procfile()[name], name
     # Under `make run` nothing sets them: compose's defaults are the module's own.
-    for variable in ("WEB_CONCURRENCY", "WEB_THREADS", "WEB_CLIENT_TIMEOUT_SECONDS"):
+    for variable in ("WEB_CONCURRENCY", "WEB_THREADS", "WEB_CLIENT_TIMEOUT_SECONDS", "WEB_KEEPALIVE_SECONDS"):
         monkeypatch.delenv(variable, raising=False)
     server = importlib.reload(importlib.import_module("shared.web.server"))
     defaults = {
         "WEB_CONCURRENCY": server.workers,
         "WEB_THREADS": server.threads,
         "WEB_CLIENT_TIMEOUT_SECONDS": server.CLIENT_TIMEOUT_SECONDS,
+        "WEB_KEEPALIVE_SECONDS": server.keepalive,
     }
     environment = compose["grants"]["environment"]
     for variable, default in defaults.items():
@@ -97,16 +98,21 @@ def procfile_port(service: str) -> str:
     return re.search(r"\$\{%s_PORT:-(\d+)\}" % service.upper(), procfile()[service]).group(1)
 
 
-def caddy_routes(environment: dict) -> tuple[list[str], dict]:
-    """The Caddyfile as Caddy reads it with `environment`: where it listens, and for each path
-    matched, where it sends the request, the path the service is told (X-Forwarded-Prefix),
-    the path stripped and the path it rewrites to."""
+def caddy_server(environment: dict) -> dict:
+    """The Caddyfile's one server, as Caddy reads it with `environment` (its JSON configuration)."""
     env = {key: value for key, value in os.environ.items() if not key.endswith(("_PORT", "_PATH_PREFIX", "_HOST", "_BIND"))}
     adapted = subprocess.run(
         [str(CADDY), "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
         env={**env, **environment}, capture_output=True, text=True, check=True,
     )
-    server = json.loads(adapted.stdout)["apps"]["http"]["servers"]["srv0"]
+    return json.loads(adapted.stdout)["apps"]["http"]["servers"]["srv0"]
+
+
+def caddy_routes(environment: dict) -> tuple[list[str], dict]:
+    """The Caddyfile as Caddy reads it with `environment`: where it listens, and for each path
+    matched, where it sends the request, the path the service is told (X-Forwarded-Prefix),
+    the path stripped and the path it rewrites to."""
+    server = caddy_server(environment)
     routes = {}
     for route in server["routes"]:
         [path] = route["match"][0]["path"] if route.get("match") else ["*"]
@@ -145,6 +151,33 @@ def test_the_caddyfile_sends_each_path_to_the_port_the_procfile_gives_its_servic
     listen, routes = caddy_routes({})
     assert listen == [f"127.0.0.1:{DEFAULT_PROXY_PORT}"]
     _check_routes(routes, {service: "127.0.0.1" for service in SERVICES})
+
+
+def _handlers(node):
+    """Every handler in Caddy's JSON configuration, however deeply its routes are nested."""
+    if isinstance(node, dict):
+        if "handler" in node:
+            yield node
+        for value in node.values():
+            yield from _handlers(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _handlers(value)
+
+
+def test_the_proxy_stops_reusing_an_idle_connection_before_a_service_closes_it(monkeypatch):
+    # The other way round, Caddy may send a POST on a connection gunicorn is closing and answer
+    # it with a 502 (a sign-in failed so once in CI); tests/e2e/test_one_address.py watches who
+    # closes first.
+    monkeypatch.delenv("WEB_KEEPALIVE_SECONDS", raising=False)
+    server = importlib.reload(importlib.import_module("shared.web.server"))
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    proxies = [handler for handler in _handlers(caddy_server({})["routes"]) if handler["handler"] == "reverse_proxy"]
+    assert len(proxies) == len(SERVICES) + 1  # each service's path, and the home page at /
+    for proxy in proxies:
+        idle_seconds = proxy["transport"]["keep_alive"]["idle_timeout"] / 1e9
+        assert 0 < idle_seconds <= server.keepalive - 2  # seconds to spare on a busy machine
+        assert idle_seconds <= int(compose_default(compose["grants"]["environment"]["WEB_KEEPALIVE_SECONDS"])) - 2
 
 
 def test_compose_runs_the_same_caddyfile_in_front_of_its_services():
