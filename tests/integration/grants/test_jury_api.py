@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from services.grants import jury
-from services.grants.models import Assignment, JuryLogEntry
+from services.grants.models import Application, Assignment, JuryLogEntry
+from services.grants.schemas.jury import RankedRowSchema
 from shared.core.refusal import Refusal
 from tests.conftest import wait_until
 from tests.integration.grants.applicant_setup import PROFILE, applicant, manager
@@ -425,6 +426,14 @@ def test_the_ranking_corrects_a_harsh_juror_and_the_exports_follow(grants_app, g
         lea.id: (68.75, True), nina.id: (37.5, True)}
     assert (body["envelope_cents"], [row["running_total_cents"] for row in body["rows"]]) == (
         5_000_000, [800_000, 1_600_000, 2_400_000])
+    # Every field the schema documents, each row with its own application's cover.
+    assert all(set(row) == set(RankedRowSchema().fields) for row in body["rows"])
+    assert [(row["project_title"], row["organisation"]) for row in body["rows"]] == [
+        ("Tournée des Volcans", PROFILE["legal_name"]), ("Ciné-plein-air", PROFILE["legal_name"]),
+        ("Jeu des Dômes", PROFILE["legal_name"])]
+    with grants_app.extensions["db"].unit_of_work() as session:
+        receipts = dict(session.execute(select(Application.id, Application.receipt_number)).all())
+    assert [row["receipt_number"] for row in body["rows"]] == [receipts[application_id] for application_id in applications]
 
     reviews_csv = grants.get(f"/api/manage/calls/{call_id}/reviews.csv", headers=headers)
     assert reviews_csv.status_code == 200 and reviews_csv.mimetype == "text/csv"
