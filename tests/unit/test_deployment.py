@@ -108,6 +108,18 @@ def caddy_server(environment: dict) -> dict:
     return json.loads(adapted.stdout)["apps"]["http"]["servers"]["srv0"]
 
 
+def _handlers(node):
+    """Every handler in Caddy's JSON configuration, however deeply its routes are nested."""
+    if isinstance(node, dict):
+        if "handler" in node:
+            yield node
+        for value in node.values():
+            yield from _handlers(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _handlers(value)
+
+
 def caddy_routes(environment: dict) -> tuple[list[str], dict]:
     """The Caddyfile as Caddy reads it with `environment`: where it listens, and for each path
     matched, where it sends the request, the path the service is told (X-Forwarded-Prefix),
@@ -116,9 +128,8 @@ def caddy_routes(environment: dict) -> tuple[list[str], dict]:
     routes = {}
     for route in server["routes"]:
         [path] = route["match"][0]["path"] if route.get("match") else ["*"]
-        handlers = [h for sub in route["handle"] for h in sub.get("routes", [{"handle": [sub]}]) for h in h["handle"]]
         found = {}
-        for handler in handlers:
+        for handler in _handlers(route["handle"]):
             if handler["handler"] == "reverse_proxy":
                 found["dial"] = handler["upstreams"][0]["dial"]
                 found["prefix"] = handler["headers"]["request"]["set"]["X-Forwarded-Prefix"][0]
@@ -151,18 +162,6 @@ def test_the_caddyfile_sends_each_path_to_the_port_the_procfile_gives_its_servic
     listen, routes = caddy_routes({})
     assert listen == [f"127.0.0.1:{DEFAULT_PROXY_PORT}"]
     _check_routes(routes, {service: "127.0.0.1" for service in SERVICES})
-
-
-def _handlers(node):
-    """Every handler in Caddy's JSON configuration, however deeply its routes are nested."""
-    if isinstance(node, dict):
-        if "handler" in node:
-            yield node
-        for value in node.values():
-            yield from _handlers(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _handlers(value)
 
 
 def test_the_proxy_stops_reusing_an_idle_connection_before_a_service_closes_it(monkeypatch):
