@@ -21,18 +21,18 @@ every web, relay and worker process is read from /proc: idle before the load, th
 while the load ran, and idle after it; the survival estimate's child of grants' web processes
 (started at their first report) on a line of its own, with its memory just after that report.
 
-The hot paths beside hello world: a draft saved (and, beside it, the same drafts' summary saved at
-its leanest by the reference app: one UPDATE by psycopg in a bare Flask route, the floor of a save
-on this stack), the public calls (replayed from memory, and
-read through Flask for a visitor with a cookie other than the language), the platform's home page, a campaign's page (the same two ways), a pledge by
-transfer (backers' tokens in turn, on a campaign with a tier of limited places) and a juror's score
-saved (a call in review seeded through the API: jurors invited, assigned, declared free of
-conflict). The reports, one request at a time against their goals, beside a plain SELECT of the
-same rows and the use case alone in process (bench/jury_ranking.py's and bench/survival_report.py's
-seeding and references): the ranking of a call of 1,000 applications (< 200 ms, issue 10) and the
-indicators report of 100,000 supported firms (< 1 s, issue 14). Each new path's SQL statements per
-request are counted in process; `--profile` prints them with cProfile's costliest functions and
-stops before the load.
+The hot paths beside hello world: a draft saved, each save with a summary of its own (and, beside
+it, the same drafts' summary saved at its leanest by the reference app: one UPDATE by psycopg in a
+bare Flask route, the floor of a save on this stack), the public calls (replayed from memory, and
+read through Flask for a visitor with a cookie other than the language), the platform's home page,
+a campaign's page (the same two ways), a pledge by transfer (backers' tokens in turn, on a campaign
+with a tier of limited places) and a juror's score saved, each with a comment of its own (a call in
+review seeded through the API: jurors invited, assigned, declared free of conflict). The reports,
+one request at a time against their goals, beside a plain SELECT of the same rows and the use case
+alone in process (bench/jury_ranking.py's and bench/survival_report.py's seeding and references):
+the ranking of a call of 1,000 applications (< 200 ms, issue 10) and the indicators report of
+100,000 supported firms (< 1 s, issue 14). Each new path's SQL statements per request are counted
+in process; `--profile` prints them with cProfile's costliest functions and stops before the load.
 
     .venv/bin/python bench/platform_load.py [--seconds 10] [--connections 50] [--events 2000] [--emails 500]
         [--backers 300] [--jury-applications 30] [--jurors 10] [--ranked 1000] [--firms 100000] [--profile]
@@ -260,7 +260,11 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> 
 def rotating_requests(method: str, targets: list[tuple], body: str | None, accept: str = "application/json") -> str:
     """A wrk script sending `method` to each (path, bearer token) in turn, with `body`, or to each
     (path, bearer token, body) with its own body. Each of wrk's threads starts half the list further
-    on: otherwise both send the same target at the same moment, and wait on each other's row lock."""
+    on: otherwise both send the same target at the same moment, and wait on each other's row lock.
+
+    A body's `{n}` becomes a number no other request of the run gets (wrk's thread, then its count):
+    each save then changes what it saves, as an applicant's or a juror's does. The same body sent
+    again would change nothing, and the ORM writes nothing for it: the row would measure reads."""
     rows = ",\n".join(f'  {{"{target[0]}", "Bearer {target[1]}"'
                       f'{", " + json.dumps(target[2]) if len(target) > 2 else ""}}}' for target in targets)
     body_lua = "nil" if body is None else json.dumps(body)
@@ -271,14 +275,17 @@ local targets = {{
 local body = {body_lua}
 local threads = 0
 count = 0
+id = 0
 setup = function(thread)
   thread:set("count", threads * math.floor(#targets / 2))
+  thread:set("id", threads)
   threads = threads + 1
 end
 request = function()
   count = count + 1
   local target = targets[(count % #targets) + 1]
   local payload = target[3] or body
+  if payload then payload = (payload:gsub("{{n}}", id .. "." .. count)) end
   local headers = {{["Authorization"] = target[2], ["Accept"] = "{accept}"}}
   if payload then headers["Content-Type"] = "application/json" end
   return wrk.format("{method}", target[1], headers, payload)
@@ -479,7 +486,7 @@ def seed_jury(people: People, applications: int, jurors: int) -> list[tuple[str,
             targets.append((f"/api/jury/applications/{application_id}/review", token, json.dumps({
                 "criteria": [{"criterion": criterion["code"], "level": level, "comment": "Solide et bien construit."}
                              for criterion in jury_ranking.GRID],
-                "recommendation": "maybe", "overall_comment": "Un projet sérieux."})))
+                "recommendation": "maybe", "overall_comment": "Un projet sérieux, relu {n}."})))
     db.dispose()
     return targets
 
@@ -516,7 +523,8 @@ def statements_per_request(service: str, method: str, target: tuple, profile: bo
     app = import_module(f"services.{service}.app").create_app({"TESTING": True})
     client, engine = app.test_client(), app.extensions["db"].engine
     headers = {"Authorization": f"Bearer {target[1]}", "Accept": "application/json"}
-    body = json.loads(target[2]) if len(target) > 2 else None
+    def body(n: str):  # each request changes what it saves, as under wrk (rotating_requests)
+        return json.loads(target[2].replace("{n}", n)) if len(target) > 2 else None
     statements, transactions = [], []
 
     def statement(_connection, _cursor, sql, *_args):
@@ -525,12 +533,12 @@ def statements_per_request(service: str, method: str, target: tuple, profile: bo
     def begin(_connection):
         transactions.append(len(statements))
 
-    assert client.open(target[0], method=method, headers=headers, json=body).status_code < 300
+    assert client.open(target[0], method=method, headers=headers, json=body("before")).status_code < 300
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "begin", begin)
     profiler = cProfile.Profile()
     try:
-        answer = profiler.runcall(client.open, target[0], method=method, headers=headers, json=body)
+        answer = profiler.runcall(client.open, target[0], method=method, headers=headers, json=body("measured"))
         assert answer.status_code < 300, answer.get_json()
     finally:
         event.remove(engine, "before_cursor_execute", statement)
@@ -773,7 +781,9 @@ def run(people: People, arguments) -> None:
     reviews = seed_jury(people, arguments.jury_applications, arguments.jurors)
     ranked_call, manager = seed_reports(people, arguments.ranked, arguments.firms)
     profile = arguments.profile
+    draft_body = json.dumps({"summary": "Une tournée de douze dates, version {n}."})
     round_trips = [
+        ("a draft save", statements_per_request("grants", "PATCH", (*drafts[0], draft_body), profile)),
         ("a pledge on the limited tier", statements_per_request("crowdfunding", "POST", pledges[1], profile)),
         ("a juror's score", statements_per_request("grants", "PUT", reviews[0], profile)),
         ("the ranking", statements_per_request(
@@ -813,7 +823,6 @@ def run(people: People, arguments) -> None:
     with memory:
         hello = wrk(f"http://127.0.0.1:{ports['hello']}/hello", seconds, connections)
         grants = f"http://127.0.0.1:{ports['grants']}"
-        draft_body = json.dumps({"summary": "Une tournée de douze dates."})
         draft = wrk(grants, seconds, connections, rotating_requests("PATCH", drafts, draft_body))
         # The same drafts saved at their leanest, by the reference app (bench/hello_app.py): one UPDATE and nothing else.
         lean = wrk(f"http://127.0.0.1:{ports['hello']}", seconds, connections, rotating_requests(
