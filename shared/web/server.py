@@ -34,6 +34,14 @@ CLIENT_TIMEOUT_SECONDS = float(os.environ.get("WEB_CLIENT_TIMEOUT_SECONDS", 10))
 # balancer's idle timeout, behind one). It is also how long a new connection may wait for its
 # first byte, holding no thread meanwhile.
 keepalive = int(os.environ.get("WEB_KEEPALIVE_SECONDS", 5))
+# Each worker process listens on a socket of its own on the service's port (SO_REUSEPORT), and
+# the kernel spreads new connections evenly over them. On the one socket they used to share, the
+# process that woke first took most of them, often all: one process, one core, served every kept
+# connection (the proxy's, the bench's) while the other waited (issue 15; docs/architecture.md,
+# "Scaling out"). The cost: connections a process has not yet accepted when it dies are reset,
+# where on a shared socket another process would take them. `on_starting` keeps the port's
+# other guarantee: a second server on a port already served refuses to start, rather than share it.
+reuse_port = True
 # Files are sent with ordinary writes, which the client timeout bounds.
 sendfile = False
 # `gunicornc` is not used; its socket would be one more file shared by every service.
@@ -95,3 +103,31 @@ def post_worker_init(worker) -> None:
     reads = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("public_reads")
     if reads is not None and reads.changes is not None:
         reads.changes.start()
+
+
+def on_starting(arbiter) -> None:
+    """Refuse to start on a port another server already listens on.
+
+    With `reuse_port` a process may listen on a port where another process of the same user
+    listens with the same option: a second copy of a service (a `make run` started twice, a
+    deployment's old release still up) would silently take half of the first one's connections.
+    A plain socket, bound here before any worker binds its own, finds the port taken. The new
+    master of a live upgrade (USR2) shares the port with the old one on purpose, and is let be."""
+    if arbiter.master_pid:
+        return
+    for address in arbiter.cfg.address:
+        if not isinstance(address, tuple):
+            continue  # a Unix socket's path, or a file descriptor given by the system
+        host, port = address[0], address[1]
+        if not port:
+            raise RuntimeError(f"bind {host}:0 names no port: each worker process would listen on one of its own")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As gunicorn's own sockets: a connection of an earlier run in TIME_WAIT does not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise RuntimeError(f"{host}:{port} is already served by another process") from None
+                raise
