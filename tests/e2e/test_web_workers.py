@@ -7,16 +7,14 @@ the server's configuration, the one the Procfile and docker-compose give every s
 """
 import http.client
 import os
-import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port, wait_until
-from tests.e2e.platform import ROOT
+from tests.e2e.platform import BIN, ROOT, spawn, stop
 
 APPLICATION = "tests.e2e.test_web_workers:answer_with_the_process_id"
 WORKERS = 2
@@ -29,11 +27,8 @@ def answer_with_the_process_id(environ, start_response):
 
 
 def serve(port: int, log: Path) -> subprocess.Popen:
-    environment = {**os.environ, "WEB_CONCURRENCY": str(WORKERS), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", "python:shared.web.server",
-         "--bind", f"127.0.0.1:{port}", APPLICATION],
-        cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    return spawn([str(BIN / "gunicorn"), "--config", "python:shared.web.server", "--bind", f"127.0.0.1:{port}",
+                  APPLICATION], {"WEB_CONCURRENCY": str(WORKERS), "PYTHONPATH": str(ROOT)}, log)
 
 
 def answered_by(port: int) -> str | None:
@@ -45,16 +40,6 @@ def answered_by(port: int) -> str | None:
         return None
     finally:
         connection.close()
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="module")
