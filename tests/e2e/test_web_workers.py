@@ -85,6 +85,6 @@ def test_a_second_server_on_a_served_port_refuses_to_start(server, tmp_path):
     finally:
         stop(second)
     assert f"127.0.0.1:{port} is already served by another process" in log.read_text()
-    # The first one still serves, alone, on both its workers.
+    # The first one is still up and answering.
     assert first.poll() is None
     assert answered_by(port) is not None
