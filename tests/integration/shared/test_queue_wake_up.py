@@ -29,13 +29,13 @@ def waking():
     broker.client.close()
 
 
-def _fetch_in_a_thread(broker) -> dict:
-    """A consumer's fetch on the empty queue, in a thread of its own as a consumer runs."""
+def _fetch_in_a_thread(broker, queue: str = QUEUE) -> dict:
+    """A consumer's fetch on an empty queue, in a thread of its own as a consumer runs."""
     outcome = {}
 
     def fetch():
         started = time.monotonic()
-        outcome["messages"] = broker.do_fetch(QUEUE, 4)
+        outcome["messages"] = broker.do_fetch(queue, 4)
         outcome["seconds"] = time.monotonic() - started
         broker.close_wakers()
 
@@ -82,20 +82,10 @@ def test_a_consumer_that_finds_messages_waits_for_nothing_and_one_woken_for_noth
 
 
 def test_a_delayed_message_wakes_the_consumer_of_the_delay_queue(waking):
-    delay_queue = f"{QUEUE}.DQ"
-    outcome = {}
-
-    def fetch():
-        started = time.monotonic()
-        outcome["messages"] = waking.do_fetch(delay_queue, 4)
-        outcome["seconds"] = time.monotonic() - started
-        waking.close_wakers()
-
-    thread = threading.Thread(target=fetch)
-    thread.start()
+    outcome = _fetch_in_a_thread(waking, f"{QUEUE}.DQ")
     time.sleep(0.5)
     waking.enqueue(_message(1), delay=60_000)  # a retry, a reminder: held there until it is due
-    thread.join(LONG_WAIT_S + 5)
+    outcome["thread"].join(LONG_WAIT_S + 5)
 
     assert outcome["seconds"] < LONG_WAIT_S / 3
     assert len(outcome["messages"]) == 1
