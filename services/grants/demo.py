@@ -319,10 +319,13 @@ def seed_impact(session: Session, now: datetime | None = None, referent: dict | 
     if referent is not None and session.get(Account, referent["account_id"]) is None:
         # Their own events bring them up to date once the relay runs.
         projection.record(session, Account, {**referent, "session_version": 0}, now - timedelta(weeks=2))
-    if session.scalar(select(SupportedFirm.id).where(SupportedFirm.demo.is_(False)).limit(1)) is not None:
-        raise RuntimeError("This database follows real firms: the impact demo is never mixed into it.")
+    # Seeded already: nothing more, whatever was followed since (under `make run`, the demo's own
+    # decided call makes its awardee a supported firm once the worker runs; a second `make run`
+    # then found a firm not marked demo and stopped there).
     if session.scalar(select(SupportedFirm.id).where(SupportedFirm.demo.is_(True)).limit(1)) is not None:
         return {"firms": 0}
+    if session.scalar(select(SupportedFirm.id).where(SupportedFirm.demo.is_(False)).limit(1)) is not None:
+        raise RuntimeError("This database follows real firms: the impact demo is never mixed into it.")
     rng = random.Random(14)
     records = []
 

@@ -55,3 +55,19 @@ def test_the_demo_is_never_mixed_into_a_database_of_real_firms(grants_app, tmp_p
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(SupportedFirm)) == 1
     assert not (tmp_path / "registry-firms.json").exists()
+
+
+def test_seeding_again_after_the_demo_s_own_awardee_is_followed_changes_nothing(grants_app, tmp_path, monkeypatch):
+    """`make run` a second time: the demo's decided call has made its awardee a supported firm
+    (not marked demo) meanwhile, and the seed, already done, leaves everything as it is."""
+    monkeypatch.setenv("REGISTRY_STANDIN_FIRMS", str(tmp_path / "registry-firms.json"))
+    db = grants_app.extensions["db"]
+    with db.unit_of_work() as session:
+        assert demo.seed_impact(session)["firms"] == 84
+        impact.record_support(session, {"legal_name": "Studio Basalte SARL", "siret": "55210055400013"}, "grant",
+                              date(2026, 12, 7), 800_000, "award:1")
+    with db.unit_of_work() as session:
+        assert demo.seed_impact(session) == {"firms": 0}
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(SupportedFirm)) == 85
+        assert session.scalar(select(func.count()).select_from(SupportedFirm).where(SupportedFirm.demo.is_(False))) == 1
