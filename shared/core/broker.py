@@ -163,11 +163,11 @@ class _WokenConsumer(_RedisConsumer):
 
 
 class WakerCleanup(dramatiq.Middleware):
-    """Closes a consumer thread's subscriptions when it stops (Worker.stop)."""
+    """Closes a consumer thread's subscriptions when it stops (Worker.stop). Only `build_broker`
+    adds it, to a WakingRedisBroker."""
 
-    def before_consumer_thread_shutdown(self, broker, thread):
-        if isinstance(broker, WakingRedisBroker):
-            broker.close_wakers()
+    def before_consumer_thread_shutdown(self, broker: WakingRedisBroker, thread):
+        broker.close_wakers()
 
 
 # dramatiq's own default, for a pool built outside a worker (a test, a command).
