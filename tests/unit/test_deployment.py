@@ -211,3 +211,35 @@ def test_make_run_starts_localstripe_unless_a_stripe_key_is_set():
 
     assert set(processes({})) == set(procfile())
     assert set(processes({"STRIPE_SECRET_KEY": "sk_live_x"})) == set(procfile()) - {"localstripe"}
+
+
+def test_compose_postgres_allows_every_connection_its_processes_may_hold():
+    """docker-compose runs every service's database on one PostgreSQL server: its connection
+    limit holds every pool of every process full at once (docs/architecture.md, "Scaling out")."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    from shared.web.service_app import pool_for_threads
+
+    environment = compose["grants"]["environment"]
+    processes, threads = int(compose_default(environment["WEB_CONCURRENCY"])), int(compose_default(environment["WEB_THREADS"]))
+    web_pool = sum(pool_for_threads("postgresql+psycopg://", threads).values())
+    # Grants' and crowdfunding's web processes each listen for changes to their public reads.
+    listening = {"grants", "crowdfunding"}
+    # A worker thread holds one connection at a time, crowdfunding's charging threads two (the
+    # pledge's lock and the unit of work: services/crowdfunding/actors.py); each process has a sweeper.
+    per_thread = {"crowdfunding": 2}
+    needed = 0
+    for name, service in compose.items():
+        command = " ".join(service.get("command") or [])
+        if "gunicorn" in command:
+            needed += processes * (web_pool + (name in listening))
+        elif "shared.core.relay" in command:
+            needed += 1
+        elif "dramatiq" in command:
+            service_name = name.removesuffix("-worker")
+            worker_processes = int(re.search(r"--processes (\d+)", command).group(1))
+            worker_threads = int(re.search(r"--threads (\d+)", command).group(1))
+            needed += worker_processes * (per_thread.get(service_name, 1) * worker_threads + 1)
+    postgres = compose["postgres"]["command"]
+    limit = int(re.search(r"max_connections=(\d+)", " ".join(postgres)).group(1))
+    assert needed == 162  # the figure docs/architecture.md gives
+    assert limit >= needed + 10  # and room for a migration, psql and the health checks
