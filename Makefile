@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/notifications_delivery.py
 	$(BIN)/python bench/notifications_delivery.py --per-message 20
 	$(BIN)/python bench/notifications_delivery.py --events 10 --fan-out 100
+	$(BIN)/python bench/worker_models.py
 	$(BIN)/python bench/jury_ranking.py
 	$(BIN)/python bench/crowdfunding_pledges.py
 	$(BIN)/python bench/award_grants.py
