@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
+from sqlalchemy import bindparam, select
 
 from shared.accounts import projection
 from shared.accounts.tokens import Claims, InvalidToken, Verifier
@@ -46,7 +47,7 @@ def person_of(claims: Claims) -> Principal | None:
     """The person a valid token names, as this service knows them; None when their sessions
     ended after the token was issued."""
     model = current_app.extensions["people"]
-    person = db_session().get(model, claims.account_id)
+    person = db_session().execute(_person_by_id(model), {"account_id": claims.account_id}).scalar_one_or_none()
     if person is not None and person.session_version > claims.session_version:
         return None
     # Roles taken since the copy was last brought up to date (one click at the accounts service,
@@ -64,6 +65,14 @@ def person_of(claims: Claims) -> Principal | None:
             projection.record(session, model, facts, _issued(claims))
         person = db_session().get(model, claims.account_id)
     return Principal(account_id=person.id, roles=tuple(person.roles), name=person.name, email=person.email)
+
+
+@functools.cache
+def _person_by_id(model):
+    """The person's row, by a statement built once per model: `Session.get` builds its own, and
+    its cache key, on every call, about 70 µs of CPU more on each authenticated request (issue 15).
+    Loaded into the session as `get` would, so a use case's own `get` of the person asks nothing more."""
+    return select(model).where(model.id == bindparam("account_id"))
 
 
 def _issued(claims: Claims) -> datetime:
