@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratch import free_port, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import free_port, password_reset_envelope, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 use_scratch_databases("notifications")
 os.environ["LOG_JSON"] = "1"
@@ -102,15 +102,7 @@ def run(events: int, threads: int, mail: Path, fan_out: int = 0, per_message: in
                 },
             })
             continue
-        envelopes.append({
-            "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
-            "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
-            "payload": {
-                "account_id": number, "service": "grants", "email": f"b{number}@example.org",
-                "name": f"B{number}", "language": "fr" if number % 2 else "en",
-                "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}",
-            },
-        })
+        envelopes.append(password_reset_envelope(number))
     enqueue_all(broker, event_messages("notifications", envelopes, per_message))
 
     db = actors.database()

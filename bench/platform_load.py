@@ -63,7 +63,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from scratch import ADMIN, RUN, free_port, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import ADMIN, RUN, free_port, password_reset_envelope, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 SERVICES = ("grants", "crowdfunding", "notifications", "accounts")
 use_scratch_databases(*SERVICES)
@@ -713,7 +713,6 @@ def email_pipeline(count: int, per_message: int = 1) -> float:
     many a message)."""
     from shared.core.broker import broker, enqueue_all
     from shared.core.db import Database
-    from shared.core.events import new_event_id, utcnow
     from shared.core.outbox import event_messages
     from services.notifications.models import Delivery
 
@@ -721,12 +720,7 @@ def email_pipeline(count: int, per_message: int = 1) -> float:
     settled = select(func.count()).select_from(Delivery).where(Delivery.status.in_(("sent", "failed")))
     with db.unit_of_work() as session:
         before = session.scalar(settled)  # the seeding's emails, and an earlier run's
-    envelopes = [{
-        "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
-        "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
-        "payload": {"account_id": number, "service": "grants", "email": f"b{number}@example.org",
-                    "name": f"B{number}", "language": "fr" if number % 2 else "en",
-                    "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}"}} for number in range(count)]
+    envelopes = [password_reset_envelope(number) for number in range(count)]
     messages = event_messages("notifications", envelopes, per_message)
     started = time.perf_counter()
     enqueue_all(broker, messages)

@@ -42,6 +42,20 @@ def smtp_loop(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def password_reset_envelope(number: int) -> dict:
+    """The benches' one-email event: an `account.password_reset_requested` envelope for person
+    `number` (French for odd numbers, English for even), as the relay sends it."""
+    from shared.core.events import new_event_id, utcnow
+
+    return {
+        "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
+        "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
+        "payload": {"account_id": number, "service": "grants", "email": f"b{number}@example.org",
+                    "name": f"B{number}", "language": "fr" if number % 2 else "en",
+                    "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}"},
+    }
+
+
 def database_name(service: str) -> str:
     return f"tremplin_bench_{service}_{RUN}"
 

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratch import RUN, free_port, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
+from scratch import RUN, free_port, password_reset_envelope, scratch_databases, smtp_loop, use_scratch_databases  # noqa: E402  (sets the environment first)
 
 use_scratch_databases("notifications")
 os.environ["LOG_JSON"] = "1"
@@ -35,21 +35,10 @@ os.environ["LOG_JSON"] = "1"
 from notifications_delivery import start_devsmtp  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from shared.core.events import new_event_id, utcnow  # noqa: E402
 from shared.core.outbox import event_messages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DRAMATIQ = str(Path(sys.executable).parent / "dramatiq")
-
-
-def events(first: int, count: int) -> list[dict]:
-    return [{
-        "id": new_event_id(), "name": "account.password_reset_requested", "version": 1,
-        "producer": "grants", "occurred_at": utcnow().isoformat(), "request_id": None,
-        "payload": {"account_id": number, "service": "grants", "email": f"b{number}@example.org",
-                    "name": f"B{number}", "language": "fr" if number % 2 else "en",
-                    "reset_url": f"http://127.0.0.1:8001/accounts/reset/t{number}"},
-    } for number in range(first, first + count)]
 
 
 class Model:
@@ -128,7 +117,7 @@ def run(names: list[str], rounds: int, count: int, mail: Path) -> None:
                 with db.unit_of_work() as session:
                     before = session.scalar(sent)
                 started = time.perf_counter()
-                enqueue_all(model.broker, event_messages("notifications", events(first, count), 1))
+                enqueue_all(model.broker, event_messages("notifications", [password_reset_envelope(number) for number in range(first, first + count)], 1))
                 first += count
                 while True:
                     with db.unit_of_work() as session:
