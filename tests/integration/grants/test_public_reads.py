@@ -189,8 +189,15 @@ def test_requests_arriving_while_the_answer_is_read_again_wait_for_it(grants_app
     grants.get("/api/calls")
     _listening(grants_app)
     assert wait_until(lambda: _replayed(grants_app, grants)[0], timeout=5, message="a replay")
+    changes = grants_app.extensions["public_reads"].changes
+    before = changes.generation
     assert grants.patch(f"/api/calls/{call['id']}", json={"description_fr": "Relue une fois."},
                         headers=manager).status_code == 200
+    # The change moves the generation on twice: when the write's connection goes back to the pool,
+    # and when its notification reaches the listener. The visitors come after both: a notification
+    # arriving during their read (a loaded machine delays it) would rightly keep nothing, and each
+    # would then read the answer itself.
+    wait_until(lambda: changes.generation >= before + 2, timeout=5, message="the change's notification")
     engine = grants_app.extensions["db"].engine
 
     def slow(*_args):
